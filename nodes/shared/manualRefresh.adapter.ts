@@ -41,6 +41,41 @@ type RefreshFailure = TokenEndpointFailure | NetworkFailure | RequestFailure;
 const inFlightRefreshes = new SingleFlight<Omit<RefreshOutcome, 'shared'>>();
 
 /**
+ * How long a finished refresh is remembered under the refresh token it consumed. A caller that read
+ * the credential just before n8n persisted the rotated token still holds the consumed one; sending it
+ * again is a reuse that providers with reuse detection (Box, Atlassian, RFC 9700) punish by revoking
+ * the whole grant. Within this window such a caller gets the result the first caller received.
+ */
+export const ROTATION_MEMORY_MS = 60_000;
+const ROTATION_MEMORY_MAX_ENTRIES = 1000;
+const recentRefreshes = new Map<string, { result: Omit<RefreshOutcome, 'shared'>; finishedAtMs: number }>();
+
+function rememberedRefresh(key: string, nowMs: number): Omit<RefreshOutcome, 'shared'> | undefined {
+	const entry = recentRefreshes.get(key);
+	if (!entry) return undefined;
+	const expiresAtMs = entry.result.tokens.expiresAtMs;
+	const stillUsable = expiresAtMs === null || expiresAtMs > nowMs;
+	if (nowMs - entry.finishedAtMs < ROTATION_MEMORY_MS && stillUsable) return entry.result;
+	recentRefreshes.delete(key);
+	return undefined;
+}
+
+function rememberRefresh(key: string, result: Omit<RefreshOutcome, 'shared'>, nowMs: number): void {
+	recentRefreshes.delete(key);
+	recentRefreshes.set(key, { result, finishedAtMs: nowMs });
+	// Maps iterate in insertion order, so the first key is the oldest entry.
+	if (recentRefreshes.size > ROTATION_MEMORY_MAX_ENTRIES) {
+		const oldest = recentRefreshes.keys().next().value;
+		if (oldest !== undefined) recentRefreshes.delete(oldest);
+	}
+}
+
+/** Forgets remembered refreshes (tests, and a user who explicitly wants a brand-new exchange). */
+export function forgetRecentRefreshes(): void {
+	recentRefreshes.clear();
+}
+
+/**
  * Exchanges the refresh token for new tokens, retrying transient failures per `policy`.
  * Concurrent calls for the same (token URL, client id, refresh token) share one exchange.
  * Throws TokenGuardError (classified, secret-free message) when the endpoint finally refuses, stays
@@ -52,11 +87,17 @@ export async function performRefreshGrant(
 	config: RefreshGrantConfig,
 	options: RefreshOptions = {},
 ): Promise<RefreshOutcome> {
-	let startedHere = false;
+	const now = options.now ?? (() => Date.now());
 	const key = singleFlightKey(config.tokenUrl, config.clientId, config.refreshToken);
+	const remembered = rememberedRefresh(key, now());
+	if (remembered) return { ...remembered, attempts: 0, waitedMs: 0, shared: true };
+
+	let startedHere = false;
 	const result = await inFlightRefreshes.run(key, async () => {
 		startedHere = true;
-		return await refreshWithRetry(httpRequest, config, options);
+		const fresh = await refreshWithRetry(httpRequest, config, options);
+		rememberRefresh(key, fresh, now());
+		return fresh;
 	});
 	return { ...result, shared: !startedHere };
 }

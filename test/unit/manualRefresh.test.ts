@@ -1,7 +1,7 @@
 import type { IHttpRequestOptions } from 'n8n-workflow';
 
 import { isTokenGuardError, TokenGuardError } from '../../nodes/shared/errors';
-import { performRefreshGrant, type RefreshOptions } from '../../nodes/shared/manualRefresh.adapter';
+import { performRefreshGrant, ROTATION_MEMORY_MS, type RefreshOptions } from '../../nodes/shared/manualRefresh.adapter';
 import type { RefreshGrantConfig } from '../../nodes/shared/refreshGrant';
 import type { RetryPolicy } from '../../nodes/shared/retry';
 
@@ -115,6 +115,28 @@ describe('performRefreshGrant', () => {
 		expect(outcomes.filter((outcome) => !outcome.shared)).toHaveLength(1);
 		expect(outcomes.filter((outcome) => outcome.shared)).toHaveLength(49);
 		expect(new Set(outcomes.map((outcome) => outcome.tokens.refreshToken))).toEqual(new Set(['rotated-2']));
+	});
+
+	it('a late caller still holding the consumed refresh token gets the remembered result, not a second exchange', async () => {
+		const endpoint = fakeEndpoint([tokenAnswer({ refresh_token: 'rotated-late' })]);
+		const config = configFor();
+		const first = await performRefreshGrant(endpoint.httpRequest, config, endpoint.options);
+		const late = await performRefreshGrant(endpoint.httpRequest, config, endpoint.options);
+		expect(endpoint.requests).toHaveLength(1);
+		expect(first.shared).toBe(false);
+		expect(late).toMatchObject({ shared: true, attempts: 0 });
+		expect(late.tokens.refreshToken).toBe('rotated-late');
+	});
+
+	it.each([
+		['after the memory window', ROTATION_MEMORY_MS, 3600],
+		['once the remembered access token has expired', 1_000, 1],
+	])('the remembered result is dropped %s', async (_label, laterByMs, expiresIn) => {
+		const endpoint = fakeEndpoint([tokenAnswer({ expires_in: expiresIn })]);
+		const config = configFor();
+		await performRefreshGrant(endpoint.httpRequest, config, endpoint.options);
+		await performRefreshGrant(endpoint.httpRequest, config, { ...endpoint.options, now: () => NOW + laterByMs });
+		expect(endpoint.requests).toHaveLength(2);
 	});
 
 	it('different refresh tokens are not merged', async () => {
