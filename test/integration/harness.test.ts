@@ -436,7 +436,7 @@ describe('OAuth2 path: n8n-core refreshes, single-flights and persists', () => {
 		expect(result.error?.message).toBe('The credential "Harness OAuth" needs to be reconnected.');
 		expect(helper.writes).toHaveLength(writesBefore);
 		const item = toErrorTriggerItem(result);
-		expect(item.execution.error.node?.credentials).toEqual({ harnessOAuth2Api: ref });
+		expect((item.execution.error as { node?: { credentials?: unknown } }).node?.credentials).toEqual({ harnessOAuth2Api: ref });
 		expect(item.execution).toMatchObject({
 			id: result.execution.id,
 			mode: 'trigger',

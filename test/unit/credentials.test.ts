@@ -23,6 +23,7 @@ import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.cre
 import { TokenGuardXeroOAuth2Api } from '../../credentials/TokenGuardXeroOAuth2Api.credentials';
 import { TokenGuardZohoOAuth2Api } from '../../credentials/TokenGuardZohoOAuth2Api.credentials';
 import { isTokenGuardError } from '../../nodes/shared/errors';
+import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
 import {
 	parseExtraParameters,
 	readRefreshGrantConfig,
@@ -405,6 +406,8 @@ describe('toPersistedTokenFields', () => {
 
 describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 	const manual = new TokenGuardRefreshTokenApi();
+	// Every case reuses one refresh token; each must reach the (fake) token endpoint itself.
+	beforeEach(() => forgetRecentRefreshes());
 	const credentials = {
 		tokenUrl: 'https://127.0.0.1/token',
 		clientId: 'client-1',
