@@ -1,0 +1,215 @@
+/**
+ * What every Force Refresh operation shares: the `tokenGuard` object on each output item, the events
+ * a refresh produces, error items for "Continue On Fail", and a bounded-concurrency item runner.
+ */
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { DateTime } from 'luxon';
+
+import type { RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
+import type { Delivery } from '../../shared/eventSink.adapter';
+import { emitEvent } from '../../shared/eventSink.adapter';
+import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
+import { classifyForNode, toNodeError } from '../../shared/nodeErrors';
+import type { Category, Classification, Severity } from '../../shared/types';
+
+export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
+
+/** The `tokenGuard` field of every output item (README "Output"). */
+export interface TokenGuardInfo {
+	refreshed: boolean;
+	reason: TokenGuardReason;
+	attempts: number;
+	expiresAt: string | null;
+	tokenFingerprint: string;
+	durationMs: number;
+	credential: { type: string; name: string | null };
+	category?: Category;
+	delivery?: Delivery;
+	[extra: string]: unknown;
+}
+
+export const isoOrNull = (epochMs: number | null | undefined): string | null =>
+	epochMs === null || epochMs === undefined || !Number.isFinite(epochMs) ? null : DateTime.fromMillis(epochMs, { zone: 'utc' }).toISO();
+
+export const credentialLabel = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
+	type: selected.type,
+	name: selected.name ?? null,
+});
+
+/** Input json and binary pass through; `tokenGuard` is added (or replaced). */
+export function passThroughItem(item: INodeExecutionData, index: number, tokenGuard: TokenGuardInfo): INodeExecutionData {
+	return {
+		json: { ...item.json, tokenGuard: tokenGuard as unknown as IDataObject },
+		...(item.binary === undefined ? {} : { binary: item.binary }),
+		pairedItem: { item: index },
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (DESIGN.md §5.2)
+
+function eventBase(selected: SelectedCredential, severity: Severity): TokenGuardEventData {
+	return {
+		credential: { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) },
+		provider: selected.info.provider,
+		severity,
+	};
+}
+
+async function emit(
+	ctx: IExecuteFunctions,
+	type: TokenGuardEventType,
+	data: TokenGuardEventData,
+	itemIndex: number,
+	secrets: string[],
+): Promise<Delivery> {
+	const { delivery } = await emitEvent(ctx, type, data, { itemIndex, secrets });
+	return delivery;
+}
+
+export async function emitRefreshSucceeded(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	result: RefreshResult,
+	details: { reason: TokenGuardReason; operation: string },
+	itemIndex: number,
+	secrets: string[],
+): Promise<Delivery> {
+	return await emit(
+		ctx,
+		'refresh.succeeded',
+		{
+			...eventBase(selected, 'info'),
+			attempts: result.attempts,
+			durationMs: result.durationMs,
+			expiresAt: isoOrNull(result.expiresAtMs),
+			details: {
+				...details,
+				tokenFingerprint: result.tokenFingerprint,
+				...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
+			},
+		},
+		itemIndex,
+		secrets,
+	);
+}
+
+export async function emitRefreshFailed(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	error: unknown,
+	details: { reason: TokenGuardReason; operation: string },
+	itemIndex: number,
+	secrets: string[],
+): Promise<Delivery> {
+	const classification = classifyForNode(error, { credential: selected, secrets });
+	const attempts = (error as { stats?: { attempts?: unknown } }).stats?.attempts;
+	try {
+		return await emit(
+			ctx,
+			'refresh.failed',
+			{
+				...eventBase(selected, classification.severity),
+				category: classification.category,
+				action: classification.action,
+				...(typeof attempts === 'number' ? { attempts } : {}),
+				details: { ...details, why: classification.reason },
+			},
+			itemIndex,
+			secrets,
+		);
+	} catch (deliveryError) {
+		// "Fail on Delivery Error" must not hide the refresh failure, which is thrown right after this.
+		return { status: 'failed', attempts: 0, error: deliveryError instanceof Error ? deliveryError.message : String(deliveryError) };
+	}
+}
+
+export async function emitTokenExpiring(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	info: { expiresAtMs: number | null; timeLeftMs: number | null; marginMs: number; tokenFingerprint: string; operation: string },
+	itemIndex: number,
+	secrets: string[],
+): Promise<Delivery> {
+	const expired = info.timeLeftMs !== null && info.timeLeftMs <= 0;
+	return await emit(
+		ctx,
+		'token.expiring',
+		{
+			...eventBase(selected, expired ? 'warning' : 'info'),
+			expiresAt: isoOrNull(info.expiresAtMs),
+			details: {
+				operation: info.operation,
+				tokenFingerprint: info.tokenFingerprint,
+				secondsLeft: info.timeLeftMs === null ? null : Math.round(info.timeLeftMs / 1000),
+				marginSeconds: Math.round(info.marginMs / 1000),
+			},
+		},
+		itemIndex,
+		secrets,
+	);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export interface ItemFailure {
+	error: Error;
+	classification: Classification;
+}
+
+/** The node error for one item, with the category the output reports. */
+export function nodeErrorFor(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	selected: SelectedCredential | undefined,
+	itemIndex: number,
+	secrets: string[],
+): ItemFailure {
+	const context = { ...(selected === undefined ? {} : { credential: selected }), itemIndex, secrets };
+	return { error: toNodeError(ctx.getNode(), error, context), classification: classifyForNode(error, context) };
+}
+
+/** What "Continue On Fail" puts out instead of the failed item: the error and the tokenGuard verdict. */
+export function errorItem(
+	failure: ItemFailure,
+	index: number,
+	tokenGuard: Omit<TokenGuardInfo, 'category'>,
+): INodeExecutionData {
+	const description = (failure.error as { description?: unknown }).description;
+	return {
+		json: {
+			error: failure.error.message,
+			...(typeof description === 'string' && description !== '' ? { description } : {}),
+			tokenGuard: { ...tokenGuard, category: failure.classification.category } as unknown as IDataObject,
+		},
+		pairedItem: { item: index },
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+
+/**
+ * Runs `work(0…count-1)` with at most `limit` in flight, results in input order. After the first
+ * failure no new item starts; the ones running finish, then that failure is thrown.
+ */
+export async function mapWithConcurrency<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+	const results = new Array<T>(count);
+	let next = 0;
+	let failure: { error: unknown } | undefined;
+	const worker = async (): Promise<void> => {
+		while (failure === undefined && next < count) {
+			const index = next++;
+			try {
+				results[index] = await work(index);
+			} catch (error) {
+				failure ??= { error };
+			}
+		}
+	};
+	const workers = Array.from({ length: Math.max(1, Math.min(Math.floor(limit), count)) }, async () => await worker());
+	await Promise.all(workers);
+	if (failure !== undefined) throw failure.error;
+	return results;
+}

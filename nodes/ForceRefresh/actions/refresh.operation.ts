@@ -1,0 +1,68 @@
+/**
+ * Refresh Now: force a refresh and persist it through n8n (credentialAccess.adapter picks the family's
+ * path). One refresh per run, not per item: every input item passes through with the same result, so
+ * fifty items never spend a rotating refresh token fifty times.
+ */
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { SelectedCredential } from '../../shared/credentialAccess.adapter';
+import { forceRefresh, readTokenState, selectedCredential } from '../../shared/credentialAccess.adapter';
+import type { Delivery } from '../../shared/eventSink.adapter';
+import type { TokenGuardInfo } from './common';
+import { credentialLabel, emitRefreshFailed, emitRefreshSucceeded, errorItem, isoOrNull, nodeErrorFor, passThroughItem } from './common';
+
+export const description: INodeProperties[] = [
+	{
+		displayName:
+			'Refreshes the access token once per run and saves it in the credential; every input item passes through with the result in "tokenGuard"',
+		name: 'refreshNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { operation: ['refresh'] } },
+	},
+];
+
+const OPERATION = 'refresh';
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const startedAt = Date.now();
+	let selected: SelectedCredential | undefined;
+	let secrets: string[] = [];
+	try {
+		selected = selectedCredential(this, 0);
+		secrets = (await readTokenState(this, selected)).secrets;
+		const result = await forceRefresh(this, selected);
+		const delivery = await emitRefreshSucceeded(this, selected, result, { reason: 'forced', operation: OPERATION }, 0, secrets);
+		const tokenGuard: TokenGuardInfo = {
+			refreshed: true,
+			reason: 'forced',
+			attempts: result.attempts,
+			expiresAt: isoOrNull(result.expiresAtMs),
+			tokenFingerprint: result.tokenFingerprint,
+			durationMs: Date.now() - startedAt,
+			credential: credentialLabel(selected),
+			...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
+			delivery,
+		};
+		return [items.map((item, index) => passThroughItem(item, index, tokenGuard))];
+	} catch (error) {
+		let delivery: Delivery | undefined;
+		if (selected !== undefined) {
+			delivery = await emitRefreshFailed(this, selected, error, { reason: 'forced', operation: OPERATION }, 0, secrets);
+		}
+		const failure = nodeErrorFor(this, error, selected, 0, secrets);
+		if (!this.continueOnFail()) throw failure.error;
+		const tokenGuard = {
+			refreshed: false,
+			reason: 'forced' as const,
+			attempts: (error as { stats?: { attempts?: number } }).stats?.attempts ?? 0,
+			expiresAt: null,
+			tokenFingerprint: 'none',
+			durationMs: Date.now() - startedAt,
+			credential: selected === undefined ? { type: 'unknown', name: null } : credentialLabel(selected),
+			...(delivery === undefined ? {} : { delivery }),
+		};
+		return [items.map((_item, index) => errorItem(failure, index, tokenGuard))];
+	}
+}

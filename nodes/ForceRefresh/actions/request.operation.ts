@@ -1,0 +1,552 @@
+/**
+ * Request With Auto-Refresh: the parts of n8n's HTTP Request node people use, signed with the
+ * credential's access token, surviving token expiry (authorizedRequest.adapter does the protocol).
+ * Items run concurrently up to a limit, so a burst of items that all hit an expired token shares one
+ * refresh.
+ */
+import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { AuthorizedRequest, AutoRefreshOutcome, RefreshStep, ResponseFormat } from '../../shared/authorizedRequest.adapter';
+import { requestWithAutoRefresh } from '../../shared/authorizedRequest.adapter';
+import { classifyApiResponse } from '../../shared/classifier';
+import type { SelectedCredential } from '../../shared/credentialAccess.adapter';
+import { selectedCredential } from '../../shared/credentialAccess.adapter';
+import { TokenGuardError } from '../../shared/errors';
+import type { Delivery } from '../../shared/eventSink.adapter';
+import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
+import type { ExpiryRules } from '../../shared/expirySignal';
+import { parseBodyRule, parseStatusCodes } from '../../shared/expirySignal';
+import { classificationFor } from '../../shared/nodeErrors';
+import { redactText } from '../../shared/redact';
+import type { RetryPolicy } from '../../shared/retry';
+import { DEFAULT_RETRY_POLICY } from '../../shared/retry';
+import type { Category } from '../../shared/types';
+import type { ItemFailure, TokenGuardInfo } from './common';
+import {
+	credentialLabel,
+	emitRefreshFailed,
+	emitRefreshSucceeded,
+	emitTokenExpiring,
+	errorItem,
+	isoOrNull,
+	mapWithConcurrency,
+	nodeErrorFor,
+} from './common';
+
+const show = (extra: Record<string, unknown[]> = {}) => ({ show: { operation: ['request'], ...extra } });
+
+const nameValueCollection = (displayName: string, name: string, shownWhen: Record<string, unknown[]>, placeholder: string): INodeProperties => ({
+	displayName,
+	name,
+	type: 'fixedCollection',
+	typeOptions: { multipleValues: true },
+	placeholder,
+	default: { parameters: [] },
+	displayOptions: show(shownWhen),
+	options: [
+		{
+			name: 'parameters',
+			displayName: 'Parameter',
+			values: [
+				{ displayName: 'Name', name: 'name', type: 'string', default: '' },
+				{ displayName: 'Value', name: 'value', type: 'string', default: '' },
+			],
+		},
+	],
+});
+
+export const DEFAULT_CONCURRENCY = 10;
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Method',
+		name: 'method',
+		type: 'options',
+		options: [
+			{ name: 'DELETE', value: 'DELETE' },
+			{ name: 'GET', value: 'GET' },
+			{ name: 'HEAD', value: 'HEAD' },
+			{ name: 'OPTIONS', value: 'OPTIONS' },
+			{ name: 'PATCH', value: 'PATCH' },
+			{ name: 'POST', value: 'POST' },
+			{ name: 'PUT', value: 'PUT' },
+		],
+		default: 'GET',
+		description: 'The HTTP method to use',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'URL',
+		name: 'url',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. https://www.googleapis.com/oauth2/v3/userinfo',
+		description: 'The API URL to call. The credential\'s access token is sent as "Authorization: Bearer …".',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Send Query Parameters',
+		name: 'sendQuery',
+		type: 'boolean',
+		default: false,
+		description: 'Whether the request has query parameters',
+		displayOptions: show(),
+	},
+	nameValueCollection('Query Parameters', 'queryParameters', { sendQuery: [true] }, 'Add Parameter'),
+	{
+		displayName: 'Send Headers',
+		name: 'sendHeaders',
+		type: 'boolean',
+		default: false,
+		description: 'Whether the request has headers. An Authorization header is always replaced by the credential\'s token.',
+		displayOptions: show(),
+	},
+	nameValueCollection('Header Parameters', 'headerParameters', { sendHeaders: [true] }, 'Add Header'),
+	{
+		displayName: 'Body Content Type',
+		name: 'bodyType',
+		type: 'options',
+		options: [
+			{ name: 'Binary File', value: 'binary', description: 'Binary data of the input item, sent once (never replayed when streamed)' },
+			{ name: 'Form URL-Encoded', value: 'form', description: 'Name/value pairs as application/x-www-form-urlencoded' },
+			{ name: 'JSON', value: 'json', description: 'A JSON document' },
+			{ name: 'None', value: 'none', description: 'No body' },
+			{ name: 'Raw', value: 'raw', description: 'Text with a content type you choose' },
+		],
+		default: 'none',
+		description: 'What the request body contains',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'JSON Body',
+		name: 'jsonBody',
+		type: 'json',
+		default: '{}',
+		description: 'The JSON document to send',
+		displayOptions: show({ bodyType: ['json'] }),
+	},
+	nameValueCollection('Form Body', 'formBody', { bodyType: ['form'] }, 'Add Field'),
+	{
+		displayName: 'Raw Body',
+		name: 'rawBody',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		description: 'The text to send as the body',
+		displayOptions: show({ bodyType: ['raw'] }),
+	},
+	{
+		displayName: 'Raw Content Type',
+		name: 'rawContentType',
+		type: 'string',
+		default: 'text/plain',
+		placeholder: 'e.g. application/xml',
+		description: 'The Content-Type header of the raw body',
+		displayOptions: show({ bodyType: ['raw'] }),
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		description: 'The name of the input item\'s binary field whose file is sent as the body',
+		displayOptions: show({ bodyType: ['binary'] }),
+	},
+	{
+		displayName: 'Response Format',
+		name: 'responseFormat',
+		type: 'options',
+		options: [
+			{ name: 'Autodetect', value: 'autodetect', description: 'JSON when the Content-Type says JSON, text otherwise' },
+			{ name: 'JSON', value: 'json', description: 'Parse the body as JSON; fail when it is not' },
+			{ name: 'Text', value: 'text', description: 'Keep the body as text' },
+		],
+		default: 'autodetect',
+		description: 'How to read the response body',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Expiry Status Codes',
+		name: 'expiryStatusCodes',
+		type: 'string',
+		default: '401',
+		placeholder: 'e.g. 401, 403',
+		description:
+			'HTTP status codes that mean "access token expired": the token is refreshed once and the request sent once more. Add 403 for Atlassian-style gateways. A 403 whose WWW-Authenticate says insufficient_scope never counts.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Expired When (Body Rule)',
+		name: 'expiredWhen',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. ok = false and error in token_expired,invalid_auth',
+		description:
+			'For APIs that answer 200 with an error body. Conditions like error = token_expired, error in a,b or errors[*].code in 601,602, joined with "and"; or a /regular expression/ over the body text. Empty: status codes only.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Refresh Before Expiry (Seconds)',
+		name: 'proactiveMarginSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: DEFAULT_EXPIRY_MARGIN_SECONDS,
+		description:
+			'When the token\'s expiry is known and this close, refresh before sending, so the API never sees an expired token. Never more than half the token\'s lifetime. 0 turns it off.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Max Attempts',
+		name: 'maxAttempts',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 4,
+		description:
+			'Attempts per request (and per refresh) when the answer is 429, 5xx or a connection failure, the first one included. Writes (POST, PATCH) are repeated only after 429/503 or a refused connection.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Max Total Wait (Seconds)',
+		name: 'maxTotalWaitSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 30,
+		description:
+			'Upper bound on the time spent waiting between attempts of one request. A Retry-After longer than what is left is not waited for: the request fails as rate limited instead.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Concurrency',
+		name: 'concurrency',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_CONCURRENCY,
+		description: 'How many items are sent at the same time. Items that hit an expired token together share one refresh.',
+		displayOptions: show(),
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions: show(),
+		options: [
+			{
+				displayName: 'Full Response',
+				name: 'fullResponse',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to output body, statusCode and headers instead of the body alone',
+			},
+			{
+				displayName: 'Never Error',
+				name: 'neverError',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to output the response even when it is not 2xx or the token is still rejected after the refresh; tokenGuard.category then says what went wrong',
+			},
+			{
+				displayName: 'Timeout (Ms)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 10000,
+				description: 'How long one attempt may take, in milliseconds',
+			},
+		],
+	},
+];
+
+interface RequestOptions {
+	fullResponse?: boolean;
+	neverError?: boolean;
+	timeout?: number;
+}
+
+interface RunSettings {
+	rules: ExpiryRules;
+	proactiveMarginMs: number;
+	policy: RetryPolicy;
+	concurrency: number;
+	responseFormat: ResponseFormat;
+	options: RequestOptions;
+}
+
+function parameterError(ctx: IExecuteFunctions, field: string, message: string, itemIndex = 0): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), `${field}: ${message}`, { itemIndex });
+}
+
+function numberParameter(ctx: IExecuteFunctions, name: string, field: string, minimum: number, fallback: number): number {
+	const value = ctx.getNodeParameter(name, 0, fallback) as unknown;
+	if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
+		throw parameterError(ctx, field, `must be a number of at least ${minimum}; got ${JSON.stringify(value)}`);
+	}
+	return value;
+}
+
+/** Settings that apply to the whole run, read from the first item. */
+function readRunSettings(ctx: IExecuteFunctions): RunSettings {
+	const statusCodes = parseStatusCodes(ctx.getNodeParameter('expiryStatusCodes', 0, '401') as string);
+	if (!statusCodes.ok) throw parameterError(ctx, 'Expiry Status Codes', statusCodes.error.message);
+	const bodyRule = parseBodyRule(ctx.getNodeParameter('expiredWhen', 0, '') as string);
+	if (!bodyRule.ok) throw parameterError(ctx, 'Expired When (Body Rule)', bodyRule.error.message);
+	const options = ctx.getNodeParameter('options', 0, {}) as RequestOptions;
+	if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout > 0))) {
+		throw parameterError(ctx, 'Timeout (Ms)', `must be a positive number of milliseconds; got ${JSON.stringify(options.timeout)}`);
+	}
+	return {
+		rules: { statusCodes: statusCodes.value, bodyRule: bodyRule.value },
+		proactiveMarginMs: Math.round(numberParameter(ctx, 'proactiveMarginSeconds', 'Refresh Before Expiry (Seconds)', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) * 1000),
+		policy: {
+			...DEFAULT_RETRY_POLICY,
+			maxAttempts: Math.floor(numberParameter(ctx, 'maxAttempts', 'Max Attempts', 1, DEFAULT_RETRY_POLICY.maxAttempts)),
+			maxTotalWaitMs: Math.round(numberParameter(ctx, 'maxTotalWaitSeconds', 'Max Total Wait (Seconds)', 0, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000) * 1000),
+		},
+		concurrency: Math.floor(numberParameter(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
+		responseFormat: ctx.getNodeParameter('responseFormat', 0, 'autodetect') as ResponseFormat,
+		options,
+	};
+}
+
+function pairs(ctx: IExecuteFunctions, name: string, itemIndex: number): Array<[string, string]> {
+	const collection = ctx.getNodeParameter(name, itemIndex, {}) as { parameters?: Array<{ name?: unknown; value?: unknown }> };
+	return (collection.parameters ?? [])
+		.filter((entry) => typeof entry.name === 'string' && entry.name.trim() !== '')
+		.map((entry) => [String(entry.name).trim(), entry.value === undefined || entry.value === null ? '' : String(entry.value)]);
+}
+
+function validUrl(ctx: IExecuteFunctions, raw: unknown, itemIndex: number): string {
+	const url = typeof raw === 'string' ? raw.trim() : '';
+	if (url === '') throw parameterError(ctx, 'URL', 'is empty. Enter the API address, e.g. https://api.example.com/v1/me', itemIndex);
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw parameterError(ctx, 'URL', 'is not an absolute URL. It must start with https:// (or http://) and name the host', itemIndex);
+	}
+	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+		throw parameterError(ctx, 'URL', `must use https:// or http://, not ${parsed.protocol}//`, itemIndex);
+	}
+	return url;
+}
+
+async function bodyOf(ctx: IExecuteFunctions, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
+	const bodyType = ctx.getNodeParameter('bodyType', itemIndex, 'none') as string;
+	const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+	const setContentType = (value: string) => {
+		if (!hasContentType) headers['Content-Type'] = value;
+	};
+	switch (bodyType) {
+		case 'json': {
+			const raw = ctx.getNodeParameter('jsonBody', itemIndex, '{}') as unknown;
+			let value: unknown = raw;
+			if (typeof raw === 'string') {
+				try {
+					value = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
+				} catch (error) {
+					throw parameterError(ctx, 'JSON Body', `is not valid JSON (${(error as Error).message})`, itemIndex);
+				}
+			}
+			setContentType('application/json');
+			return JSON.stringify(value);
+		}
+		case 'form':
+			setContentType('application/x-www-form-urlencoded');
+			return new URLSearchParams(pairs(ctx, 'formBody', itemIndex)).toString();
+		case 'raw':
+			setContentType((ctx.getNodeParameter('rawContentType', itemIndex, 'text/plain') as string) || 'text/plain');
+			return ctx.getNodeParameter('rawBody', itemIndex, '') as string;
+		case 'binary': {
+			const field = ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
+			setContentType(binary.mimeType || 'application/octet-stream');
+			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
+			if (binary.id) return (await ctx.helpers.getBinaryStream(binary.id)) as unknown as AuthorizedRequest['body'];
+			return await ctx.helpers.getBinaryDataBuffer(itemIndex, field);
+		}
+		default:
+			return undefined;
+	}
+}
+
+async function buildRequest(ctx: IExecuteFunctions, itemIndex: number, settings: RunSettings): Promise<AuthorizedRequest> {
+	const url = validUrl(ctx, ctx.getNodeParameter('url', itemIndex), itemIndex);
+	const method = ctx.getNodeParameter('method', itemIndex, 'GET') as IHttpRequestMethods;
+	const headers: IDataObject = {};
+	if (ctx.getNodeParameter('sendHeaders', itemIndex, false) === true) {
+		for (const [name, value] of pairs(ctx, 'headerParameters', itemIndex)) headers[name] = value;
+	}
+	const qs: IDataObject = {};
+	if (ctx.getNodeParameter('sendQuery', itemIndex, false) === true) {
+		for (const [name, value] of pairs(ctx, 'queryParameters', itemIndex)) qs[name] = value;
+	}
+	const body = await bodyOf(ctx, itemIndex, headers);
+	return {
+		method,
+		url,
+		headers,
+		qs,
+		...(body === undefined ? {} : { body }),
+		responseFormat: settings.responseFormat,
+		...(settings.options.timeout === undefined ? {} : { timeoutMs: settings.options.timeout }),
+	};
+}
+
+const BODY_SNIPPET_LENGTH = 300;
+
+function snippet(body: unknown, secrets: string[]): string {
+	const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
+	return redactText(text.replace(/\s+/g, ' ').trim().slice(0, BODY_SNIPPET_LENGTH), secrets);
+}
+
+/** A final answer that is not a success, as the error the item fails with (unless "Never Error"). */
+function responseFailure(request: AuthorizedRequest, outcome: AutoRefreshOutcome, selected: SelectedCredential): TokenGuardError | undefined {
+	const { response } = outcome;
+	if (outcome.rejectedAfterRefresh) {
+		const reason = outcome.verdict.expired ? outcome.verdict.detail : 'the API rejected the token';
+		return new TokenGuardError(
+			classificationFor('access_token_rejected', selected.info.provider, `The API still signalled an expired token after one refresh and one replay: ${reason}.`, response.statusCode),
+			redactText(`${request.method} ${request.url} still rejected the access token after it was refreshed and the request sent once more (HTTP ${response.statusCode}): ${snippet(response.body, outcome.secrets)}`, outcome.secrets),
+			{ attempts: outcome.attempts, waitedMs: outcome.waitedMs },
+		);
+	}
+	if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
+	const classification = classifyApiResponse({ status: response.statusCode, headers: response.headers, body: response.body }, request.url);
+	const provider = classification.provider === 'unknown' ? selected.info.provider : classification.provider;
+	return new TokenGuardError(
+		{ ...classification, provider },
+		redactText(`${request.method} ${request.url} answered HTTP ${response.statusCode}: ${snippet(response.body, outcome.secrets)}`, outcome.secrets),
+		{ attempts: outcome.attempts, waitedMs: outcome.waitedMs },
+	);
+}
+
+function outputJson(outcome: AutoRefreshOutcome, fullResponse: boolean, tokenGuard: TokenGuardInfo): IDataObject {
+	const { response } = outcome;
+	const info = tokenGuard as unknown as IDataObject;
+	if (fullResponse) {
+		return { body: response.body as IDataObject, statusCode: response.statusCode, headers: response.headers as IDataObject, tokenGuard: info };
+	}
+	const body = response.body;
+	if (typeof body === 'object' && body !== null && !Array.isArray(body)) return { ...(body as IDataObject), tokenGuard: info };
+	if (body === '' || body === undefined || body === null) return { tokenGuard: info };
+	return { data: body as IDataObject, tokenGuard: info };
+}
+
+/** Events for one shared refresh, sent by the caller that ran it (joiners share its outcome silently). */
+async function reportStep(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	step: RefreshStep,
+	itemIndex: number,
+	secrets: string[],
+	marginMs: number,
+): Promise<Delivery | undefined> {
+	if (!step.shared.owner) return undefined;
+	const details = { reason: step.reason, operation: 'request' } as const;
+	const { outcome } = step.shared;
+	if (!outcome.ok) return await emitRefreshFailed(ctx, selected, outcome.error, details, itemIndex, secrets);
+	const { refresh } = outcome.value;
+	if (refresh === undefined) return undefined;
+	if (step.reason === 'proactive' && step.timeLeftMs !== null) {
+		await emitTokenExpiring(
+			ctx,
+			selected,
+			{ expiresAtMs: step.staleExpiresAtMs, timeLeftMs: step.timeLeftMs, marginMs, tokenFingerprint: step.staleFingerprint, operation: 'request' },
+			itemIndex,
+			secrets,
+		);
+	}
+	return await emitRefreshSucceeded(ctx, selected, refresh, details, itemIndex, secrets);
+}
+
+async function runItem(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	selected: SelectedCredential,
+	settings: RunSettings,
+	runSecrets: Set<string>,
+): Promise<INodeExecutionData> {
+	const startedAt = Date.now();
+	let delivery: Delivery | undefined;
+	let category: Category | undefined;
+	try {
+		const request = await buildRequest(ctx, itemIndex, settings);
+		const outcome = await requestWithAutoRefresh(ctx, selected, request, {
+			rules: settings.rules,
+			proactiveMarginMs: settings.proactiveMarginMs,
+			policy: settings.policy,
+			itemIndex,
+			onRefreshStep: async (step, secrets) => {
+				for (const secret of secrets) runSecrets.add(secret);
+				delivery = (await reportStep(ctx, selected, step, itemIndex, secrets, settings.proactiveMarginMs)) ?? delivery;
+			},
+		});
+		for (const secret of outcome.secrets) runSecrets.add(secret);
+		const failure = responseFailure(request, outcome, selected);
+		if (failure !== undefined) {
+			if (settings.options.neverError !== true) throw failure;
+			category = failure.classification.category;
+		}
+		const tokenGuard: TokenGuardInfo = {
+			refreshed: outcome.refreshed,
+			reason: outcome.reason,
+			attempts: outcome.attempts,
+			expiresAt: isoOrNull(outcome.token.expiresAtMs),
+			tokenFingerprint: outcome.token.fingerprint,
+			durationMs: Date.now() - startedAt,
+			credential: credentialLabel(selected),
+			statusCode: outcome.response.statusCode,
+			waitedMs: outcome.waitedMs,
+			...(outcome.signal === undefined ? {} : { expirySignal: outcome.signal }),
+			...(category === undefined ? {} : { category }),
+			...(delivery === undefined ? {} : { delivery }),
+		};
+		return { json: outputJson(outcome, settings.options.fullResponse === true, tokenGuard), pairedItem: { item: itemIndex } };
+	} catch (error) {
+		const failure: ItemFailure = nodeErrorFor(ctx, error, selected, itemIndex, [...runSecrets]);
+		if (!ctx.continueOnFail()) throw failure.error;
+		const stats = (error as { stats?: { attempts?: number; waitedMs?: number } }).stats;
+		return errorItem(failure, itemIndex, {
+			refreshed: false,
+			reason: 'not-needed',
+			attempts: stats?.attempts ?? 0,
+			expiresAt: null,
+			tokenFingerprint: 'none',
+			durationMs: Date.now() - startedAt,
+			credential: credentialLabel(selected),
+			...(stats?.waitedMs === undefined ? {} : { waitedMs: stats.waitedMs }),
+			...(delivery === undefined ? {} : { delivery }),
+		});
+	}
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	let selected: SelectedCredential;
+	let settings: RunSettings;
+	try {
+		selected = selectedCredential(this, 0);
+		settings = readRunSettings(this);
+	} catch (error) {
+		const failure = nodeErrorFor(this, error, undefined, 0, []);
+		if (!this.continueOnFail()) throw failure.error;
+		const tokenGuard = {
+			refreshed: false,
+			reason: 'not-needed' as const,
+			attempts: 0,
+			expiresAt: null,
+			tokenFingerprint: 'none',
+			durationMs: 0,
+			credential: { type: 'unknown', name: null },
+		};
+		return [items.map((_item, index) => errorItem(failure, index, tokenGuard))];
+	}
+	const runSecrets = new Set<string>();
+	const results = await mapWithConcurrency(items.length, settings.concurrency, async (index) => await runItem(this, index, selected, settings, runSecrets));
+	return [results];
+}
