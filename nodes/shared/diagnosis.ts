@@ -45,7 +45,9 @@ export interface Diagnosis {
 	source: DiagnosisSource;
 	/** Which evidence decided the category, in one sentence (never quotes the evidence itself). */
 	reason: string;
-	/** Where the error was found: `execution.error`, `trigger.error`, `error`, the item itself, or the named field. */
+	/** False when the item holds no error at all: nothing was diagnosed and no event is sent. */
+	errorFound: boolean;
+	/** Where the error was found: `execution.error`, `trigger.error`, `error`, `$json` (the item itself) or the named field. */
 	errorPath: string | null;
 }
 
@@ -72,8 +74,11 @@ const MAX_PRUNE_DEPTH = 6;
 const MAX_PRUNE_KEYS = 60;
 const MAX_PATH_SEGMENTS = 32;
 
-/** Keys that describe the workflow, not the failure: user parameters could say "rate limit" and mislead. */
-const NON_EVIDENCE_KEYS = new Set(['node', 'stack', 'parameters', 'workflow', 'tags', 'level', 'shouldReport', 'functionality', 'timestamp', 'lineNumber']);
+/**
+ * Keys that describe the workflow, not the failure (user parameters could say "rate limit" and mislead),
+ * and Token Guard's own recorded verdict, which is adopted as a whole rather than re-read as text.
+ */
+const NON_EVIDENCE_KEYS = new Set(['node', 'stack', 'parameters', 'workflow', 'tags', 'level', 'shouldReport', 'functionality', 'timestamp', 'lineNumber', 'tokenGuard']);
 
 const NETWORK_CODE_RE = /^(?:E[A-Z0-9_]{3,}|UND_ERR_[A-Z_]+|ERR_[A-Z_]+)$/;
 const WWW_AUTHENTICATE_IN_TEXT_RE = /www-authenticate["']?\s*[:=]\s*["']?((?:Bearer|Basic|DPoP)\b[^\n"']{0,400})/i;
@@ -101,7 +106,7 @@ function httpStatus(value: unknown): number | undefined {
 
 interface Located {
 	error: unknown;
-	path: string | null;
+	path: string;
 	source: Partial<DiagnosisSource>;
 	/** Name of the node n8n last ran, when the error itself does not carry the node. */
 	lastNodeExecuted?: string;
@@ -171,7 +176,7 @@ function locate(json: unknown): Located | undefined {
 	}
 	// The error object itself (e.g. `{{ $json.execution.error }}` mapped by a Set node).
 	if (['message', 'description', 'httpCode', 'failure', 'messages'].some((key) => own(item, key) !== undefined)) {
-		return { error: item, path: null, source: {} };
+		return { error: item, path: '$json', source: {} };
 	}
 	return undefined;
 }
@@ -179,8 +184,31 @@ function locate(json: unknown): Located | undefined {
 // ---------------------------------------------------------------------------------------------
 // Evidence from an error value
 
+const SAFE_OAUTH_ERROR_RE = /^[A-Za-z_]{1,48}$/;
+
+function declaredVerdict(value: unknown): DeclaredVerdict | undefined {
+	const record = asRecord(value);
+	const category = own(record, 'category');
+	if (typeof category !== 'string' || !Object.prototype.hasOwnProperty.call(CATEGORY_TRAITS, category)) return undefined;
+	const provider = own(record, 'provider');
+	const oauthError = own(record, 'oauthError');
+	return {
+		category: category as Category,
+		...(typeof provider === 'string' && Object.prototype.hasOwnProperty.call(PROVIDER_LABELS, provider) ? { provider: provider as Provider } : {}),
+		...(typeof oauthError === 'string' && SAFE_OAUTH_ERROR_RE.test(oauthError) ? { oauthError } : {}),
+	};
+}
+
+/** The verdict a Token Guard node wrote on its own error (`context.tokenGuard`, see nodeErrors.ts). */
+interface DeclaredVerdict {
+	category: Category;
+	provider?: Provider;
+	oauthError?: string;
+}
+
 interface Extracted {
 	evidence: ErrorEvidence;
+	declared?: DeclaredVerdict;
 	primaryMessage?: string;
 	node?: { name?: string; type?: string };
 	credentials: Array<{ type: string; id?: string; name?: string }>;
@@ -275,6 +303,7 @@ function extract(error: unknown): Extracted {
 	);
 	const failure = asRecord(own(record, 'failure')) ?? asRecord(own(cause, 'failure'));
 	const credentials = credentialsOf(node);
+	const declared = declaredVerdict(own(context, 'tokenGuard'));
 
 	const evidence: ErrorEvidence = {
 		status: firstDefined([
@@ -304,6 +333,7 @@ function extract(error: unknown): Extracted {
 	};
 	return {
 		evidence,
+		...(declared ? { declared } : {}),
 		primaryMessage: messages[0],
 		node: node ? { name: asText(own(node, 'name')), type: asText(own(node, 'type')) } : undefined,
 		credentials,
@@ -312,6 +342,26 @@ function extract(error: unknown): Extracted {
 
 // ---------------------------------------------------------------------------------------------
 // Deciding
+
+/** A Token Guard node already classified its failure with more context than the error text carries. */
+function adoptDeclared(classification: Classification, declared: DeclaredVerdict): Classification {
+	const { action, retryable, severity } = CATEGORY_TRAITS[declared.category];
+	const provider = declared.provider && declared.provider !== 'unknown' ? declared.provider : classification.provider;
+	const oauthError = declared.oauthError ?? classification.oauthError;
+	return {
+		...classification,
+		category: declared.category,
+		action,
+		retryable,
+		severity,
+		provider,
+		...(oauthError === undefined ? {} : { oauthError }),
+		reason:
+			declared.category === classification.category
+				? classification.reason
+				: `The failing Token Guard node recorded its own diagnosis (${declared.category}) when the failure happened.`,
+	};
+}
 
 /**
  * The credential a diagnosis is about. An OAuth failure belongs to an OAuth credential even when the
@@ -338,7 +388,7 @@ function pickCredential(
  * phase); the diagnosis needs that one bit to call throttling or an outage *of the token endpoint* an
  * OAuth issue.
  */
-export function happenedAtTokenEndpoint(classification: Classification): boolean {
+export function happenedAtTokenEndpoint(classification: Pick<Classification, 'reason'>): boolean {
 	return /\btoken endpoint\b|client-credentials token request/i.test(classification.reason);
 }
 
@@ -346,6 +396,21 @@ export function isOAuthIssue(classification: Classification): boolean {
 	if (CATEGORY_TRAITS[classification.category].isOAuthIssue) return true;
 	const transient = classification.category === 'rate_limited' || classification.category === 'provider_unavailable';
 	return transient && happenedAtTokenEndpoint(classification);
+}
+
+const REFRESH_CATEGORIES: ReadonlySet<Category> = new Set(['refresh_token_invalid', 'refresh_token_missing']);
+
+/** A failure of the token refresh itself (announced as refresh.failed as well as error.diagnosed). */
+export function isRefreshFailure(diagnosis: Pick<Diagnosis, 'category' | 'reason' | 'isOAuthIssue'>): boolean {
+	return diagnosis.isOAuthIssue && (REFRESH_CATEGORIES.has(diagnosis.category) || happenedAtTokenEndpoint(diagnosis));
+}
+
+/**
+ * The "Needs Attention" rule: every OAuth issue and everything at warning or above (model API keys,
+ * throttling, outages). Only `not_auth_related` (severity info) goes to "OK".
+ */
+export function needsAttention(diagnosis: Pick<Diagnosis, 'isOAuthIssue' | 'severity'>): boolean {
+	return diagnosis.isOAuthIssue || diagnosis.severity !== 'info';
 }
 
 /** `${instanceBaseUrl}/home/credentials/<id>`: the editor route that opens the credential's modal. */
@@ -404,10 +469,11 @@ function remediationOf(
 
 const EMPTY_SOURCE: DiagnosisSource = { executionId: null, executionUrl: null, workflowId: null, workflowName: null, mode: null };
 
+/** A field the item states (even as null: a trigger failure has no execution) wins over the fallback. */
 function mergeSource(found: Partial<DiagnosisSource>, fallback: Partial<DiagnosisSource> | undefined): DiagnosisSource {
 	const merged: DiagnosisSource = { ...EMPTY_SOURCE };
 	for (const key of Object.keys(EMPTY_SOURCE) as Array<keyof DiagnosisSource>) {
-		merged[key] = found[key] ?? fallback?.[key] ?? null;
+		merged[key] = found[key] !== undefined ? found[key] : (fallback?.[key] ?? null);
 	}
 	return merged;
 }
@@ -433,7 +499,7 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		// The field may itself hold a whole Error Trigger item or error-output item.
 		const inner = locate(field.value);
 		located = inner
-			? { ...inner, path: inner.path === null ? fieldPath : `${fieldPath}.${inner.path}` }
+			? { ...inner, path: inner.path === '$json' ? fieldPath : `${fieldPath}.${inner.path}` }
 			: { error: field.value, path: fieldPath, source: {} };
 	} else {
 		located = locate(json);
@@ -441,7 +507,8 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 
 	const found = located !== undefined && located.error !== undefined && located.error !== null && located.error !== '';
 	const extracted: Extracted = found ? extract(located?.error) : { evidence: {}, credentials: [] };
-	const classification = found ? classify(extracted.evidence) : NOTHING_FOUND;
+	const classified = found ? classify(extracted.evidence) : NOTHING_FOUND;
+	const classification = extracted.declared ? adoptDeclared(classified, extracted.declared) : classified;
 
 	const chosen = pickCredential(extracted.credentials, classification);
 	const provider: Provider =
@@ -475,6 +542,7 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		evidence: { httpCode: decided.httpCode ?? null, oauthError: decided.oauthError ?? null, message },
 		source: mergeSource(located?.source ?? {}, options.fallbackSource),
 		reason: decided.reason,
+		errorFound: found,
 		errorPath: found ? (located?.path ?? null) : null,
 	});
 }

@@ -42,13 +42,21 @@ export type RefreshProbe =
 	| { ok: true; expiresAtMs: number | null; attempts: number; durationMs: number; refreshTokenRotated?: boolean }
 	| { ok: false; classification: Classification };
 
+/** A probe that could not run (nothing to send) says why instead of failing. */
+export interface SkippedProbe {
+	kind: 'skipped';
+	reason: string;
+}
+
 export type UrlProbe =
-	| { ok: true; status: number; classification: Classification; durationMs: number }
-	| { ok: false; classification: Classification };
+	| { kind: 'answered'; status: number; classification: Classification; durationMs: number }
+	| { kind: 'failed'; classification: Classification }
+	| SkippedProbe;
 
 export type IntrospectionProbe =
-	| { ok: true; tokenKind: 'refresh_token' | 'access_token'; active: boolean; scope?: string; expMs?: number }
-	| { ok: false; classification: Classification };
+	| { kind: 'answered'; tokenKind: 'refresh_token' | 'access_token'; active: boolean; scope?: string }
+	| { kind: 'failed'; classification: Classification }
+	| SkippedProbe;
 
 export interface HealthInput {
 	nowMs: number;
@@ -116,7 +124,7 @@ function grantedScopes(input: HealthInput): string[] | null {
 		input.token.scope,
 		input.token.claims?.scp,
 		input.token.claims?.scope,
-		input.introspection?.ok ? input.introspection.scope : undefined,
+		input.introspection?.kind === 'answered' ? input.introspection.scope : undefined,
 	];
 	for (const source of sources) {
 		const scopes = parseScopes(source);
@@ -267,7 +275,11 @@ function refreshFindings(input: HealthInput, findings: Finding[]): void {
 function probeFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {
 	const probe = input.probe;
 	if (!probe) return;
-	if (!probe.ok) {
+	if (probe.kind === 'skipped') {
+		findings.push(info('probe_skipped', `The probe URL was not called: ${probe.reason}`));
+		return;
+	}
+	if (probe.kind === 'failed') {
 		findings.push(problem('probe_failed', probe.classification.category, `The probe request failed: ${probe.classification.reason}`, input.provider));
 		return;
 	}
@@ -286,7 +298,11 @@ function probeFindings(input: HealthInput, findings: Finding[], leftMs: number |
 function introspectionFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {
 	const introspection = input.introspection;
 	if (!introspection) return;
-	if (!introspection.ok) {
+	if (introspection.kind === 'skipped') {
+		findings.push(info('introspection_skipped', `Token introspection was not called: ${introspection.reason}`));
+		return;
+	}
+	if (introspection.kind === 'failed') {
 		findings.push({
 			code: 'introspection_failed',
 			severity: 'warning',

@@ -1,0 +1,337 @@
+/**
+ * Check Credential: reads the selected credential's stored token, optionally runs live probes (refresh
+ * now, a signed GET of a probe URL, RFC 7662 introspection), and reports healthy | warning | critical
+ * with findings. Announces health.checked, token.expiring, refresh.* and refresh.recovered.
+ */
+import type { IExecuteFunctions, IHttpRequestOptions, INodeCredentialDescription, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { alertKey } from '../../shared/alertState';
+import { classifyApiResponse } from '../../shared/classifier';
+import { clockSkewFromDateHeader } from '../../shared/clock';
+import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
+import { forceRefresh, readCredentialToken, selectedCredential } from '../../shared/credentialAccess.adapter';
+import { CREDENTIAL_TYPE_PARAMETER, credentialSlots, credentialTypeProperty } from '../../shared/credentialCatalog';
+import { reconnectUrlFor } from '../../shared/diagnosis';
+import { emitEvent, eventContext } from '../../shared/eventSink.adapter';
+import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
+import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
+import type { HealthReport, IntrospectionProbe, RefreshProbe, UrlProbe } from '../../shared/healthCheck';
+import { assessHealth, parseScopes } from '../../shared/healthCheck';
+import { classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
+import { PROVIDER_LABELS } from '../../shared/providers';
+import { redactDeep } from '../../shared/redact';
+import type { HttpHeaders } from '../../shared/types';
+import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
+import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+
+const showFor = { show: { operation: ['checkCredential'] } };
+
+/** A probe that takes longer than this says more about the network than about the token. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+const DEFAULT_MARGIN_MINUTES = DEFAULT_EXPIRY_MARGIN_SECONDS / 60;
+
+export const description: INodeProperties[] = [
+	{ ...credentialTypeProperty, displayOptions: showFor },
+	{
+		displayName: 'Expiry Margin (Minutes)',
+		name: 'expiryMarginMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: DEFAULT_MARGIN_MINUTES,
+		description:
+			'An access token expiring within this many minutes is reported as expiring (and a token.expiring event is emitted). It is a warning only when nothing can renew the token.',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Required Scopes',
+		name: 'requiredScopes',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. https://www.googleapis.com/auth/gmail.readonly',
+		description: 'Scopes the token must have, separated by spaces or commas. Missing ones are critical.',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Refresh Now',
+		name: 'refreshNow',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to refresh the token now through n8n (the new token is saved). Proves the refresh token still works and keeps tokens that expire when unused (Microsoft, Xero, Box, Atlassian, QuickBooks) alive.',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Probe URL',
+		name: 'probeUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. https://openidconnect.googleapis.com/v1/userinfo',
+		description:
+			'Optional. A URL to GET with the stored access token (for example the provider\'s userinfo endpoint). It never triggers a refresh; 401/403 answers are diagnosed and its Date header measures clock drift.',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Introspection Endpoint',
+		name: 'introspectionUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. https://auth.example.com/oauth2/introspect',
+		description:
+			'Optional. An RFC 7662 token introspection endpoint. The refresh token (or, without one, the access token) is introspected with the credential\'s client ID and secret, which shows a revoked grant without using it up.',
+		displayOptions: showFor,
+	},
+];
+
+/** One slot per accepted credential type, shown only for Check Credential and the chosen type. */
+export const credentials: INodeCredentialDescription[] = credentialSlots.map((slot) => ({
+	...slot,
+	displayOptions: { show: { operation: ['checkCredential'], [CREDENTIAL_TYPE_PARAMETER]: [slot.name] } },
+}));
+
+interface FullResponse {
+	statusCode?: number;
+	headers?: HttpHeaders;
+	body?: unknown;
+}
+
+interface TimedResponse {
+	response: FullResponse;
+	startedMs: number;
+	endedMs: number;
+}
+
+async function timedRequest(ctx: IExecuteFunctions, options: IHttpRequestOptions): Promise<TimedResponse> {
+	const startedMs = Date.now();
+	// The stored token is sent as is: n8n's authenticated helpers would refresh it on 401, hiding the very
+	// state this check reports.
+	const response = (await ctx.helpers.httpRequest({
+		...options,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: PROBE_TIMEOUT_MS,
+	})) as FullResponse;
+	return { response: response ?? {}, startedMs, endedMs: Date.now() };
+}
+
+function headerText(headers: HttpHeaders | undefined, name: string): string | undefined {
+	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+	if (Array.isArray(value)) return value[0];
+	return value === undefined ? undefined : String(value);
+}
+
+interface ProbeRun<T> {
+	probe: T;
+	clockSkewMs: number | null;
+}
+
+async function runUrlProbe(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<UrlProbe>> {
+	if (token.accessToken === '') return { probe: { kind: 'skipped', reason: 'no access token is stored yet.' }, clockSkewMs: null };
+	try {
+		const { response, startedMs, endedMs } = await timedRequest(ctx, {
+			method: 'GET',
+			url,
+			headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
+		});
+		const status = response.statusCode ?? 0;
+		return {
+			probe: { kind: 'answered', status, classification: classifyApiResponse({ status, headers: response.headers, body: response.body }, url), durationMs: endedMs - startedMs },
+			clockSkewMs: clockSkewFromDateHeader(headerText(response.headers, 'date'), startedMs, endedMs),
+		};
+	} catch (error) {
+		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
+	}
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** RFC 7662 with the OAuth client's own credentials, sent the way the credential says the client authenticates. */
+async function runIntrospection(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<IntrospectionProbe>> {
+	const tokenKind = token.refreshToken !== '' ? 'refresh_token' : 'access_token';
+	const subject = tokenKind === 'refresh_token' ? token.refreshToken : token.accessToken;
+	if (subject === '') return { probe: { kind: 'skipped', reason: 'no token is stored to introspect.' }, clockSkewMs: null };
+	const clientId = text(token.data.clientId);
+	const clientSecret = text(token.data.clientSecret);
+	const inBody = (token.data.authentication ?? token.data.clientAuthentication) === 'body';
+	const form = new URLSearchParams({ token: subject, token_type_hint: tokenKind });
+	const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+	if (inBody || clientSecret === '') {
+		form.set('client_id', clientId);
+		if (clientSecret !== '') form.set('client_secret', clientSecret);
+	} else {
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+		const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`, 'utf8').toString('base64');
+		headers.authorization = `Basic ${basic}`;
+	}
+	try {
+		const { response, startedMs, endedMs } = await timedRequest(ctx, { method: 'POST', url, headers, body: form.toString(), json: false });
+		const status = response.statusCode ?? 0;
+		const clockSkewMs = clockSkewFromDateHeader(headerText(response.headers, 'date'), startedMs, endedMs);
+		const body = parseJson(response.body);
+		if (status < 200 || status >= 300 || typeof body?.active !== 'boolean') {
+			return { probe: { kind: 'failed', classification: classifyApiResponse({ status: status >= 200 && status < 300 ? 502 : status, headers: response.headers, body: response.body }, url) }, clockSkewMs };
+		}
+		return {
+			probe: { kind: 'answered', tokenKind, active: body.active, ...(typeof body.scope === 'string' ? { scope: body.scope } : {}) },
+			clockSkewMs,
+		};
+	} catch (error) {
+		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
+	}
+}
+
+function parseJson(body: unknown): Record<string, unknown> | undefined {
+	let value = body;
+	if (typeof body === 'string') {
+		try {
+			value = JSON.parse(body);
+		} catch {
+			return undefined;
+		}
+	}
+	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+async function runRefresh(ctx: IExecuteFunctions, selected: SelectedCredential): Promise<{ probe: RefreshProbe; result?: RefreshResult }> {
+	try {
+		const result = await forceRefresh(ctx, selected);
+		return {
+			probe: { ok: true, expiresAtMs: result.expiresAtMs, attempts: result.attempts, durationMs: result.durationMs, ...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }) },
+			result,
+		};
+	} catch (error) {
+		const classification = findTokenGuardError(error)?.classification ?? classifyError(error, { credentialType: selected.type, phase: 'token_endpoint' });
+		return { probe: { ok: false, classification } };
+	}
+}
+
+function summaryOf(report: HealthReport, selected: SelectedCredential): string {
+	const name = selected.name ? ` "${selected.name.replace(/"/g, "'")}"` : '';
+	const provider = selected.info.provider;
+	const subject = `The ${provider === 'unknown' ? '' : `${PROVIDER_LABELS[provider]} `}credential${name}`;
+	if (report.status === 'healthy') return `${subject} is healthy.`;
+	const worst = report.findings.find((finding) => finding.severity === 'critical') ?? report.findings.find((finding) => finding.severity === 'warning');
+	return `${subject} needs attention (${report.status}): ${worst?.message ?? 'see findings'}`;
+}
+
+export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+	const selected = selectedCredential(this, itemIndex);
+	const context = eventContext(this);
+	const marginMinutes = this.getNodeParameter('expiryMarginMinutes', itemIndex, DEFAULT_MARGIN_MINUTES) as number;
+	const requiredScopes = parseScopes(this.getNodeParameter('requiredScopes', itemIndex, '') as string);
+	const refreshNow = this.getNodeParameter('refreshNow', itemIndex, false) as boolean;
+	const probeUrl = (this.getNodeParameter('probeUrl', itemIndex, '') as string).trim();
+	const introspectionUrl = (this.getNodeParameter('introspectionUrl', itemIndex, '') as string).trim();
+
+	let token: CredentialToken;
+	try {
+		token = await readCredentialToken(this, selected, itemIndex);
+	} catch (error) {
+		throw toNodeError(this.getNode(), error, { credential: selected, itemIndex });
+	}
+	const secrets = token.state.secrets;
+
+	const refresh = refreshNow && token.state.connected ? await runRefresh(this, selected) : undefined;
+	// Probes after a successful refresh use the token it just stored.
+	if (refresh?.result) token = await readCredentialToken(this, selected, itemIndex);
+	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
+	const probe = probeUrl === '' ? undefined : await runUrlProbe(this, probeUrl, token);
+	const introspection = introspectionUrl === '' ? undefined : await runIntrospection(this, introspectionUrl, token);
+
+	const nowMs = Date.now();
+	const provider = selected.info.provider;
+	const report = assessHealth({
+		nowMs,
+		provider,
+		token: { connected: token.state.connected, refreshTokenPresent: token.state.refreshTokenPresent, expiry: token.state.expiry, scope: token.state.scope, claims: token.state.claims },
+		marginMs: Math.max(0, Number(marginMinutes) || 0) * 60_000,
+		requiredScopes,
+		clockSkewMs: probe?.clockSkewMs ?? introspection?.clockSkewMs ?? null,
+		...(refresh ? { refresh: refresh.probe } : {}),
+		...(probe ? { probe: probe.probe } : {}),
+		...(introspection ? { introspection: introspection.probe } : {}),
+	});
+
+	const settings = alertSettings(this, itemIndex);
+	const key = alertKey({ credentialId: selected.id, workflowId: context.workflow.id, category: report.primaryCategory ?? 'not_auth_related' });
+	const credential = { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) };
+	const problem = report.status !== 'healthy';
+	let duplicate = false;
+	let occurrences = 0;
+	let recovered: ReturnType<AlertLedger['success']>;
+	if (problem) {
+		const decision = ledger.failure({
+			key,
+			category: report.primaryCategory ?? 'not_auth_related',
+			severity: report.status === 'critical' ? 'critical' : 'warning',
+			nowMs,
+			cooldownMs: settings.cooldownMs,
+			credential,
+		});
+		duplicate = decision.duplicate;
+		occurrences = decision.occurrences;
+	} else {
+		recovered = ledger.success(key, nowMs);
+	}
+
+	const severity = report.status === 'healthy' ? 'info' : report.status;
+	const base: TokenGuardEventData = {
+		credential,
+		provider,
+		...(report.primaryCategory ? { category: report.primaryCategory } : {}),
+		severity,
+		expiresAt: report.expiresAt,
+		details: { status: report.status, findings: report.findings.map((finding) => ({ code: finding.code, severity: finding.severity })) },
+	};
+	const emitted: EmittedEvent[] = [];
+	const emit = async (type: TokenGuardEventType, data: TokenGuardEventData, suppress: boolean) =>
+		emitted.push(summarizeEvent(await emitEvent(this, type, data, { itemIndex, suppress, secrets: allSecrets })));
+
+	if (refresh?.probe.ok) {
+		await emit('refresh.succeeded', { ...base, severity: 'info', attempts: refresh.probe.attempts, durationMs: refresh.probe.durationMs }, false);
+	} else if (refresh && !refresh.probe.ok) {
+		const { classification } = refresh.probe;
+		await emit('refresh.failed', { ...base, category: classification.category, action: classification.action, severity: classification.severity }, duplicate);
+	}
+	if (report.expiring === true) await emit('token.expiring', { ...base, severity: report.status === 'healthy' ? 'info' : severity }, duplicate);
+	await emit('health.checked', base, duplicate);
+	if (recovered) {
+		await emit(
+			'refresh.recovered',
+			{ ...base, category: recovered.entry.category, details: { ...base.details, downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } },
+			false,
+		);
+	}
+
+	const json = {
+		status: report.status,
+		summary: summaryOf(report, selected),
+		credential: { type: selected.type, id: selected.id ?? null, name: selected.name ?? null, reconnectUrl: reconnectUrlFor(context.instanceBaseUrl, selected.id) },
+		provider,
+		checkedAt: new Date(nowMs).toISOString(),
+		findings: report.findings,
+		refreshTokenPresent: token.state.refreshTokenPresent,
+		tokenFingerprint: token.state.tokenFingerprint,
+		expiresAt: report.expiresAt,
+		expiresInSeconds: report.expiresInSeconds,
+		expirySource: report.expirySource,
+		expiring: report.expiring,
+		grantedScopes: report.grantedScopes,
+		missingScopes: report.missingScopes,
+		clockSkewMs: report.clockSkewMs,
+		jwt: report.jwt,
+		refresh: refresh?.result ? { attempts: refresh.result.attempts, durationMs: refresh.result.durationMs, refreshTokenRotated: refresh.result.refreshTokenRotated ?? null } : null,
+		probe: probe?.probe.kind === 'answered' ? { httpCode: probe.probe.status, durationMs: probe.probe.durationMs } : null,
+		introspection: introspection?.probe.kind === 'answered' ? { tokenKind: introspection.probe.tokenKind, active: introspection.probe.active } : null,
+		duplicate,
+		occurrences,
+		...(recovered ? { recovered: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } } : {}),
+		events: emitted,
+		delivery: combinedDelivery(emitted),
+	};
+	return {
+		// Findings quote provider texts via the classifier's reasons; the last guard is redaction with the credential's secrets.
+		item: { json: redactDeep(json, allSecrets) as unknown as INodeExecutionData['json'], pairedItem: { item: itemIndex } },
+		needsAttention: routeTo(problem, duplicate, settings),
+	};
+}

@@ -1,0 +1,127 @@
+/**
+ * What both Token Health operations share: the alert cooldown kept in workflow static data, the
+ * routing to "Needs Attention" / "OK", and the per-item event summary.
+ */
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/alertState';
+import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/alertState';
+import type { Delivery } from '../../shared/eventSink.adapter';
+import type { CloudEvent } from '../../shared/events';
+
+export const OPERATION_PARAMETER = 'operation';
+export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
+
+export const NEEDS_ATTENTION_OUTPUT = 0;
+export const OK_OUTPUT = 1;
+
+export const alertingProperties: INodeProperties[] = [
+	{
+		displayName: 'Alert Cooldown (Minutes)',
+		name: 'alertCooldownMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: DEFAULT_COOLDOWN_MINUTES,
+		description:
+			'Repeats of the same problem for the same credential inside this window are marked "duplicate: true", go to the OK output and are not sent as events again. 0 turns de-duplication off. Kept in workflow static data, which n8n saves for production executions (error workflows, triggers), not for manual test runs.',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options: [
+			{
+				displayName: 'Send Duplicates To',
+				name: 'duplicatesOutput',
+				type: 'options',
+				options: [
+					{ name: 'OK Output', value: 'ok', description: 'Repeats inside the cooldown do not reach the alerting branch' },
+					{ name: 'Needs Attention Output', value: 'needsAttention', description: 'Repeats go to the alerting branch too, still marked duplicate: true' },
+				],
+				default: 'ok',
+				description: 'Where items go that repeat an alert already raised inside the cooldown',
+			},
+		],
+	},
+];
+
+export interface AlertSettings {
+	cooldownMs: number;
+	duplicatesToNeedsAttention: boolean;
+}
+
+export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertSettings {
+	const minutes = ctx.getNodeParameter('alertCooldownMinutes', itemIndex, DEFAULT_COOLDOWN_MINUTES) as number;
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as { duplicatesOutput?: string };
+	return {
+		cooldownMs: typeof minutes === 'number' && Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 0,
+		duplicatesToNeedsAttention: options.duplicatesOutput === 'needsAttention',
+	};
+}
+
+/**
+ * The alert state of this workflow, read once per execution and written back once. n8n persists
+ * static data at the end of non-manual executions; concurrent executions of one workflow overwrite
+ * each other (last write wins), which at worst repeats or drops one duplicate mark.
+ */
+export class AlertLedger {
+	private state: AlertState;
+
+	private changed = false;
+
+	private constructor(private readonly staticData: IDataObject) {
+		this.state = readAlertState(staticData[STATIC_DATA_KEY]);
+	}
+
+	static open(ctx: IExecuteFunctions): AlertLedger {
+		return new AlertLedger(ctx.getWorkflowStaticData('global'));
+	}
+
+	failure(input: FailureInput): FailureDecision {
+		const { state, decision } = recordFailure(this.state, input);
+		this.state = state;
+		this.changed = true;
+		return decision;
+	}
+
+	success(key: string, nowMs: number): Recovery | undefined {
+		const { state, recovered } = recordSuccess(this.state, { key, nowMs });
+		if (recovered) {
+			this.state = state;
+			this.changed = true;
+		}
+		return recovered;
+	}
+
+	save(): void {
+		// Assigning (rather than mutating) is what marks n8n's observable static data as changed.
+		if (this.changed) this.staticData[STATIC_DATA_KEY] = this.state as unknown as IDataObject;
+	}
+}
+
+export interface RoutedItem {
+	item: INodeExecutionData;
+	needsAttention: boolean;
+}
+
+/** Problems go to Needs Attention; a duplicate follows "Send Duplicates To". */
+export function routeTo(problem: boolean, duplicate: boolean, settings: AlertSettings): boolean {
+	return problem && (!duplicate || settings.duplicatesToNeedsAttention);
+}
+
+export interface EmittedEvent {
+	type: string;
+	id: string;
+	delivery: Delivery;
+}
+
+export function summarizeEvent(emitted: { event: CloudEvent; delivery: Delivery }): EmittedEvent {
+	return { type: emitted.event.type, id: emitted.event.id, delivery: emitted.delivery };
+}
+
+/** The item's `delivery`: a failure if any event failed, otherwise the first event's status. */
+export function combinedDelivery(events: EmittedEvent[]): Delivery {
+	return events.find((event) => event.delivery.status === 'failed')?.delivery ?? events[0]?.delivery ?? { status: 'skipped', attempts: 0 };
+}

@@ -1,0 +1,145 @@
+/**
+ * Diagnose Error: one §5.1 diagnosis per input item, de-duplicated per credential, announced as
+ * error.diagnosed (and refresh.failed when the refresh itself failed).
+ */
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { alertKey } from '../../shared/alertState';
+import type { Diagnosis } from '../../shared/diagnosis';
+import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnosis';
+import { emitEvent, eventContext, executionUrl } from '../../shared/eventSink.adapter';
+import type { TokenGuardEventData } from '../../shared/events';
+import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
+import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+
+const showFor = { show: { operation: ['diagnoseError'] } };
+
+export const description: INodeProperties[] = [
+	{
+		displayName:
+			'Put this node after an Error Trigger (or on a node\'s error output). "Needs Attention" gets OAuth problems, rejected API keys, throttling and outages; "OK" gets failures unrelated to authentication and repeats inside the cooldown.',
+		name: 'diagnoseNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Error Field',
+		name: 'errorField',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. body.lastError',
+		description:
+			'Leave empty to read what n8n provides: the Error Trigger\'s execution.error or trigger.error, or the "error" field of error-output and Continue On Fail items. Otherwise the field that holds the error (text or object); use dots for nested fields.',
+		displayOptions: showFor,
+	},
+];
+
+function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean): TokenGuardEventData {
+	const { credential, source, failedNode } = diagnosis;
+	const data: TokenGuardEventData = {
+		credential: {
+			...(credential.type ? { type: credential.type } : {}),
+			...(credential.id ? { id: credential.id } : {}),
+			...(credential.name ? { name: credential.name } : {}),
+		},
+		provider: diagnosis.provider,
+		category: diagnosis.category,
+		action: diagnosis.action,
+		severity: diagnosis.severity,
+		execution: {
+			...(source.executionId ? { id: source.executionId } : {}),
+			...(source.executionUrl ? { url: source.executionUrl } : {}),
+			...(source.mode ? { mode: source.mode } : {}),
+		},
+		details: {
+			summary: diagnosis.summary,
+			reason: diagnosis.reason,
+			isOAuthIssue: diagnosis.isOAuthIssue,
+			httpCode: diagnosis.evidence.httpCode,
+			oauthError: diagnosis.evidence.oauthError,
+			errorMessage: diagnosis.evidence.message,
+			reconnectUrl: credential.reconnectUrl,
+			occurrences,
+			duplicate,
+		},
+	};
+	if (source.workflowId || source.workflowName) {
+		data.workflow = { ...(source.workflowId ? { id: source.workflowId } : {}), ...(source.workflowName ? { name: source.workflowName } : {}) };
+	}
+	if (failedNode.name || failedNode.type) {
+		data.node = { ...(failedNode.name ? { name: failedNode.name } : {}), ...(failedNode.type ? { type: failedNode.type } : {}) };
+	}
+	return data;
+}
+
+export async function execute(this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+	const context = eventContext(this);
+	const errorField = this.getNodeParameter('errorField', itemIndex, '') as string;
+	const result = diagnose(item.json, {
+		instanceBaseUrl: context.instanceBaseUrl,
+		errorField,
+		// Error-output and Continue On Fail items come from this very execution.
+		fallbackSource: {
+			executionId: context.execution.id,
+			executionUrl: executionUrl(context.instanceBaseUrl, context.workflow.id, context.execution.id),
+			workflowId: context.workflow.id,
+			workflowName: context.workflow.name,
+			mode: context.execution.mode,
+		},
+	});
+	if (!result.ok) {
+		throw new NodeOperationError(this.getNode(), `Error Field "${errorField}" does not exist in item ${itemIndex}`, {
+			itemIndex,
+			description: `${result.error.message}. Use dots for nested fields (e.g. body.lastError), or leave "Error Field" empty to read the Error Trigger's or error output's error.`,
+		});
+	}
+	const diagnosis = result.value;
+	const settings = alertSettings(this, itemIndex);
+	const problem = needsAttention(diagnosis);
+
+	let duplicate = false;
+	let occurrences = 1;
+	let suppressedDuplicates = 0;
+	if (problem) {
+		const decision = ledger.failure({
+			key: alertKey({ credentialId: diagnosis.credential.id, workflowId: diagnosis.source.workflowId, category: diagnosis.category }),
+			category: diagnosis.category,
+			severity: diagnosis.severity,
+			nowMs: Date.now(),
+			cooldownMs: settings.cooldownMs,
+			credential: {
+				...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
+				...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
+				...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
+			},
+		});
+		duplicate = decision.duplicate;
+		occurrences = decision.occurrences;
+		suppressedDuplicates = decision.suppressed;
+	}
+
+	const data = eventData(diagnosis, occurrences, duplicate);
+	const events: EmittedEvent[] = [];
+	// An item without any error is reported on the item only: there is nothing to announce.
+	if (diagnosis.errorFound) events.push(summarizeEvent(await emitEvent(this, 'error.diagnosed', data, { itemIndex, suppress: duplicate })));
+	if (isRefreshFailure(diagnosis)) {
+		events.push(summarizeEvent(await emitEvent(this, 'refresh.failed', data, { itemIndex, suppress: duplicate })));
+	}
+
+	return {
+		item: {
+			json: {
+				...diagnosis,
+				duplicate,
+				occurrences,
+				suppressedDuplicates,
+				events,
+				delivery: combinedDelivery(events),
+			} as unknown as INodeExecutionData['json'],
+			pairedItem: { item: itemIndex },
+		},
+		needsAttention: routeTo(problem, duplicate, settings),
+	};
+}

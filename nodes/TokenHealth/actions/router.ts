@@ -1,0 +1,51 @@
+/**
+ * Runs the chosen operation item by item and splits the results onto the two outputs:
+ * 0 "Needs Attention", 1 "OK". Continue On Fail puts an item's error on "Needs Attention".
+ */
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { redactText } from '../../shared/redact';
+import * as checkCredential from './checkCredential.operation';
+import type { RoutedItem, TokenHealthOperation } from './common';
+import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
+import * as diagnoseError from './diagnoseError.operation';
+
+type OperationExecute = (this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger) => Promise<RoutedItem>;
+
+const OPERATIONS: Readonly<Record<TokenHealthOperation, OperationExecute>> = {
+	diagnoseError: diagnoseError.execute,
+	checkCredential: checkCredential.execute,
+};
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const operation = this.getNodeParameter(OPERATION_PARAMETER, 0) as TokenHealthOperation;
+	const execute = OPERATIONS[operation];
+	if (execute === undefined) {
+		throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
+	}
+
+	const outputs: INodeExecutionData[][] = [[], []];
+	const ledger = AlertLedger.open(this);
+	try {
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			try {
+				const routed = await execute.call(this, items[itemIndex], itemIndex, ledger);
+				outputs[routed.needsAttention ? NEEDS_ATTENTION_OUTPUT : OK_OUTPUT].push(routed.item);
+			} catch (error) {
+				const nodeError =
+					error instanceof NodeOperationError || error instanceof NodeApiError
+						? error
+						: new NodeOperationError(this.getNode(), error instanceof Error ? error : String(error), { itemIndex });
+				if (!this.continueOnFail()) throw nodeError;
+				const message = nodeError.message;
+				outputs[NEEDS_ATTENTION_OUTPUT].push({ json: { error: redactText(message) }, pairedItem: { item: itemIndex } });
+			}
+		}
+	} finally {
+		// n8n saves static data even for failed executions; what was learned before the failure counts.
+		ledger.save();
+	}
+	return outputs;
+}

@@ -1,0 +1,130 @@
+import {
+	alertKey,
+	emptyAlertState,
+	ENTRY_RETENTION_MS,
+	MAX_ALERT_ENTRIES,
+	pruneAlertState,
+	readAlertState,
+	recordFailure,
+	recordSuccess,
+} from '../../nodes/shared/alertState';
+import type { AlertState, FailureInput } from '../../nodes/shared/alertState';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+const failure = (overrides: Partial<FailureInput> = {}): FailureInput => ({
+	key: 'credential:c1',
+	category: 'refresh_token_invalid',
+	severity: 'critical',
+	nowMs: T0,
+	cooldownMs: 60 * MINUTE,
+	...overrides,
+});
+
+/** Feeds failures in order and returns each decision's duplicate flag. */
+function duplicates(inputs: FailureInput[]): boolean[] {
+	let state = emptyAlertState();
+	return inputs.map((input) => {
+		const result = recordFailure(state, input);
+		state = result.state;
+		return result.decision.duplicate;
+	});
+}
+
+describe('alertKey', () => {
+	it.each([
+		[{ credentialId: 'c1', workflowId: 'w1', category: 'rate_limited' as const }, 'credential:c1'],
+		[{ credentialId: null, workflowId: 'w1', category: 'rate_limited' as const }, 'workflow:w1:rate_limited'],
+		[{ category: 'not_auth_related' as const }, 'workflow:unknown:not_auth_related'],
+	])('%j → %s', (subject, key) => {
+		expect(alertKey(subject)).toBe(key);
+	});
+});
+
+describe('recordFailure', () => {
+	it.each([
+		['first failure alerts', [failure()], [false]],
+		['a repeat inside the cooldown is a duplicate', [failure(), failure({ nowMs: T0 + 10 * MINUTE })], [false, true]],
+		['a repeat after the cooldown alerts again', [failure(), failure({ nowMs: T0 + 61 * MINUTE })], [false, false]],
+		[
+			'the cooldown runs from the last alert, not the last duplicate',
+			[failure(), failure({ nowMs: T0 + 50 * MINUTE }), failure({ nowMs: T0 + 70 * MINUTE })],
+			[false, true, false],
+		],
+		['a different category is news', [failure(), failure({ nowMs: T0 + MINUTE, category: 'rate_limited', severity: 'warning' })], [false, false]],
+		['another credential is independent', [failure(), failure({ key: 'credential:c2', nowMs: T0 + MINUTE })], [false, false]],
+		['cooldown 0 never de-duplicates', [failure({ cooldownMs: 0 }), failure({ cooldownMs: 0, nowMs: T0 + 1 })], [false, false]],
+		['a clock that went backwards is not inside the cooldown', [failure(), failure({ nowMs: T0 - MINUTE })], [false, false]],
+	])('%s', (_name, inputs, expected) => {
+		expect(duplicates(inputs)).toEqual(expected);
+	});
+
+	it('counts occurrences and reports the duplicates held back when the next alert goes out', () => {
+		let state = emptyAlertState();
+		const times = [0, 5, 10, 61];
+		const decisions = times.map((minutes) => {
+			const result = recordFailure(state, failure({ nowMs: T0 + minutes * MINUTE }));
+			state = result.state;
+			return result.decision;
+		});
+		expect(decisions.map((decision) => decision.occurrences)).toEqual([1, 2, 3, 4]);
+		expect(decisions.map((decision) => decision.suppressed)).toEqual([0, 1, 2, 2]);
+		expect(decisions[3].firstSeenMs).toBe(T0);
+	});
+
+	it('does not mutate the state it was given', () => {
+		const state = emptyAlertState();
+		recordFailure(state, failure());
+		expect(state.entries).toEqual({});
+	});
+});
+
+describe('recordSuccess', () => {
+	it('reports a recovery once, with the downtime, and forgets the episode', () => {
+		const { state } = recordFailure(emptyAlertState(), failure({ credential: { id: 'c1', name: 'Gmail' } }));
+		const first = recordSuccess(state, { key: 'credential:c1', nowMs: T0 + 30 * MINUTE });
+		expect(first.recovered).toMatchObject({ key: 'credential:c1', downtimeMs: 30 * MINUTE, entry: { category: 'refresh_token_invalid', credential: { name: 'Gmail' } } });
+		const second = recordSuccess(first.state, { key: 'credential:c1', nowMs: T0 + 31 * MINUTE });
+		expect(second.recovered).toBeUndefined();
+	});
+
+	it('a failure after a recovery alerts again', () => {
+		const failed = recordFailure(emptyAlertState(), failure()).state;
+		const recovered = recordSuccess(failed, { key: 'credential:c1', nowMs: T0 + MINUTE }).state;
+		expect(recordFailure(recovered, failure({ nowMs: T0 + 2 * MINUTE })).decision.duplicate).toBe(false);
+	});
+
+	it('a success without an open episode reports nothing', () => {
+		expect(recordSuccess(emptyAlertState(), { key: 'credential:c1', nowMs: T0 }).recovered).toBeUndefined();
+	});
+});
+
+describe('readAlertState and pruning', () => {
+	it.each([
+		['undefined', undefined],
+		['a string', 'junk'],
+		['entries as an array', { entries: [1, 2] }],
+		['entries with bad fields', { entries: { a: { category: 'x', severity: 'loud' }, b: null } }],
+	])('%s → an empty, valid state', (_name, value) => {
+		expect(readAlertState(value)).toEqual(emptyAlertState());
+	});
+
+	it('keeps valid entries from stored JSON', () => {
+		const stored = JSON.parse(JSON.stringify(recordFailure(emptyAlertState(), failure()).state)) as unknown;
+		expect(readAlertState(stored).entries['credential:c1']).toMatchObject({ occurrences: 1, category: 'refresh_token_invalid' });
+	});
+
+	it('drops entries past retention and keeps the most recently seen above the cap', () => {
+		const entries: AlertState['entries'] = {};
+		for (let index = 0; index < MAX_ALERT_ENTRIES + 10; index++) {
+			entries[`k${index}`] = { category: 'rate_limited', severity: 'warning', firstSeenMs: T0, lastSeenMs: T0 + index, lastAlertMs: T0, occurrences: 1, suppressed: 0 };
+		}
+		entries.old = { ...entries.k0, lastSeenMs: T0 - ENTRY_RETENTION_MS };
+		const pruned = pruneAlertState({ version: 1, entries }, T0 + 1000);
+		expect(Object.keys(pruned.entries)).toHaveLength(MAX_ALERT_ENTRIES);
+		expect(pruned.entries.old).toBeUndefined();
+		expect(pruned.entries[`k${MAX_ALERT_ENTRIES + 9}`]).toBeDefined();
+		expect(pruned.entries.k0).toBeUndefined();
+	});
+});
