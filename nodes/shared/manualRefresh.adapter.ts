@@ -12,7 +12,7 @@ import type { RefreshGrantConfig, TokenEndpointFailure, TokenSet } from './refre
 import { redactText } from './redact';
 import { buildRefreshRequest, parseTokenResponse, readHeader } from './refreshGrant';
 import type { AttemptOutcome, RetryPolicy } from './retry';
-import { DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
 import { SingleFlight, singleFlightKey } from './singleFlight';
 import type { Category, Classification, HttpHeaders, HttpResponseLike } from './types';
 
@@ -108,6 +108,7 @@ async function refreshWithRetry(
 	options: RefreshOptions,
 ): Promise<Omit<RefreshOutcome, 'shared'>> {
 	const now = options.now ?? (() => Date.now());
+	const policy = options.policy ?? DEFAULT_RETRY_POLICY;
 	const request = buildRefreshRequest(config);
 
 	const attempt = async (): Promise<AttemptOutcome<TokenSet>> => {
@@ -122,6 +123,7 @@ async function refreshWithRetry(
 					returnFullResponse: true,
 					ignoreHttpStatusErrors: true,
 					json: false,
+					timeout: policy.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
 				}),
 			);
 		} catch (error) {
@@ -140,7 +142,7 @@ async function refreshWithRetry(
 		};
 	};
 
-	const run = await runWithRetry(attempt, options.policy ?? DEFAULT_RETRY_POLICY, {
+	const run = await runWithRetry(attempt, policy, {
 		sleep: options.sleep ?? n8nSleep,
 		now,
 		random: options.random ?? Math.random,

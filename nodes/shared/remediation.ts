@@ -195,10 +195,10 @@ export function remediationFor(category: Category, provider: Provider): string[]
 
 const SUMMARY_PREDICATES: Readonly<Record<Category, string>> = {
 	refresh_token_invalid:
-		'can no longer refresh its access token: the refresh token was revoked, expired or rotated away.',
-	refresh_token_missing: 'has no refresh token stored, so its access token cannot be renewed.',
-	not_connected: 'was never connected to an account.',
-	consent_required: 'needs the user or an administrator to sign in again and grant consent.',
+		'can no longer refresh its access token: the refresh token was revoked, expired or rotated away. Reconnect the credential.',
+	refresh_token_missing: 'has no refresh token stored, so its access token cannot be renewed. Reconnect the credential with offline access.',
+	not_connected: 'was never connected to an account. Connect the credential.',
+	consent_required: 'needs the user or an administrator to sign in again and grant consent. Reconnect the credential.',
 	scope_insufficient: 'is connected, but its token lacks the permissions (scopes) this request needs.',
 	client_misconfigured: 'is misconfigured: the provider rejected its client ID, client secret, token URL or grant settings.',
 	access_token_rejected: 'sent an access token the API refused; a fresh access token is needed.',

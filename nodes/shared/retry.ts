@@ -7,13 +7,21 @@ import { parseHttpDate } from './clock';
 export interface RetryPolicy {
 	/** Attempts in total, including the first one. */
 	maxAttempts: number;
-	/** Upper bound on the sum of all waits; a wait that would exceed it is not taken. */
+	/**
+	 * Upper bound on how long retrying may keep the caller waiting: the waits plus the time the failed
+	 * attempts themselves took (a hung endpoint counts). A wait that would exceed it is not taken.
+	 */
 	maxTotalWaitMs: number;
+	/** Per-attempt request timeout for adapters; without one, n8n's default is 300 s per request. */
+	attemptTimeoutMs?: number;
 	/** First backoff step; it doubles per attempt. */
 	baseDelayMs: number;
 	/** Cap on a single computed backoff (a server's Retry-After is bounded by maxTotalWaitMs only). */
 	maxDelayMs: number;
 }
+
+/** A token endpoint or API that has not answered in 10 s is treated as down for that attempt. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 
 /**
  * Four attempts ride out a provider restart or a short throttle window (axios-auth-refresh also
@@ -26,6 +34,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 	maxTotalWaitMs: 30_000,
 	baseDelayMs: 500,
 	maxDelayMs: 10_000,
+	attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS,
 });
 
 /**
@@ -189,7 +198,8 @@ export interface RetryRun<T> {
 
 /**
  * Runs `attempt(1)`, `attempt(2)`, … until success or a decision not to retry, and returns the last
- * outcome. `waitedMs` is the sum of the waits it asked `sleep` for.
+ * outcome. `waitedMs` is the sum of the waits it asked `sleep` for; the policy's total-wait cap is
+ * checked against the larger of that and the time elapsed since the first attempt started.
  */
 export async function runWithRetry<T>(
 	attempt: (n: number) => Promise<AttemptOutcome<T>>,
@@ -197,10 +207,13 @@ export async function runWithRetry<T>(
 	deps: RetryDeps,
 ): Promise<RetryRun<T>> {
 	let waitedMs = 0;
+	const startedAtMs = deps.now();
 	for (let n = 1; ; n++) {
 		const outcome = await attempt(n);
 		if (outcome.kind === 'success') return { outcome, attempts: n, waitedMs };
-		const decision = decideRetry({ outcome, attempt: n, waitedMs, policy, nowMs: deps.now(), random: deps.random });
+		const nowMs = deps.now();
+		const spentMs = Math.max(waitedMs, nowMs - startedAtMs);
+		const decision = decideRetry({ outcome, attempt: n, waitedMs: spentMs, policy, nowMs, random: deps.random });
 		if (!decision.retry) return { outcome, attempts: n, waitedMs };
 		await deps.sleep(decision.delayMs);
 		waitedMs += decision.delayMs;

@@ -89,14 +89,14 @@ describe('summaryFor', () => {
 		[
 			classification('refresh_token_invalid', 'google'),
 			'Gmail account',
-			'The Google credential "Gmail account" can no longer refresh its access token: the refresh token was revoked, expired or rotated away.',
+			'The Google credential "Gmail account" can no longer refresh its access token: the refresh token was revoked, expired or rotated away. Reconnect the credential.',
 		],
 		[
 			classification('refresh_token_missing', 'unknown'),
 			undefined,
-			'The credential has no refresh token stored, so its access token cannot be renewed.',
+			'The credential has no refresh token stored, so its access token cannot be renewed. Reconnect the credential with offline access.',
 		],
-		[classification('not_connected', 'microsoft'), '  Outlook  ', 'The Microsoft credential "Outlook" was never connected to an account.'],
+		[classification('not_connected', 'microsoft'), '  Outlook  ', 'The Microsoft credential "Outlook" was never connected to an account. Connect the credential.'],
 		[
 			classification('model_api_key', 'openai'),
 			'OpenAI account',

@@ -152,7 +152,36 @@ describe('runWithRetry', () => {
 		expect(run.outcome).toBe(last);
 	});
 
-	it('default policy: 4 attempts, 30 s total wait, 500 ms base, 10 s max delay', () => {
-		expect(DEFAULT_RETRY_POLICY).toEqual({ maxAttempts: 4, maxTotalWaitMs: 30_000, baseDelayMs: 500, maxDelayMs: 10_000 });
+	it('default policy: 4 attempts, 30 s total wait, 500 ms base, 10 s max delay, 10 s per attempt', () => {
+		expect(DEFAULT_RETRY_POLICY).toEqual({
+			maxAttempts: 4,
+			maxTotalWaitMs: 30_000,
+			baseDelayMs: 500,
+			maxDelayMs: 10_000,
+			attemptTimeoutMs: 10_000,
+		});
+	});
+
+	it('time spent inside failed attempts counts against the total-wait cap (a hung endpoint stops early)', async () => {
+		let clock = 0;
+		const sleeps: number[] = [];
+		const run = await runWithRetry(
+			async () => {
+				clock += 12_000; // each attempt hangs until a 12 s timeout
+				return { kind: 'failure', networkCode: 'ECONNABORTED', error: new Error('timeout') };
+			},
+			{ maxAttempts: 10, maxTotalWaitMs: 30_000, baseDelayMs: 500, maxDelayMs: 10_000 },
+			{
+				now: () => clock,
+				random: () => 0,
+				sleep: async (ms) => {
+					sleeps.push(ms);
+					clock += ms;
+				},
+			},
+		);
+		expect(run.attempts).toBe(3);
+		expect(clock).toBeLessThanOrEqual(30_000 + 12_000);
+		expect(run.waitedMs).toBe(sleeps.reduce((sum, ms) => sum + ms, 0));
 	});
 });
