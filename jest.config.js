@@ -2,6 +2,8 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }];
 
 module.exports = {
+	// A global option: Jest ignores testTimeout inside a project. Integration runs start real servers.
+	testTimeout: 120000,
 	projects: [
 		{
 			displayName: 'unit',
@@ -15,7 +17,6 @@ module.exports = {
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
 			setupFiles: ['<rootDir>/test/harness/jest-setup.ts'],
-			testTimeout: 120000,
 		},
 	],
 };
