@@ -269,7 +269,7 @@ function refreshFindings(input: HealthInput, findings: Finding[]): void {
 		return;
 	}
 	const { classification } = refresh;
-	findings.push(problem('refresh_failed', classification.category, `Refreshing the token failed: ${classification.reason}`, input.provider));
+	findings.push(problem('refresh_failed', classification.category, `Refreshing the token now failed. ${classification.reason}`, input.provider));
 }
 
 function probeFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {
@@ -292,7 +292,7 @@ function probeFindings(input: HealthInput, findings: Finding[], leftMs: number |
 		findings.push(info('probe_token_expired', `The probe URL refused the stored access token (HTTP ${status}) because it has expired; n8n refreshes it on the next request.`, 'Enable "Refresh Now" to probe with a fresh token.'));
 		return;
 	}
-	findings.push(problem('probe_rejected', classification.category, `The probe URL answered HTTP ${status}: ${classification.reason}`, input.provider));
+	findings.push(problem('probe_rejected', classification.category, `The probe URL refused the stored access token: ${classification.reason}`, input.provider));
 }
 
 function introspectionFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {

@@ -17,9 +17,10 @@ import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/even
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
 import type { HealthReport, IntrospectionProbe, RefreshProbe, UrlProbe } from '../../shared/healthCheck';
 import { assessHealth, parseScopes } from '../../shared/healthCheck';
-import { classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
+import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
 import { PROVIDER_LABELS } from '../../shared/providers';
 import { redactDeep } from '../../shared/redact';
+import { summaryFor } from '../../shared/remediation';
 import type { HttpHeaders } from '../../shared/types';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
@@ -205,13 +206,17 @@ async function runRefresh(ctx: IExecuteFunctions, selected: SelectedCredential):
 	}
 }
 
+/** One sentence: healthy, the §5.1 summary of a critical problem, or the finding that needs a look. */
 function summaryOf(report: HealthReport, selected: SelectedCredential): string {
-	const name = selected.name ? ` "${selected.name.replace(/"/g, "'")}"` : '';
-	const provider = selected.info.provider;
-	const subject = `The ${provider === 'unknown' ? '' : `${PROVIDER_LABELS[provider]} `}credential${name}`;
-	if (report.status === 'healthy') return `${subject} is healthy.`;
-	const worst = report.findings.find((finding) => finding.severity === 'critical') ?? report.findings.find((finding) => finding.severity === 'warning');
-	return `${subject} needs attention (${report.status}): ${worst?.message ?? 'see findings'}`;
+	if (report.status === 'healthy') {
+		const provider = selected.info.provider === 'unknown' ? '' : `${PROVIDER_LABELS[selected.info.provider]} `;
+		return `The ${provider}credential${selected.name ? ` "${selected.name.replace(/"/g, "'")}"` : ''} is healthy.`;
+	}
+	const worst = report.findings.find((finding) => finding.severity === report.status);
+	if (report.status === 'critical' && worst?.category) {
+		return summaryFor(classificationFor(worst.category, selected.info.provider, worst.message), selected.name);
+	}
+	return `The credential${selected.name ? ` "${selected.name.replace(/"/g, "'")}"` : ''} needs attention: ${worst?.message ?? 'see the findings'}`;
 }
 
 export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
