@@ -249,11 +249,8 @@ export async function requestWithAutoRefresh(
 	const secrets = token.state.secrets;
 	let reason: AutoRefreshOutcome['reason'] = 'not-needed';
 
-	const refresh = async (why: RefreshReason, timeLeftMs: number | null, minRemainingMs?: number): Promise<void> => {
-		const shared = await refreshShared(ctx, selected, token.state.tokenFingerprint, {
-			policy: settings.policy,
-			...(minRemainingMs === undefined ? {} : { minRemainingMs }),
-		});
+	const refresh = async (why: RefreshReason, timeLeftMs: number | null): Promise<void> => {
+		const shared = await refreshShared(ctx, selected, token.state.tokenFingerprint, { policy: settings.policy });
 		const step: RefreshStep = {
 			reason: why,
 			shared,
@@ -274,7 +271,7 @@ export async function requestWithAutoRefresh(
 		await refresh('proactive', null);
 	} else if (settings.proactiveMarginMs > 0) {
 		const decision = decideProactiveRefresh({ expiry: token.state.expiry, nowMs: Date.now(), marginMs });
-		if (decision.refresh) await refresh('proactive', decision.timeLeftMs, marginMs);
+		if (decision.refresh) await refresh('proactive', decision.timeLeftMs);
 	}
 
 	let attempts = 0;

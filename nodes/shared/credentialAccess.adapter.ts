@@ -127,7 +127,7 @@ export function tokenFromCredentialData(selected: SelectedCredential, data: ICre
 				connected: refreshToken !== '',
 				claims,
 				secrets,
-				lifetimeMs: lifetimeFrom(null, claims),
+				lifetimeMs: lifetimeFrom(null, claims) ?? knownLifetimes.get(fingerprint(accessToken)) ?? null,
 			},
 		};
 	}
@@ -150,7 +150,7 @@ export function tokenFromCredentialData(selected: SelectedCredential, data: ICre
 			connected: accessToken !== '',
 			claims,
 			secrets,
-			lifetimeMs: lifetimeFrom(positiveSeconds(tokenData?.expires_in), claims),
+			lifetimeMs: lifetimeFrom(positiveSeconds(tokenData?.expires_in), claims) ?? knownLifetimes.get(fingerprint(accessToken)) ?? null,
 		},
 	};
 }
@@ -383,36 +383,91 @@ export interface SharedRefresh {
 const refreshFlights = new SingleFlight<SharedRefreshValue>();
 
 /**
+ * How long a refusal that waiting cannot fix (invalid_grant, a misconfigured client) is remembered for
+ * the token that failed. Items whose 401 arrives just after a failed flight get the same answer instead
+ * of sending the dead refresh token again; reconnecting the credential changes the token, and the key.
+ */
+export const REFUSAL_MEMORY_MS = 10_000;
+const MEMORY_MAX_ENTRIES = 1000;
+const recentRefusals = new Map<string, { error: unknown; atMs: number }>();
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+	map.delete(key);
+	map.set(key, value);
+	// Maps iterate in insertion order, so the first key is the oldest entry.
+	if (map.size > MEMORY_MAX_ENTRIES) {
+		const oldest = map.keys().next().value;
+		if (oldest !== undefined) map.delete(oldest);
+	}
+}
+
+function recentRefusal(key: string, nowMs: number): unknown {
+	const entry = recentRefusals.get(key);
+	if (entry === undefined) return undefined;
+	if (nowMs - entry.atMs < REFUSAL_MEMORY_MS) return entry.error;
+	recentRefusals.delete(key);
+	return undefined;
+}
+
+/**
+ * Lifetimes of tokens this process obtained, by fingerprint. The manual credential stores only an
+ * absolute expiry; knowing the lifetime keeps the proactive margin below half of it (expirySignal.ts
+ * proactiveMarginMs), so short-lived tokens are not refreshed on every request.
+ */
+const knownLifetimes = new Map<string, number>();
+
+function learnLifetime(result: RefreshResult, refreshedAtMs: number): void {
+	if (result.expiresAtMs === null || result.expiresAtMs <= refreshedAtMs) return;
+	remember(knownLifetimes, result.tokenFingerprint, result.expiresAtMs - refreshedAtMs);
+}
+
+/** Forgets remembered refusals and lifetimes (tests, and a user who wants a clean slate). */
+export function forgetRefreshMemory(): void {
+	recentRefusals.clear();
+	knownLifetimes.clear();
+}
+
+/** Another flight, execution or n8n itself stored a token since this caller read the credential. */
+const isNewerToken = (stored: CredentialToken, staleFingerprint: string): boolean =>
+	stored.accessToken !== '' && stored.state.tokenFingerprint !== staleFingerprint;
+
+/**
  * Replaces the access token whose fingerprint is `staleFingerprint` — exactly once, however many items
- * and executions of this process ask at the same time. The flight first re-reads the credential: when
- * the stored token is already newer (another flight, another execution, or n8n itself refreshed it)
- * it is taken over without a token call, unless it too expires within `minRemainingMs`.
+ * and executions of this process ask at the same time. The flight first re-reads the credential: a
+ * stored token that is already newer (another flight, another execution, or n8n itself refreshed it) is
+ * taken over without a token call. A refusal waiting cannot fix is remembered briefly (REFUSAL_MEMORY_MS).
  */
 export async function refreshShared(
 	ctx: IExecuteFunctions,
 	selected: SelectedCredential,
 	staleFingerprint: string,
-	options: RefreshOptions & { minRemainingMs?: number } = {},
+	options: RefreshOptions = {},
 ): Promise<SharedRefresh> {
 	const key = singleFlightKey('refresh', selected.type, selected.id ?? selected.name ?? '', staleFingerprint);
 	let owner = false;
 	try {
 		const value = await refreshFlights.run(key, async () => {
 			owner = true;
+			const refused = recentRefusal(key, Date.now());
+			if (refused !== undefined) throw refused;
 			const stored = await readCredentialToken(ctx, selected);
-			if (isUsableNewerToken(stored, staleFingerprint, options.minRemainingMs)) return { token: stored };
-			return await refreshCredentialToken(ctx, selected, stored, options);
+			if (isNewerToken(stored, staleFingerprint)) return { token: stored };
+			const refreshed = await refreshCredentialToken(ctx, selected, stored, options).then(
+				(value) => ok(value),
+				(error: unknown) => err(error),
+			);
+			if (!refreshed.ok) {
+				const refusal = refreshed.error;
+				if (!classifyError(refusal, { credentialType: selected.type }).retryable) remember(recentRefusals, key, { error: refusal, atMs: Date.now() });
+				throw refusal;
+			}
+			learnLifetime(refreshed.value.result, Date.now());
+			return { token: refreshed.value.token, refresh: refreshed.value.result };
 		});
 		return { owner, outcome: ok(value) };
 	} catch (error) {
 		return { owner, outcome: err(error) };
 	}
-}
-
-function isUsableNewerToken(stored: CredentialToken, staleFingerprint: string, minRemainingMs: number | undefined): boolean {
-	if (stored.accessToken === '' || stored.state.tokenFingerprint === staleFingerprint) return false;
-	const expiresAtMs = stored.state.expiry.expiresAtMs;
-	return minRemainingMs === undefined || expiresAtMs === null || expiresAtMs - Date.now() > minRemainingMs;
 }
 
 /**

@@ -102,8 +102,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				secrets,
 			);
 		}
-		// Another run may have refreshed a moment ago: its token is taken over unless it too is inside the margin.
-		const shared = await refreshShared(this, selected, tokenFingerprint, { minRemainingMs: marginMs });
+		// Another run refreshing at the same moment shares this refresh instead of spending the token again.
+		const shared = await refreshShared(this, selected, tokenFingerprint);
 		if (!shared.outcome.ok) throw shared.outcome.error;
 		const { token, refresh } = shared.outcome.value;
 		let delivery: Delivery | undefined;
