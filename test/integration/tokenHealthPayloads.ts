@@ -4,11 +4,13 @@
  * key errors, network errors and failures that have nothing to do with authentication. Shared by the
  * integration table and the benchmark.
  */
+import type { IDataObject } from 'n8n-workflow';
+
 import type { Category, Provider } from '../../nodes/shared/types';
 
 export interface PayloadCase {
 	name: string;
-	json: Record<string, unknown>;
+	json: IDataObject;
 	category: Category;
 	isOAuthIssue?: boolean;
 	provider?: Provider;
@@ -26,14 +28,14 @@ interface ErrorShape {
 	nodeType?: string;
 	nodeName?: string;
 	credentials?: Record<string, { id: string; name: string }>;
-	context?: Record<string, unknown>;
-	cause?: Record<string, unknown>;
+	context?: IDataObject;
+	cause?: IDataObject;
 }
 
 let executionCounter = 100;
 
 /** What n8n 2.x puts in `execution.error` for a NodeApiError/NodeOperationError (research §4.1). */
-export function nodeError(shape: ErrorShape): Record<string, unknown> {
+export function nodeError(shape: ErrorShape): IDataObject {
 	return {
 		level: 'warning',
 		shouldReport: true,
@@ -64,7 +66,7 @@ export function nodeError(shape: ErrorShape): Record<string, unknown> {
 }
 
 /** The Error Trigger's `execution` variant. */
-export function errorTriggerItem(error: unknown, workflow = { id: 'wf-1', name: 'CRM sync' }): Record<string, unknown> {
+export function errorTriggerItem(error: IDataObject | string, workflow = { id: 'wf-1', name: 'CRM sync' }): IDataObject {
 	const id = String(executionCounter++);
 	return {
 		execution: {

@@ -8,7 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.credentials';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
@@ -126,7 +126,7 @@ const revokedGmail = (credentialId = 'cred-hook') =>
 
 async function diagnoseWithHook(
 	secret: string,
-	options: { items?: IDataObject[]; eventDelivery?: IDataObject; staticData?: IDataObject; url?: string } = {},
+	options: { items?: IDataObject[]; eventDelivery?: INodeParameters; staticData?: IDataObject; url?: string } = {},
 ): Promise<RunResult> {
 	const { helper, credentials } = setup(secret, options.url);
 	return await runNode({
