@@ -79,6 +79,12 @@ export interface ExecutionOutcome {
 	run: Record<string, any> | undefined;
 	/** resultData.error.message when the workflow failed. */
 	errorMessage: string | undefined;
+	/**
+	 * n8n 2.40's `execute` calls process.exit without disposing the isolated-vm expression engine; when the
+	 * pool is still replacing the isolate the run used, the process dies with SIGSEGV after the execution was
+	 * saved and printed (seen under CPU load). That crash is reported here, not as a failed execution.
+	 */
+	crashedAtExit: boolean;
 	result: N8nResult;
 }
 
@@ -305,9 +311,11 @@ export async function executeWorkflow(
 	});
 	const run = findRunData(result.log);
 	const error = run?.data?.resultData?.error as { message?: string } | undefined;
-	const status = result.code === 0 && run !== undefined && !error ? 'success' : 'error';
+	const crashedAtExit = run !== undefined && result.signal === 'SIGSEGV';
+	const exitedCleanly = result.code === 0 || crashedAtExit;
+	const status = exitedCleanly && run !== undefined && !error ? 'success' : 'error';
 	const errorMessage = error?.message ?? (status === 'error' ? failureReason(result) : undefined);
-	return { status, run, errorMessage, result };
+	return { status, run, errorMessage, crashedAtExit, result };
 }
 
 /** Output items (json only) of one node's run in an execution. */
@@ -435,7 +443,8 @@ function failureReason(result: N8nResult): string {
 	const messages = result.log.map((entry) => entry.message.trim()).filter((message) => message !== '');
 	const errors = result.log.filter((entry) => entry.level === 'error').map((entry) => entry.message.trim());
 	if (errors.some((message) => message !== '')) return errors.filter((message) => message !== '').join('\n');
-	return messages[messages.length - 1] ?? (result.stderr.trim() || `n8n exited with ${result.code ?? result.signal}`);
+	const exit = `n8n exited with ${result.timedOut ? 'a timeout' : (result.code ?? result.signal)}`;
+	return `${exit}: ${messages[messages.length - 1] ?? result.stderr.trim()}`;
 }
 
 function parseLogLines(text: string): N8nLogLine[] {
