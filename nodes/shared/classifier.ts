@@ -100,6 +100,15 @@ const resolveInvalidRequest: CodeResolver = (facts) => {
 	return 'client_misconfigured';
 };
 
+const DEAD_REFRESH_TOKEN_TEXT_RE = /refresh[_ ]token (?:is |was )?(?:invalid|expired|revoked|not found|not valid)/i;
+
+/**
+ * RFC 6749 unauthorized_client is a client setup problem, except that Atlassian answers a dead
+ * rotating refresh token with `{"error":"unauthorized_client","error_description":"refresh_token is invalid"}`.
+ */
+const resolveUnauthorizedClient: CodeResolver = (facts) =>
+	DEAD_REFRESH_TOKEN_TEXT_RE.test(facts.text) ? 'refresh_token_invalid' : 'client_misconfigured';
+
 /** Anthropic's `authentication_error` is an API key problem; elsewhere the word means a bad token. */
 const resolveAuthenticationError: CodeResolver = (facts) =>
 	facts.modelContext ? 'model_api_key' : 'access_token_rejected';
@@ -108,7 +117,7 @@ const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 	// RFC 6749 §5.2 (token endpoint)
 	invalid_grant: { category: 'refresh_token_invalid', meaning: 'the refresh token is invalid, expired or revoked' },
 	invalid_client: { category: 'client_misconfigured', meaning: 'client authentication failed' },
-	unauthorized_client: { category: 'client_misconfigured', meaning: 'the client may not use this grant' },
+	unauthorized_client: { category: resolveUnauthorizedClient, meaning: 'the client may not use this grant' },
 	unsupported_grant_type: { category: 'client_misconfigured', meaning: 'the grant type is not supported' },
 	unsupported_response_type: { category: 'client_misconfigured', meaning: 'the response type is not supported' },
 	redirect_uri_mismatch: { category: 'client_misconfigured', meaning: 'the redirect URI does not match' },
@@ -266,7 +275,7 @@ const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	},
 	{
 		pattern:
-			/token has been expired or revoked|refresh token has expired|expired access\/refresh token|unknown or invalid refresh token|missing or invalid refresh token|invalid refresh token|refresh token (?:is |was )?(?:invalid|expired|revoked|not valid)|refresh token passed is incorrect|grant has (?:expired|been revoked)/i,
+			/token has been expired or revoked|refresh token has expired|expired access\/refresh token|unknown or invalid refresh token|missing or invalid refresh token|invalid refresh token|refresh[_ ]token (?:is |was )?(?:invalid|expired|revoked|not valid|not found)|refresh token passed is incorrect|grant has (?:expired|been revoked)/i,
 		category: 'refresh_token_invalid',
 		evidence: 'a provider message that the refresh token is expired, revoked or invalid',
 	},
@@ -792,6 +801,7 @@ function build(facts: Facts, verdict: Verdict): Classification {
 	const oauthError = safeCode(verdict.code) ?? safeCode(facts.primaryCodes[0]);
 	if (oauthError !== undefined) classification.oauthError = oauthError;
 	if (facts.status !== undefined) classification.httpCode = facts.status;
+	if (facts.atTokenEndpoint) classification.atTokenEndpoint = true;
 	return classification;
 }
 

@@ -45,6 +45,8 @@ export interface Diagnosis {
 	source: DiagnosisSource;
 	/** Which evidence decided the category, in one sentence (never quotes the evidence itself). */
 	reason: string;
+	/** True when the failure happened at a token endpoint (a refresh), not at the API the node called. */
+	atTokenEndpoint: boolean;
 	/** False when the item holds no error at all: nothing was diagnosed and no event is sent. */
 	errorFound: boolean;
 	/** Where the error was found: `execution.error`, `trigger.error`, `error`, `$json` (the item itself) or the named field. */
@@ -383,13 +385,11 @@ function pickCredential(
 }
 
 /**
- * Whether the failure happened at a token endpoint. The classifier names the token endpoint in its
- * reason exactly when its evidence placed the failure there (a token URL, n8n's refresh texts, a refresh
- * phase); the diagnosis needs that one bit to call throttling or an outage *of the token endpoint* an
- * OAuth issue.
+ * Whether the failure happened at a token endpoint (the classifier's verdict): the diagnosis needs that
+ * one bit to call throttling or an outage *of the token endpoint* an OAuth issue.
  */
-export function happenedAtTokenEndpoint(classification: Pick<Classification, 'reason'>): boolean {
-	return /\btoken endpoint\b|client-credentials token request/i.test(classification.reason);
+export function happenedAtTokenEndpoint(classification: Pick<Classification, 'atTokenEndpoint'>): boolean {
+	return classification.atTokenEndpoint === true;
 }
 
 export function isOAuthIssue(classification: Classification): boolean {
@@ -401,7 +401,7 @@ export function isOAuthIssue(classification: Classification): boolean {
 const REFRESH_CATEGORIES: ReadonlySet<Category> = new Set(['refresh_token_invalid', 'refresh_token_missing']);
 
 /** A failure of the token refresh itself (announced as refresh.failed as well as error.diagnosed). */
-export function isRefreshFailure(diagnosis: Pick<Diagnosis, 'category' | 'reason' | 'isOAuthIssue'>): boolean {
+export function isRefreshFailure(diagnosis: Pick<Diagnosis, 'category' | 'atTokenEndpoint' | 'isOAuthIssue'>): boolean {
 	return diagnosis.isOAuthIssue && (REFRESH_CATEGORIES.has(diagnosis.category) || happenedAtTokenEndpoint(diagnosis));
 }
 
@@ -542,6 +542,7 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		evidence: { httpCode: decided.httpCode ?? null, oauthError: decided.oauthError ?? null, message },
 		source: mergeSource(located?.source ?? {}, options.fallbackSource),
 		reason: decided.reason,
+		atTokenEndpoint: happenedAtTokenEndpoint(decided),
 		errorFound: found,
 		errorPath: found ? (located?.path ?? null) : null,
 	});

@@ -68,6 +68,8 @@ export interface Classification {
 	httpCode?: number;
 	/** One plain sentence naming the evidence that decided the category. */
 	reason: string;
+	/** True when the evidence placed the failure at a token endpoint (a refresh or token fetch), not at the API. */
+	atTokenEndpoint?: boolean;
 }
 
 /** Headers as n8n's helpers return them (axios lower-cases names; values may be arrays). */

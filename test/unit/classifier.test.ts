@@ -469,6 +469,29 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		provider: 'atlassian',
 	},
 	{
+		name: 'Atlassian unauthorized_client for a dead rotating refresh token',
+		evidence: tokenEndpoint('https://auth.atlassian.com/oauth/token', 403, {
+			error: 'unauthorized_client',
+			error_description: 'refresh_token is invalid',
+		}),
+		category: 'refresh_token_invalid',
+		provider: 'atlassian',
+		oauthError: 'unauthorized_client',
+	},
+	{
+		name: 'unauthorized_client about the grant type stays a client problem',
+		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, {
+			error: 'unauthorized_client',
+			error_description: 'The client is not authorized to use the refresh_token grant type',
+		}),
+		category: 'client_misconfigured',
+	},
+	{
+		name: 'Refresh token not found (n8n community guide)',
+		evidence: { status: 400, messages: ['Refresh token not found'], url: 'https://auth.example.com/oauth/token' },
+		category: 'refresh_token_invalid',
+	},
+	{
 		name: 'Salesforce expired refresh token',
 		evidence: tokenEndpoint('https://login.salesforce.com/services/oauth2/token', 400, {
 			error: 'invalid_grant',
