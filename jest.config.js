@@ -1,4 +1,4 @@
-/** Two tiers: `unit` (pure engine functions) and `integration` (real n8n-core + loopback servers). */
+/** Three tiers: `unit` (pure engine functions), `integration` (real n8n-core + loopback servers), `e2e` (real n8n). */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }];
 
 module.exports = {
@@ -17,6 +17,13 @@ module.exports = {
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
 			setupFiles: ['<rootDir>/test/harness/jest-setup.ts'],
+		},
+		{
+			// Real n8n 2.x headless (installed by test/e2e/setup into a cache outside the repo).
+			displayName: 'e2e',
+			testEnvironment: 'node',
+			transform: { '^.+\\.ts$': tsJest },
+			testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
 		},
 	],
 };
