@@ -43,6 +43,34 @@ export interface ApiResponse {
 	body: unknown;
 }
 
+/**
+ * The credential's token for one run of the node, read once and shared by its items, as n8n's own
+ * nodes read credentials once per run. A shared refresh puts its new token here. A token another
+ * execution replaced meanwhile is still caught: the API refuses it, and the refresh flight re-reads
+ * the credential and takes the newer token over without a token call.
+ */
+export class RunTokenCache {
+	private firstRead: Promise<CredentialToken> | undefined;
+
+	private held: CredentialToken | undefined;
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly selected: SelectedCredential,
+	) {}
+
+	async get(): Promise<CredentialToken> {
+		if (this.held !== undefined) return this.held;
+		this.firstRead ??= readCredentialToken(this.ctx, this.selected).then((token) => (this.held ??= token));
+		return await this.firstRead;
+	}
+
+	/** Keeps the newest token: refreshes finishing out of order must not bring an older one back. */
+	offer(token: CredentialToken, replaced: string): void {
+		if (this.held === undefined || this.held.state.tokenFingerprint === replaced) this.held = token;
+	}
+}
+
 export interface AutoRefreshSettings {
 	rules: ExpiryRules;
 	/** Refresh before sending when the token expires within this many ms (0 turns it off). */
@@ -50,6 +78,8 @@ export interface AutoRefreshSettings {
 	/** Limits for 429/5xx/network retries of the API request and of a refresh. */
 	policy: RetryPolicy;
 	itemIndex: number;
+	/** The run's token; without one, the credential is read for this request alone. */
+	tokens?: RunTokenCache;
 	/** Called after each shared refresh, success or not, before the request goes on (events). */
 	onRefreshStep?: (step: RefreshStep, secrets: string[]) => Promise<void>;
 }
@@ -245,7 +275,7 @@ export async function requestWithAutoRefresh(
 	settings: AutoRefreshSettings,
 ): Promise<AutoRefreshOutcome> {
 	const steps: RefreshStep[] = [];
-	let token: CredentialToken = await readCredentialToken(ctx, selected, settings.itemIndex);
+	let token: CredentialToken = settings.tokens ? await settings.tokens.get() : await readCredentialToken(ctx, selected, settings.itemIndex);
 	const secrets = token.state.secrets;
 	let reason: AutoRefreshOutcome['reason'] = 'not-needed';
 
@@ -261,6 +291,7 @@ export async function requestWithAutoRefresh(
 		steps.push(step);
 		await settings.onRefreshStep?.(step, secrets);
 		if (!shared.outcome.ok) throw shared.outcome.error;
+		settings.tokens?.offer(shared.outcome.value.token, token.state.tokenFingerprint);
 		token = shared.outcome.value.token;
 		reason = why;
 	};

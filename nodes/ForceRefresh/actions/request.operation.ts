@@ -8,7 +8,7 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, INodeExecutio
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { AuthorizedRequest, AutoRefreshOutcome, RefreshStep, ResponseFormat } from '../../shared/authorizedRequest.adapter';
-import { requestWithAutoRefresh } from '../../shared/authorizedRequest.adapter';
+import { RunTokenCache, requestWithAutoRefresh } from '../../shared/authorizedRequest.adapter';
 import { classifyApiResponse } from '../../shared/classifier';
 import type { SelectedCredential } from '../../shared/credentialAccess.adapter';
 import { selectedCredential } from '../../shared/credentialAccess.adapter';
@@ -262,6 +262,28 @@ export const description: INodeProperties[] = [
 	},
 ];
 
+type ParameterReader = (name: string, itemIndex: number, fallback?: unknown) => unknown;
+
+const containsExpression = (value: unknown): boolean =>
+	typeof value === 'string'
+		? value.startsWith('=')
+		: typeof value === 'object' && value !== null && Object.values(value).some(containsExpression);
+
+/**
+ * getNodeParameter per item, except that a parameter without any expression in it is the same for
+ * every item and is read once per run: n8n resolves parameters on every call, which is most of the
+ * per-item cost of a node that makes thousands of requests.
+ */
+function parameterReader(ctx: IExecuteFunctions): ParameterReader {
+	const raw = ctx.getNode().parameters;
+	const constant = new Map<string, unknown>();
+	return (name, itemIndex, fallback) => {
+		if (containsExpression(raw[name])) return ctx.getNodeParameter(name, itemIndex, fallback as never);
+		if (!constant.has(name)) constant.set(name, ctx.getNodeParameter(name, 0, fallback as never));
+		return constant.get(name);
+	};
+}
+
 interface RequestOptions {
 	fullResponse?: boolean;
 	neverError?: boolean;
@@ -275,6 +297,8 @@ interface RunSettings {
 	concurrency: number;
 	responseFormat: ResponseFormat;
 	options: RequestOptions;
+	parameter: ParameterReader;
+	tokens: RunTokenCache;
 }
 
 function parameterError(ctx: IExecuteFunctions, field: string, message: string, itemIndex = 0): NodeOperationError {
@@ -290,7 +314,7 @@ function numberParameter(ctx: IExecuteFunctions, name: string, field: string, mi
 }
 
 /** Settings that apply to the whole run, read from the first item. */
-function readRunSettings(ctx: IExecuteFunctions): RunSettings {
+function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCredential): RunSettings {
 	const statusCodes = parseStatusCodes(ctx.getNodeParameter('expiryStatusCodes', 0, '401') as string);
 	if (!statusCodes.ok) throw parameterError(ctx, 'Expiry Status Codes', statusCodes.error.message);
 	const bodyRule = parseBodyRule(ctx.getNodeParameter('expiredWhen', 0, '') as string);
@@ -310,11 +334,13 @@ function readRunSettings(ctx: IExecuteFunctions): RunSettings {
 		concurrency: Math.floor(numberParameter(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
 		responseFormat: ctx.getNodeParameter('responseFormat', 0, 'autodetect') as ResponseFormat,
 		options,
+		parameter: parameterReader(ctx),
+		tokens: new RunTokenCache(ctx, selected),
 	};
 }
 
-function pairs(ctx: IExecuteFunctions, name: string, itemIndex: number): Array<[string, string]> {
-	const collection = ctx.getNodeParameter(name, itemIndex, {}) as { parameters?: Array<{ name?: unknown; value?: unknown }> };
+function pairs(parameter: ParameterReader, name: string, itemIndex: number): Array<[string, string]> {
+	const collection = parameter(name, itemIndex, {}) as { parameters?: Array<{ name?: unknown; value?: unknown }> };
 	return (collection.parameters ?? [])
 		.filter((entry) => typeof entry.name === 'string' && entry.name.trim() !== '')
 		.map((entry) => [String(entry.name).trim(), entry.value === undefined || entry.value === null ? '' : String(entry.value)]);
@@ -335,15 +361,15 @@ function validUrl(ctx: IExecuteFunctions, raw: unknown, itemIndex: number): stri
 	return url;
 }
 
-async function bodyOf(ctx: IExecuteFunctions, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
-	const bodyType = ctx.getNodeParameter('bodyType', itemIndex, 'none') as string;
+async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
+	const bodyType = parameter('bodyType', itemIndex, 'none') as string;
 	const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
 	const setContentType = (value: string) => {
 		if (!hasContentType) headers['Content-Type'] = value;
 	};
 	switch (bodyType) {
 		case 'json': {
-			const raw = ctx.getNodeParameter('jsonBody', itemIndex, '{}') as unknown;
+			const raw = parameter('jsonBody', itemIndex, '{}');
 			let value: unknown = raw;
 			if (typeof raw === 'string') {
 				try {
@@ -357,12 +383,12 @@ async function bodyOf(ctx: IExecuteFunctions, itemIndex: number, headers: IDataO
 		}
 		case 'form':
 			setContentType('application/x-www-form-urlencoded');
-			return new URLSearchParams(pairs(ctx, 'formBody', itemIndex)).toString();
+			return new URLSearchParams(pairs(parameter, 'formBody', itemIndex)).toString();
 		case 'raw':
-			setContentType((ctx.getNodeParameter('rawContentType', itemIndex, 'text/plain') as string) || 'text/plain');
-			return ctx.getNodeParameter('rawBody', itemIndex, '') as string;
+			setContentType((parameter('rawContentType', itemIndex, 'text/plain') as string) || 'text/plain');
+			return parameter('rawBody', itemIndex, '') as string;
 		case 'binary': {
-			const field = ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+			const field = parameter('binaryPropertyName', itemIndex, 'data') as string;
 			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 			setContentType(binary.mimeType || 'application/octet-stream');
 			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
@@ -375,17 +401,18 @@ async function bodyOf(ctx: IExecuteFunctions, itemIndex: number, headers: IDataO
 }
 
 async function buildRequest(ctx: IExecuteFunctions, itemIndex: number, settings: RunSettings): Promise<AuthorizedRequest> {
-	const url = validUrl(ctx, ctx.getNodeParameter('url', itemIndex), itemIndex);
-	const method = ctx.getNodeParameter('method', itemIndex, 'GET') as IHttpRequestMethods;
+	const { parameter } = settings;
+	const url = validUrl(ctx, parameter('url', itemIndex), itemIndex);
+	const method = parameter('method', itemIndex, 'GET') as IHttpRequestMethods;
 	const headers: IDataObject = {};
-	if (ctx.getNodeParameter('sendHeaders', itemIndex, false) === true) {
-		for (const [name, value] of pairs(ctx, 'headerParameters', itemIndex)) headers[name] = value;
+	if (parameter('sendHeaders', itemIndex, false) === true) {
+		for (const [name, value] of pairs(parameter, 'headerParameters', itemIndex)) headers[name] = value;
 	}
 	const qs: IDataObject = {};
-	if (ctx.getNodeParameter('sendQuery', itemIndex, false) === true) {
-		for (const [name, value] of pairs(ctx, 'queryParameters', itemIndex)) qs[name] = value;
+	if (parameter('sendQuery', itemIndex, false) === true) {
+		for (const [name, value] of pairs(parameter, 'queryParameters', itemIndex)) qs[name] = value;
 	}
-	const body = await bodyOf(ctx, itemIndex, headers);
+	const body = await bodyOf(ctx, parameter, itemIndex, headers);
 	return {
 		method,
 		url,
@@ -481,6 +508,7 @@ async function runItem(
 			proactiveMarginMs: settings.proactiveMarginMs,
 			policy: settings.policy,
 			itemIndex,
+			tokens: settings.tokens,
 			onRefreshStep: async (step, secrets) => {
 				for (const secret of secrets) runSecrets.add(secret);
 				delivery = (await reportStep(ctx, selected, step, itemIndex, secrets, settings.proactiveMarginMs)) ?? delivery;
@@ -531,7 +559,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	let settings: RunSettings;
 	try {
 		selected = selectedCredential(this, 0);
-		settings = readRunSettings(this);
+		settings = readRunSettings(this, selected);
 	} catch (error) {
 		const failure = nodeErrorFor(this, error, undefined, 0, []);
 		if (!this.continueOnFail()) throw failure.error;
