@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { isSingleUseBody } from '../../nodes/shared/authorizedRequest.adapter';
 import type { SelectedCredential } from '../../nodes/shared/credentialAccess.adapter';
 import { forgetRefreshMemory, readCredentialToken, refreshCredentialToken } from '../../nodes/shared/credentialAccess.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
@@ -330,6 +331,14 @@ describe('Refresh If Expiring', () => {
 		expect(await refreshCalls()).toBe(calls);
 		expectNoSecretsShown(result, helper);
 	});
+
+	it('a negative margin is refused, naming the field', async () => {
+		const helper = newHelper();
+		const credential = addCredential(helper, 'connect', await mint());
+		const result = await runForceRefresh(helper, credential, { operation: 'refreshIfExpiring', marginSeconds: -5 });
+		expect(result.error?.message).toMatch(/^Margin \(Seconds\): must be a number of seconds, 0 or more/);
+		expect(await refreshCalls()).toBe(0);
+	});
 });
 
 describe('events', () => {
@@ -350,6 +359,84 @@ describe('events', () => {
 		expect(fault.requests[0].headers['webhook-signature']).toMatch(/^v1,/);
 		expect(items.filter((item) => tokenGuardOf(item).delivery !== undefined).map((item) => (tokenGuardOf(item).delivery as IDataObject).status)).toEqual(['delivered']);
 		expectNoSecretsShown(result, helper);
+	});
+});
+
+describe('request shapes', () => {
+	it.each<[string, IDataObject, (json: IDataObject) => unknown, unknown]>([
+		[
+			'POST JSON body, query and a header that tries to replace Authorization',
+			{
+				method: 'POST',
+				sendQuery: true,
+				queryParameters: { parameters: [{ name: 'page', value: '2' }] },
+				sendHeaders: true,
+				headerParameters: { parameters: [{ name: 'Authorization', value: 'Bearer not-this-one' }] },
+				bodyType: 'json',
+				jsonBody: '{"name":"Ada","tags":["a","b"]}',
+			},
+			(json) => [json.method, json.query, json.body, json.sub],
+			['POST', { page: '2' }, { name: 'Ada', tags: ['a', 'b'] }, 'demo-user'],
+		],
+		[
+			'PUT form body',
+			{ method: 'PUT', bodyType: 'form', formBody: { parameters: [{ name: 'a', value: '1' }, { name: 'b', value: 'x y' }] } },
+			(json) => [json.method, json.body],
+			['PUT', { a: '1', b: 'x y' }],
+		],
+		[
+			'PATCH raw body with its content type',
+			{ method: 'PATCH', bodyType: 'raw', rawBody: 'hello', rawContentType: 'text/plain' },
+			(json) => [json.method, json.body],
+			['PATCH', 'hello'],
+		],
+		[
+			'full response',
+			{ options: { fullResponse: true } },
+			(json) => [json.statusCode, (json.body as IDataObject).sub, typeof json.headers],
+			[200, 'demo-user', 'object'],
+		],
+		[
+			'text response format',
+			{ responseFormat: 'text' },
+			(json) => [typeof json.data, JSON.parse(json.data as string).sub],
+			['string', 'demo-user'],
+		],
+	])('%s', async (_case, parameters, pick, expected) => {
+		const helper = newHelper();
+		const credential = addCredential(helper, 'connect', await mint());
+		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('echo'), ...parameters });
+		const [item] = outputs(result);
+		expect(pick(item.json)).toEqual(expected);
+		expect(tokenGuardOf(item)).toMatchObject({ refreshed: false, reason: 'not-needed', statusCode: 200 });
+	});
+
+	it.each<[string, IDataObject, RegExp]>([
+		['URL expression that resolves to nothing', { url: '={{ "" }}' }, /^URL: is empty/],
+		['relative URL', { url: '/api/me' }, /^URL: is not an absolute URL/],
+		['other scheme', { url: 'ftp://example.com/file' }, /^URL: must use https:\/\/ or http:\/\//],
+		['bad status list', { expiryStatusCodes: '401, nope' }, /^Expiry Status Codes: "nope" is not an HTTP status code/],
+		['bad body rule', { expiredWhen: 'error' }, /^Expired When \(Body Rule\): "error" is not a condition/],
+		['negative margin', { proactiveMarginSeconds: -1 }, /^Refresh Before Expiry \(Seconds\): must be a number of at least 0/],
+		['zero attempts', { maxAttempts: 0 }, /^Max Attempts: must be a number of at least 1/],
+		['zero concurrency', { concurrency: 0 }, /^Concurrency: must be a number of at least 1/],
+		['invalid JSON body', { method: 'POST', bodyType: 'json', jsonBody: '{"a":' }, /^JSON Body: is not valid JSON/],
+	])('%s → an error naming the field', async (_case, parameters, message) => {
+		const helper = newHelper();
+		const credential = addCredential(helper, 'connect', await mint());
+		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), ...parameters });
+		expect(result.error?.message).toMatch(message);
+		expect((await server.stats()).apiRequests.total).toBe(0);
+	});
+
+	it.each<[string, unknown, boolean]>([
+		['a Buffer', Buffer.from('x'), false],
+		['a string', 'x', false],
+		['a stream', { pipe: () => undefined, on: () => undefined }, true],
+		['multipart form data', { getBoundary: () => 'b', getHeaders: () => ({}) }, true],
+		['nothing', undefined, false],
+	])('%s is single-use: %s', (_case, body, singleUse) => {
+		expect(isSingleUseBody(body)).toBe(singleUse);
 	});
 });
 

@@ -3,13 +3,14 @@
  * a refresh produces, error items for "Continue On Fail", and a bounded-concurrency item runner.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import type { RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
 import type { Delivery } from '../../shared/eventSink.adapter';
 import { emitEvent } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
-import { classifyForNode, toNodeError } from '../../shared/nodeErrors';
+import { classificationFor, classifyForNode, toNodeError } from '../../shared/nodeErrors';
 import type { Category, Classification, Severity } from '../../shared/types';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
@@ -153,6 +154,16 @@ export async function emitTokenExpiring(
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/** Errors about the node's own parameters: shown as they are, never read as an auth failure. */
+const parameterErrors = new WeakSet<Error>();
+
+/** "<Field>: <what is wrong>", for a parameter the user has to fix. */
+export function parameterError(ctx: IExecuteFunctions, field: string, message: string, itemIndex = 0): NodeOperationError {
+	const error = new NodeOperationError(ctx.getNode(), `${field}: ${message}`, { itemIndex });
+	parameterErrors.add(error);
+	return error;
+}
+
 export interface ItemFailure {
 	error: Error;
 	classification: Classification;
@@ -166,6 +177,10 @@ export function nodeErrorFor(
 	itemIndex: number,
 	secrets: string[],
 ): ItemFailure {
+	if (error instanceof Error && parameterErrors.has(error)) {
+		// A parameter message can quote codes like token_expired (a body rule); it is not evidence.
+		return { error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'A node parameter is invalid.') };
+	}
 	const context = { ...(selected === undefined ? {} : { credential: selected }), itemIndex, secrets };
 	return { error: toNodeError(ctx.getNode(), error, context), classification: classifyForNode(error, context) };
 }

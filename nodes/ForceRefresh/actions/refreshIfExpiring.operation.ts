@@ -4,7 +4,6 @@
  * reason. Decided once per run, like Refresh Now.
  */
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import type { SelectedCredential } from '../../shared/credentialAccess.adapter';
 import { readCredentialToken, refreshShared, selectedCredential } from '../../shared/credentialAccess.adapter';
@@ -20,6 +19,7 @@ import {
 	errorItem,
 	isoOrNull,
 	nodeErrorFor,
+	parameterError,
 	passThroughItem,
 } from './common';
 
@@ -52,9 +52,7 @@ const OPERATION = 'refreshIfExpiring';
 function marginMsOf(ctx: IExecuteFunctions): number {
 	const margin = ctx.getNodeParameter('marginSeconds', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) as number;
 	if (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0) {
-		throw new NodeOperationError(ctx.getNode(), `Margin (Seconds) must be a number of seconds, 0 or more; got ${String(margin)}`, {
-			itemIndex: 0,
-		});
+		throw parameterError(ctx, 'Margin (Seconds)', `must be a number of seconds, 0 or more; got ${String(margin)}`);
 	}
 	return Math.round(margin * 1000);
 }

@@ -5,7 +5,6 @@
  * refresh.
  */
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import type { AuthorizedRequest, AutoRefreshOutcome, RefreshStep, ResponseFormat } from '../../shared/authorizedRequest.adapter';
 import { RunTokenCache, requestWithAutoRefresh } from '../../shared/authorizedRequest.adapter';
@@ -32,6 +31,7 @@ import {
 	isoOrNull,
 	mapWithConcurrency,
 	nodeErrorFor,
+	parameterError,
 } from './common';
 
 const show = (extra: Record<string, unknown[]> = {}) => ({ show: { operation: ['request'], ...extra } });
@@ -299,10 +299,6 @@ interface RunSettings {
 	options: RequestOptions;
 	parameter: ParameterReader;
 	tokens: RunTokenCache;
-}
-
-function parameterError(ctx: IExecuteFunctions, field: string, message: string, itemIndex = 0): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), `${field}: ${message}`, { itemIndex });
 }
 
 function numberParameter(ctx: IExecuteFunctions, name: string, field: string, minimum: number, fallback: number): number {
