@@ -15,7 +15,14 @@ import type { CredentialToken, SelectedCredential, SharedRefresh } from './crede
 import { readCredentialToken, refreshShared } from './credentialAccess.adapter';
 import { TokenGuardError } from './errors';
 import type { ExpiryRules, ExpiryVerdict } from './expirySignal';
-import { decideProactiveRefresh, detectExpirySignal, isTransientApiFailure, parseJsonBody, proactiveMarginMs } from './expirySignal';
+import {
+	credentialExpiryStatusCodes,
+	decideProactiveRefresh,
+	detectExpirySignal,
+	isTransientApiFailure,
+	parseJsonBody,
+	proactiveMarginMs,
+} from './expirySignal';
 import { classificationFor, classifyError } from './nodeErrors';
 import { redactText } from './redact';
 import { readHeader } from './refreshGrant';
@@ -314,8 +321,14 @@ export async function requestWithAutoRefresh(
 		return result.response;
 	};
 
+	// The credential's own expired-status codes count too (n8n refreshes on them as well).
+	const declared = credentialExpiryStatusCodes(token.data.tokenExpiredStatusCode);
+	const rules: ExpiryRules = declared.every((code) => settings.rules.statusCodes.includes(code))
+		? settings.rules
+		: { ...settings.rules, statusCodes: [...new Set([...settings.rules.statusCodes, ...declared])] };
+
 	let response = await send();
-	let verdict = detectExpirySignal(asResponseLike(response), settings.rules);
+	let verdict = detectExpirySignal(asResponseLike(response), rules);
 	let rejectedAfterRefresh = false;
 	const signal = verdict.expired ? verdict.via : undefined;
 	if (verdict.expired) {
@@ -328,7 +341,7 @@ export async function requestWithAutoRefresh(
 			);
 		}
 		response = await send();
-		verdict = detectExpirySignal(asResponseLike(response), settings.rules);
+		verdict = detectExpirySignal(asResponseLike(response), rules);
 		rejectedAfterRefresh = verdict.expired;
 	}
 

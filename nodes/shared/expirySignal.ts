@@ -37,6 +37,19 @@ export function parseStatusCodes(text: string): Result<number[], RuleParseError>
 	return ok(codes);
 }
 
+/**
+ * The status codes a credential itself declares (`tokenExpiredStatusCode`: a number, or since n8n 2.40
+ * a list; our provider presets set it, e.g. Atlassian 401/403), so a node using the credential agrees
+ * with n8n about what "expired" looks like. Anything that is not a status code is ignored.
+ */
+export function credentialExpiryStatusCodes(value: unknown): number[] {
+	const values = Array.isArray(value) ? value : [value];
+	const codes = values
+		.map((entry) => (typeof entry === 'string' && /^\d{3}$/.test(entry.trim()) ? Number(entry) : entry))
+		.filter((entry): entry is number => typeof entry === 'number' && Number.isInteger(entry) && entry >= 100 && entry <= 599);
+	return [...new Set(codes)];
+}
+
 // ---------------------------------------------------------------------------------------------
 // "Expired when" body rule.
 //

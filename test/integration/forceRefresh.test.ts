@@ -300,6 +300,18 @@ describe('credentials n8n itself gets wrong', () => {
 		expectNoSecretsShown(result, helper);
 	});
 
+	it("the credential's own expired-status codes count: a 403 from a gateway refreshes and replays", async () => {
+		fault.enqueue({ kind: 'json', status: 403, body: { message: 'Unauthorized; scope does not match' } });
+		const helper = newHelper();
+		const credential = addConnectCredential(helper, server, await mint(), { name: 'Jira', extraData: { tokenExpiredStatusCode: [401, 403] } });
+		const result = await runForceRefresh(helper, credential, { operation: 'request', url: `${fault.url}/rest/api/3/myself` });
+
+		const [item] = outputs(result);
+		expect(fault.requests.map((request) => request.headers.authorization === fault.requests[0].headers.authorization)).toEqual([true, false]);
+		expect([item.json.ok, tokenGuardOf(item).reason, tokenGuardOf(item).expirySignal]).toEqual([true, 'expiry-signal', 'status']);
+		expect(await refreshCalls()).toBe(1);
+	});
+
 	it('a 403 insufficient_scope is not an expiry signal, even with 403 listed', async () => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint('openid offline_access'));

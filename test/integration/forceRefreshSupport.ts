@@ -35,7 +35,7 @@ export function addConnectCredential(
 	helper: HarnessCredentialsHelper,
 	server: OidcServerHandle,
 	grant: Pick<MintedGrant, 'accessToken' | 'refreshToken'>,
-	options: { type?: string; tokenData?: IDataObject; name?: string } = {},
+	options: { type?: string; tokenData?: IDataObject; name?: string; extraData?: IDataObject } = {},
 ): StoredRef {
 	const type = options.type ?? CONNECT_TYPE;
 	const ref = helper.addCredential({
@@ -51,6 +51,7 @@ export function addConnectCredential(
 			scope: 'openid offline_access api:read',
 			authentication: 'header',
 			oauthTokenData: { access_token: grant.accessToken, refresh_token: grant.refreshToken, token_type: 'Bearer', ...options.tokenData },
+			...options.extraData,
 		},
 	});
 	return { type, ref };

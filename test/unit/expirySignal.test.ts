@@ -1,5 +1,6 @@
 import {
 	DEFAULT_EXPIRY_STATUS_CODES,
+	credentialExpiryStatusCodes,
 	decideProactiveRefresh,
 	detectExpirySignal,
 	isTransientApiFailure,
@@ -36,6 +37,20 @@ describe('parseStatusCodes', () => {
 
 	it('defaults to 401, the RFC 6750 expiry status', () => {
 		expect(DEFAULT_EXPIRY_STATUS_CODES).toEqual([401]);
+	});
+});
+
+describe('credentialExpiryStatusCodes', () => {
+	it.each<[unknown, number[]]>([
+		[401, [401]],
+		['403', [403]],
+		[[401, 403, 404], [401, 403, 404]],
+		[['401', 403, 403], [401, 403]],
+		[undefined, []],
+		['', []],
+		[[0, 'x', 700, null], []],
+	])('%j → %j', (value, codes) => {
+		expect(credentialExpiryStatusCodes(value)).toEqual(codes);
 	});
 });
 
