@@ -371,6 +371,8 @@ describe('events', () => {
 		expect(fault.requests[0].headers['webhook-signature']).toMatch(/^v1,/);
 		expect(items.filter((item) => tokenGuardOf(item).delivery !== undefined).map((item) => (tokenGuardOf(item).delivery as IDataObject).status)).toEqual(['delivered']);
 		expectNoSecretsShown(result, helper);
+		const delivered = fault.requests.map((request) => `${request.body}\n${JSON.stringify(request.headers)}`).join('\n');
+		for (const secret of secrets) expect(delivered).not.toContain(secret);
 	});
 });
 
