@@ -107,50 +107,66 @@ function lifetimeFrom(expiresInSeconds: number | null, claims: JwtClaims | null)
 	return null;
 }
 
-/** Reads the token fields of either family out of decrypted credential data. */
-export function tokenFromCredentialData(selected: SelectedCredential, data: ICredentialDataDecryptedObject): CredentialToken {
-	const secrets = collectSecrets(data);
+/** The token fields each family keeps in a different place, read into one shape. */
+interface StoredToken {
+	accessToken: string;
+	refreshToken: string;
+	expiry: ExpiryInfo;
+	scope?: string;
+	tokenType?: string;
+	/** The manual family counts as connected once it holds a refresh token; the Connect family once it holds an access token. */
+	connected: boolean;
+	expiresInSeconds: number | null;
+}
+
+function storedToken(selected: SelectedCredential, data: ICredentialDataDecryptedObject): StoredToken {
 	if (selected.info.family === 'manual') {
 		const accessToken = stringField(data.accessToken);
 		const refreshToken = stringField(data.refreshToken).trim();
-		const claims = accessToken === '' ? null : decodeJwtClaims(accessToken);
 		return {
 			accessToken,
 			refreshToken,
-			data,
-			state: {
-				refreshTokenPresent: refreshToken !== '',
-				expiry: resolveExpiry({ accessToken, expiresAt: data.expiresAt }),
-				...(scopeText(data.scope) === undefined ? {} : { scope: scopeText(data.scope) }),
-				tokenType: 'Bearer',
-				tokenFingerprint: fingerprint(accessToken),
-				connected: refreshToken !== '',
-				claims,
-				secrets,
-				lifetimeMs: lifetimeFrom(null, claims) ?? knownLifetimes.get(fingerprint(accessToken)) ?? null,
-			},
+			expiry: resolveExpiry({ accessToken, expiresAt: data.expiresAt }),
+			scope: scopeText(data.scope),
+			tokenType: 'Bearer',
+			connected: refreshToken !== '',
+			expiresInSeconds: null,
 		};
 	}
 	const tokenData = oauthTokenDataOf(data);
 	const accessToken = stringField(tokenData?.access_token);
-	const refreshToken = stringField(tokenData?.refresh_token);
-	const claims = accessToken === '' ? null : decodeJwtClaims(accessToken);
-	const scope = scopeText(tokenData?.scope);
 	const tokenType = stringField(tokenData?.token_type);
+	return {
+		accessToken,
+		refreshToken: stringField(tokenData?.refresh_token),
+		expiry: resolveExpiry(tokenData),
+		scope: scopeText(tokenData?.scope),
+		tokenType: tokenType === '' ? undefined : tokenType,
+		connected: accessToken !== '',
+		expiresInSeconds: positiveSeconds(tokenData?.expires_in),
+	};
+}
+
+/** Reads the token fields of either family out of decrypted credential data. */
+export function tokenFromCredentialData(selected: SelectedCredential, data: ICredentialDataDecryptedObject): CredentialToken {
+	const stored = storedToken(selected, data);
+	const { accessToken, refreshToken } = stored;
+	const claims = accessToken === '' ? null : decodeJwtClaims(accessToken);
+	const tokenFingerprint = fingerprint(accessToken);
 	return {
 		accessToken,
 		refreshToken,
 		data,
 		state: {
 			refreshTokenPresent: refreshToken !== '',
-			expiry: resolveExpiry(tokenData),
-			...(scope === undefined ? {} : { scope }),
-			...(tokenType === '' ? {} : { tokenType }),
-			tokenFingerprint: fingerprint(accessToken),
-			connected: accessToken !== '',
+			expiry: stored.expiry,
+			...(stored.scope === undefined ? {} : { scope: stored.scope }),
+			...(stored.tokenType === undefined ? {} : { tokenType: stored.tokenType }),
+			tokenFingerprint,
+			connected: stored.connected,
 			claims,
-			secrets,
-			lifetimeMs: lifetimeFrom(positiveSeconds(tokenData?.expires_in), claims) ?? knownLifetimes.get(fingerprint(accessToken)) ?? null,
+			secrets: collectSecrets(data),
+			lifetimeMs: lifetimeFrom(stored.expiresInSeconds, claims) ?? knownLifetimes.get(tokenFingerprint) ?? null,
 		},
 	};
 }

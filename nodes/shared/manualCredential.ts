@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 
 import type { RefreshGrantConfig, TokenSet } from './refreshGrant';
+import { RESERVED_REFRESH_PARAMETERS } from './refreshGrant';
 import { err, ok, type Result } from './types';
 
 /**
@@ -17,16 +18,6 @@ export interface CredentialFieldError {
 
 /** Hosts that never leave the machine, where plain http:// cannot be sniffed on the network. */
 export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '::1', '[::1]'];
-
-/** Parameters the grant itself owns; setting them in Extra Parameters would break or hijack it. */
-const GRANT_OWNED_PARAMETERS = new Set([
-	'grant_type',
-	'refresh_token',
-	'client_id',
-	'client_secret',
-	'client_assertion',
-	'client_assertion_type',
-]);
 
 /** Parameters with their own field, so there is one obvious place to set them. */
 const PARAMETERS_WITH_OWN_FIELD: Readonly<Record<string, string>> = { scope: 'Scope', audience: 'Audience' };
@@ -89,7 +80,7 @@ export function parseExtraParameters(value: unknown): Result<Record<string, stri
 		const entries = [...new URLSearchParams(pair)];
 		const [name, paramValue] = entries[0] ?? ['', ''];
 		const normalized = name.trim().toLowerCase();
-		if (GRANT_OWNED_PARAMETERS.has(normalized)) {
+		if (RESERVED_REFRESH_PARAMETERS.has(normalized)) {
 			return err({
 				field: 'extraParameters',
 				message: `Extra Parameters may not set "${name}": the refresh grant sets it from the other fields of this credential`,

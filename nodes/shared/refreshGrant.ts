@@ -52,7 +52,7 @@ export interface TokenEndpointFailure {
 }
 
 /** Parameters extra params may never replace: the grant itself and the client's credentials. */
-const RESERVED_PARAMS = new Set([
+export const RESERVED_REFRESH_PARAMETERS: ReadonlySet<string> = new Set([
 	'grant_type',
 	'refresh_token',
 	'client_id',
@@ -76,7 +76,7 @@ const hasText = (value: string | undefined): value is string => typeof value ===
 export function buildRefreshRequest(config: RefreshGrantConfig): TokenRequest {
 	const params = new URLSearchParams();
 	for (const [name, value] of Object.entries(config.extraParams ?? {})) {
-		if (RESERVED_PARAMS.has(name.trim().toLowerCase()) || typeof value !== 'string') continue;
+		if (RESERVED_REFRESH_PARAMETERS.has(name.trim().toLowerCase()) || typeof value !== 'string') continue;
 		params.set(name, value);
 	}
 	params.set('grant_type', 'refresh_token');
