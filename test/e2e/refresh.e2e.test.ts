@@ -1,0 +1,239 @@
+/**
+ * Force Refresh in a real n8n (test/e2e/versions.env) with the packed package installed as the Community
+ * Nodes UI installs it, against oidc-provider with refresh-token rotation and reuse detection:
+ * - Refresh Now on our Connect-button credential and on two of n8n's built-in OAuth2 types: n8n's
+ *   database holds the rotated refresh token, the provider refuses the old one and accepts the new one,
+ *   and a second execution still succeeds.
+ * - Request With Auto-Refresh on the manual refresh-token credential with an expired access token: the
+ *   request succeeds and the rotated refresh token is persisted.
+ * - Canary secrets never reach execution data, the database, the log or n8n's console output.
+ */
+import { httpRequest } from '../servers/httpClient';
+import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
+import { startOidcServer } from '../servers/oidcServer';
+import type { ExportedCredential, UserFolder } from './n8n';
+import {
+	assertPackageLoaded,
+	createUserFolder,
+	ensureN8nInstalled,
+	executeWorkflow,
+	exportCredentials,
+	importCredentials,
+	importWorkflow,
+	installPackageTarball,
+	logTail,
+	nodeOutput,
+	packRepo,
+	removePackedRepo,
+	removeUserFolder,
+} from './n8n';
+import type { ConnectType, CredentialRecord } from './support/credentials';
+import { clientFor, connectCredential, manualCredential, storedAccessToken, storedRefreshToken } from './support/credentials';
+import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
+import { manualWorkflow } from './support/workflows';
+
+const SETUP_TIMEOUT_MS = 30 * 60_000;
+const TEST_TIMEOUT_MS = 5 * 60_000;
+
+const CLIENT_SECRET = canary('client-secret');
+
+interface ConnectCase {
+	type: ConnectType;
+	label: string;
+	credentialId: string;
+	workflowId: string;
+	grant?: MintedGrant;
+}
+
+const CONNECT_CASES: ConnectCase[] = [
+	{ type: 'tokenGuardOAuth2Api', label: 'Token Guard OAuth2 API (ours)', credentialId: 'e2eConnectOurs01', workflowId: 'e2eRefreshOurs01' },
+	{ type: 'oAuth2Api', label: "n8n's generic OAuth2 API", credentialId: 'e2eConnectGen001', workflowId: 'e2eRefreshGen001' },
+	{ type: 'googleSheetsOAuth2Api', label: "n8n's Google Sheets OAuth2 API", credentialId: 'e2eConnectGsh001', workflowId: 'e2eRefreshGsh001' },
+];
+
+const MANUAL = { credentialId: 'e2eManualCred001', workflowId: 'e2eManualReq0001', name: 'Canary manual refresh token' };
+
+let userFolder: UserFolder;
+let oidc: OidcServerHandle;
+let manualGrant: MintedGrant;
+/** Every n8n command's console output, searched for canaries at the end. */
+const consoleOutput: string[] = [];
+const timings: Record<string, number> = {};
+/** Every token the provider issued that the test learned, with a label for leak reports. */
+const knownTokens: Record<string, string> = {};
+
+function refreshNowNode(type: ConnectType, credential: { id: string; name: string }) {
+	return {
+		name: 'Refresh Now',
+		type: 'n8n-nodes-token-guard.forceRefresh',
+		typeVersion: 1,
+		parameters: { credentialType: type, operation: 'refresh' },
+		credentials: { [type]: credential },
+	};
+}
+
+async function exported(id: string): Promise<ExportedCredential> {
+	const [credential] = await exportCredentials(userFolder, { decrypted: true, id });
+	if (!credential) throw new Error(`credential ${id} was not exported`);
+	return credential;
+}
+
+async function run(workflowId: string) {
+	const outcome = await executeWorkflow(userFolder, workflowId);
+	consoleOutput.push(outcome.result.stdout, outcome.result.stderr);
+	if (outcome.status !== 'success') {
+		throw new Error(`execution of ${workflowId} failed: ${outcome.errorMessage}\n--- n8n log tail ---\n${logTail(userFolder)}`);
+	}
+	return outcome;
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The provider's own API refuses the token (expired, revoked or unknown). */
+async function apiRefuses(accessToken: string): Promise<boolean> {
+	const response = await httpRequest(oidc.apiUrl('me'), { headers: { authorization: `Bearer ${accessToken}` } });
+	return response.status === 401;
+}
+
+beforeAll(async () => {
+	let started = Date.now();
+	await ensureN8nInstalled();
+	const tarball = await packRepo();
+	timings.packMs = Date.now() - started;
+
+	oidc = await startOidcServer({ clientSecret: CLIENT_SECRET });
+	const credentials: CredentialRecord[] = [];
+	for (const testCase of CONNECT_CASES) {
+		testCase.grant = await oidc.mintGrant({ clientId: clientFor(oidc, testCase.type) });
+		knownTokens[`${testCase.type} initial refresh token`] = testCase.grant.refreshToken;
+		knownTokens[`${testCase.type} initial access token`] = testCase.grant.accessToken;
+		credentials.push(connectCredential(oidc, testCase.grant, { id: testCase.credentialId, name: `Canary ${testCase.label}`, type: testCase.type }));
+	}
+	manualGrant = await oidc.mintGrant();
+	knownTokens['manual initial refresh token'] = manualGrant.refreshToken;
+	knownTokens['manual initial access token'] = manualGrant.accessToken;
+	// Stored as a user would paste it: the access token, with no known expiry.
+	credentials.push(manualCredential(oidc, manualGrant, { id: MANUAL.credentialId, name: MANUAL.name }, { accessToken: manualGrant.accessToken }));
+
+	userFolder = createUserFolder();
+	started = Date.now();
+	await installPackageTarball(userFolder, tarball);
+	timings.installMs = Date.now() - started;
+	consoleOutput.push((await importCredentials(userFolder, credentials)).stdout);
+	consoleOutput.push(
+		(
+			await importWorkflow(userFolder, [
+				...CONNECT_CASES.map((testCase) =>
+					manualWorkflow(testCase.workflowId, `Refresh Now: ${testCase.label}`, [
+						refreshNowNode(testCase.type, { id: testCase.credentialId, name: `Canary ${testCase.label}` }),
+					]),
+				),
+				manualWorkflow(MANUAL.workflowId, 'Request With Auto-Refresh: manual refresh token', [
+					{
+						name: 'Call API',
+						type: 'n8n-nodes-token-guard.forceRefresh',
+						typeVersion: 1,
+						parameters: { credentialType: 'tokenGuardRefreshTokenApi', operation: 'request', method: 'GET', url: oidc.apiUrl('me') },
+						credentials: { tokenGuardRefreshTokenApi: { id: MANUAL.credentialId, name: MANUAL.name } },
+					},
+				]),
+			])
+		).stdout,
+	);
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+	await oidc?.stop();
+	removeUserFolder(userFolder);
+	await removePackedRepo();
+	process.stderr.write(`[e2e-timing] refresh ${JSON.stringify(timings)}\n`);
+});
+
+describe('Force Refresh in real n8n', () => {
+	it('n8n loaded the package with every node and credential', () => {
+		assertPackageLoaded(userFolder);
+	});
+
+	it.each(CONNECT_CASES)(
+		'Refresh Now on $label: the rotated refresh token is in n8n, the old one is refused, the new one works, a second run succeeds',
+		async (testCase) => {
+			const started = Date.now();
+			const grant = testCase.grant!;
+			const clientId = clientFor(oidc, testCase.type);
+			const authMethod = clientId === oidc.postClientId ? 'client_secret_post' : 'client_secret_basic';
+
+			const first = await run(testCase.workflowId);
+			const [firstItem] = nodeOutput(first.run, 'Refresh Now');
+			expect(firstItem.tokenGuard).toMatchObject({ refreshed: true, reason: 'forced', refreshTokenRotated: true, credential: { type: testCase.type } });
+			const afterFirst = await exported(testCase.credentialId);
+			const firstRefreshToken = storedRefreshToken(afterFirst.data);
+			knownTokens[`${testCase.type} refresh token after run 1`] = firstRefreshToken ?? '';
+			knownTokens[`${testCase.type} access token after run 1`] = storedAccessToken(afterFirst.data) ?? '';
+			expect(firstRefreshToken).toEqual(expect.any(String));
+			expect(firstRefreshToken).not.toBe(grant.refreshToken);
+			expect(storedAccessToken(afterFirst.data)).not.toBe(grant.accessToken);
+
+			const second = await run(testCase.workflowId);
+			expect(nodeOutput(second.run, 'Refresh Now')[0].tokenGuard).toMatchObject({ refreshed: true, refreshTokenRotated: true });
+			const afterSecond = await exported(testCase.credentialId);
+			const secondRefreshToken = storedRefreshToken(afterSecond.data)!;
+			knownTokens[`${testCase.type} refresh token after run 2`] = secondRefreshToken;
+			expect(secondRefreshToken).not.toBe(firstRefreshToken);
+
+			// The newest stored token works at the provider (this spends it: the test ends here for this grant).
+			const withNew = await oidc.refresh(secondRefreshToken, { clientId, authMethod });
+			expect(withNew.status).toBe(200);
+			expect(withNew.json.access_token).toEqual(expect.any(String));
+			// The seeded one was rotated away: refused with invalid_grant (reuse detection then revokes the grant).
+			const withOld = await oidc.refresh(grant.refreshToken, { clientId, authMethod });
+			expect(withOld.status).toBe(400);
+			expect(withOld.json.error).toBe('invalid_grant');
+			timings[`refreshNow:${testCase.type}`] = Date.now() - started;
+		},
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'manual refresh-token credential: an expired access token → Request With Auto-Refresh answers 200 and n8n stores the rotated refresh token',
+		async () => {
+			const started = Date.now();
+			// The access token lives 2 s at this provider; the precondition must hold, or the test proves nothing.
+			while (!(await apiRefuses(manualGrant.accessToken))) await sleep(250);
+			const before = await oidc.stats();
+
+			const outcome = await run(MANUAL.workflowId);
+
+			const [item] = nodeOutput(outcome.run, 'Call API');
+			expect(item).toMatchObject({ sub: manualGrant.accountId, tokenGuard: { refreshed: true, reason: 'expiry-signal', statusCode: 200 } });
+			const after = await oidc.stats();
+			expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
+			const stored = await exported(MANUAL.credentialId);
+			const rotated = storedRefreshToken(stored.data)!;
+			knownTokens['manual refresh token after run'] = rotated;
+			knownTokens['manual access token after run'] = storedAccessToken(stored.data) ?? '';
+			expect(rotated).toEqual(expect.any(String));
+			expect(rotated).not.toBe(manualGrant.refreshToken);
+			expect(storedAccessToken(stored.data)).not.toBe(manualGrant.accessToken);
+			// The token the API accepted is the one n8n stored.
+			expect((item.tokenGuard as { tokenFingerprint: string }).tokenFingerprint).toBe(item.tokenFingerprint);
+
+			expect((await oidc.refresh(rotated)).status).toBe(200);
+			const withOld = await oidc.refresh(manualGrant.refreshToken);
+			expect(withOld.json.error).toBe('invalid_grant');
+			timings.manualRequest = Date.now() - started;
+		},
+		TEST_TIMEOUT_MS,
+	);
+
+	it('canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote', () => {
+		const texts: Record<string, string> = { ...n8nWrittenTexts(userFolder), 'n8n console output': consoleOutput.join('\n') };
+		// The search must be able to find something: the runs above are in there, by credential name.
+		expect(texts['execution data']).toContain('Canary Token Guard OAuth2 API (ours)');
+		expect(texts['n8n log file']).toContain('Token Guard refresh.succeeded');
+		expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(12);
+
+		expect(findLeaks({ 'client secret': CLIENT_SECRET, ...knownTokens }, texts)).toEqual([]);
+	});
+});
