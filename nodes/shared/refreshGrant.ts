@@ -8,12 +8,16 @@ import { redactDeep, redactText } from './redact';
 import type { HttpHeaders, HttpResponseLike, Result } from './types';
 import { err, ok } from './types';
 
-export interface RefreshGrantConfig {
-	tokenUrl: string;
+/** The OAuth client as it authenticates to the authorization server's endpoints. */
+export interface OAuthClient {
 	clientId: string;
 	clientSecret?: string;
 	/** RFC 6749 §2.3.1: HTTP Basic (what servers must support) or credentials in the form body. */
 	clientAuth: 'basic' | 'body';
+}
+
+export interface RefreshGrantConfig extends OAuthClient {
+	tokenUrl: string;
 	refreshToken: string;
 	scope?: string;
 	audience?: string;
@@ -67,11 +71,9 @@ const formEncode = (value: string): string => new URLSearchParams([['', value]])
 const hasText = (value: string | undefined): value is string => typeof value === 'string' && value.trim() !== '';
 
 /**
- * The token request for a refresh. `basic` sends `Authorization: Basic base64(urlencode(id):urlencode(secret))`
- * (RFC 6749 §2.3.1; servers must accept it) and keeps the secret out of the body; `body` sends
- * client_id and client_secret as form fields. Without a secret the client is public and only
- * client_id is sent, in the body. Scope is sent only when configured: RFC 6749 §6 forbids asking
- * for more than was granted, and most providers keep the original scope when it is omitted.
+ * The token request for a refresh, with the client authenticated per `authenticateClient`. Scope is
+ * sent only when configured: RFC 6749 §6 forbids asking for more than was granted, and most providers
+ * keep the original scope when it is omitted.
  */
 export function buildRefreshRequest(config: RefreshGrantConfig): TokenRequest {
 	const params = new URLSearchParams();
@@ -88,18 +90,27 @@ export function buildRefreshRequest(config: RefreshGrantConfig): TokenRequest {
 		'Content-Type': 'application/x-www-form-urlencoded',
 		Accept: 'application/json',
 	};
-	const secret = config.clientSecret;
+	authenticateClient(config, params, headers);
+	return { method: 'POST', url: config.tokenUrl, headers, body: params.toString() };
+}
+
+/**
+ * Adds client authentication to a form request for any authorization-server endpoint (token,
+ * introspection, revocation). `basic` sends `Authorization: Basic base64(urlencode(id):urlencode(secret))`
+ * (RFC 6749 §2.3.1) and keeps the secret out of the body; `body` sends client_id and client_secret as
+ * form fields; without a secret the client is public and only client_id is sent.
+ */
+export function authenticateClient(client: OAuthClient, params: URLSearchParams, headers: Record<string, string>): void {
+	const secret = client.clientSecret;
 	if (!hasText(secret)) {
-		params.set('client_id', config.clientId);
-	} else if (config.clientAuth === 'basic') {
-		const pair = `${formEncode(config.clientId)}:${formEncode(secret)}`;
+		params.set('client_id', client.clientId);
+	} else if (client.clientAuth === 'basic') {
+		const pair = `${formEncode(client.clientId)}:${formEncode(secret)}`;
 		headers.Authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 	} else {
-		params.set('client_id', config.clientId);
+		params.set('client_id', client.clientId);
 		params.set('client_secret', secret);
 	}
-
-	return { method: 'POST', url: config.tokenUrl, headers, body: params.toString() };
 }
 
 /** A header value by case-insensitive name; arrays give their first entry. */

@@ -3,11 +3,9 @@
  * now, a signed GET of a probe URL, RFC 7662 introspection), and reports healthy | warning | critical
  * with findings. Announces health.checked, token.expiring, refresh.* and refresh.recovered.
  */
-import type { IExecuteFunctions, IHttpRequestOptions, INodeCredentialDescription, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeCredentialDescription, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { alertKey } from '../../shared/alertState';
-import { classifyApiResponse } from '../../shared/classifier';
-import { clockSkewFromDateHeader } from '../../shared/clock';
 import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
 import { forceRefresh, readCredentialToken, selectedCredential } from '../../shared/credentialAccess.adapter';
 import { CREDENTIAL_TYPE_PARAMETER, credentialSlots, credentialTypeProperty } from '../../shared/credentialCatalog';
@@ -15,20 +13,17 @@ import { reconnectUrlFor } from '../../shared/diagnosis';
 import { emitEvent, eventContext } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
-import type { HealthReport, IntrospectionProbe, RefreshProbe, UrlProbe } from '../../shared/healthCheck';
+import type { HealthReport, RefreshProbe } from '../../shared/healthCheck';
 import { assessHealth, parseScopes } from '../../shared/healthCheck';
 import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
+import { probeIntrospection, probeUrl } from '../../shared/probes.adapter';
 import { PROVIDER_LABELS } from '../../shared/providers';
 import { redactDeep } from '../../shared/redact';
 import { summaryFor } from '../../shared/remediation';
-import type { HttpHeaders } from '../../shared/types';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['checkCredential'] } };
-
-/** A probe that takes longer than this says more about the network than about the token. */
-const PROBE_TIMEOUT_MS = 10_000;
 
 const DEFAULT_MARGIN_MINUTES = DEFAULT_EXPIRY_MARGIN_SECONDS / 60;
 
@@ -90,109 +85,6 @@ export const credentials: INodeCredentialDescription[] = credentialSlots.map((sl
 	displayOptions: { show: { operation: ['checkCredential'], [CREDENTIAL_TYPE_PARAMETER]: [slot.name] } },
 }));
 
-interface FullResponse {
-	statusCode?: number;
-	headers?: HttpHeaders;
-	body?: unknown;
-}
-
-interface TimedResponse {
-	response: FullResponse;
-	startedMs: number;
-	endedMs: number;
-}
-
-async function timedRequest(ctx: IExecuteFunctions, options: IHttpRequestOptions): Promise<TimedResponse> {
-	const startedMs = Date.now();
-	// The stored token is sent as is: n8n's authenticated helpers would refresh it on 401, hiding the very
-	// state this check reports.
-	const response = (await ctx.helpers.httpRequest({
-		...options,
-		returnFullResponse: true,
-		ignoreHttpStatusErrors: true,
-		timeout: PROBE_TIMEOUT_MS,
-	})) as FullResponse;
-	return { response: response ?? {}, startedMs, endedMs: Date.now() };
-}
-
-function headerText(headers: HttpHeaders | undefined, name: string): string | undefined {
-	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
-	if (Array.isArray(value)) return value[0];
-	return value === undefined ? undefined : String(value);
-}
-
-interface ProbeRun<T> {
-	probe: T;
-	clockSkewMs: number | null;
-}
-
-async function runUrlProbe(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<UrlProbe>> {
-	if (token.accessToken === '') return { probe: { kind: 'skipped', reason: 'no access token is stored yet.' }, clockSkewMs: null };
-	try {
-		const { response, startedMs, endedMs } = await timedRequest(ctx, {
-			method: 'GET',
-			url,
-			headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
-		});
-		const status = response.statusCode ?? 0;
-		return {
-			probe: { kind: 'answered', status, classification: classifyApiResponse({ status, headers: response.headers, body: response.body }, url), durationMs: endedMs - startedMs },
-			clockSkewMs: clockSkewFromDateHeader(headerText(response.headers, 'date'), startedMs, endedMs),
-		};
-	} catch (error) {
-		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
-	}
-}
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-/** RFC 7662 with the OAuth client's own credentials, sent the way the credential says the client authenticates. */
-async function runIntrospection(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<IntrospectionProbe>> {
-	const tokenKind = token.refreshToken !== '' ? 'refresh_token' : 'access_token';
-	const subject = tokenKind === 'refresh_token' ? token.refreshToken : token.accessToken;
-	if (subject === '') return { probe: { kind: 'skipped', reason: 'no token is stored to introspect.' }, clockSkewMs: null };
-	const clientId = text(token.data.clientId);
-	const clientSecret = text(token.data.clientSecret);
-	const inBody = (token.data.authentication ?? token.data.clientAuthentication) === 'body';
-	const form = new URLSearchParams({ token: subject, token_type_hint: tokenKind });
-	const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
-	if (inBody || clientSecret === '') {
-		form.set('client_id', clientId);
-		if (clientSecret !== '') form.set('client_secret', clientSecret);
-	} else {
-		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-		const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`, 'utf8').toString('base64');
-		headers.authorization = `Basic ${basic}`;
-	}
-	try {
-		const { response, startedMs, endedMs } = await timedRequest(ctx, { method: 'POST', url, headers, body: form.toString(), json: false });
-		const status = response.statusCode ?? 0;
-		const clockSkewMs = clockSkewFromDateHeader(headerText(response.headers, 'date'), startedMs, endedMs);
-		const body = parseJson(response.body);
-		if (status < 200 || status >= 300 || typeof body?.active !== 'boolean') {
-			return { probe: { kind: 'failed', classification: classifyApiResponse({ status: status >= 200 && status < 300 ? 502 : status, headers: response.headers, body: response.body }, url) }, clockSkewMs };
-		}
-		return {
-			probe: { kind: 'answered', tokenKind, active: body.active, ...(typeof body.scope === 'string' ? { scope: body.scope } : {}) },
-			clockSkewMs,
-		};
-	} catch (error) {
-		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
-	}
-}
-
-function parseJson(body: unknown): Record<string, unknown> | undefined {
-	let value = body;
-	if (typeof body === 'string') {
-		try {
-			value = JSON.parse(body);
-		} catch {
-			return undefined;
-		}
-	}
-	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
 async function runRefresh(ctx: IExecuteFunctions, selected: SelectedCredential): Promise<{ probe: RefreshProbe; result?: RefreshResult }> {
 	try {
 		const result = await forceRefresh(ctx, selected);
@@ -225,7 +117,7 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 	const marginMinutes = this.getNodeParameter('expiryMarginMinutes', itemIndex, DEFAULT_MARGIN_MINUTES) as number;
 	const requiredScopes = parseScopes(this.getNodeParameter('requiredScopes', itemIndex, '') as string);
 	const refreshNow = this.getNodeParameter('refreshNow', itemIndex, false) as boolean;
-	const probeUrl = (this.getNodeParameter('probeUrl', itemIndex, '') as string).trim();
+	const probeUrlParameter = (this.getNodeParameter('probeUrl', itemIndex, '') as string).trim();
 	const introspectionUrl = (this.getNodeParameter('introspectionUrl', itemIndex, '') as string).trim();
 
 	let token: CredentialToken;
@@ -240,8 +132,8 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 	// Probes after a successful refresh use the token it just stored.
 	if (refresh?.result) token = await readCredentialToken(this, selected, itemIndex);
 	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
-	const probe = probeUrl === '' ? undefined : await runUrlProbe(this, probeUrl, token);
-	const introspection = introspectionUrl === '' ? undefined : await runIntrospection(this, introspectionUrl, token);
+	const probe = probeUrlParameter === '' ? undefined : await probeUrl(this, probeUrlParameter, token);
+	const introspection = introspectionUrl === '' ? undefined : await probeIntrospection(this, introspectionUrl, token);
 
 	const nowMs = Date.now();
 	const provider = selected.info.provider;
