@@ -55,6 +55,24 @@ export function remainingPlaceholders(workflow: ExampleWorkflow): string[] {
 }
 
 /**
+ * Placeholder-looking strings (REPLACE_WITH_…, *.example.com URLs) in node parameters and credentials
+ * that are not one of PLACEHOLDERS: the README would not explain them and nothing would substitute them.
+ */
+export function undocumentedPlaceholders(workflow: ExampleWorkflow): string[] {
+	const found = new Set<string>();
+	const known = Object.values(PLACEHOLDERS) as string[];
+	for (const node of workflow.nodes.filter((entry) => entry.type !== 'n8n-nodes-base.stickyNote')) {
+		replaceStrings(node, (text) => {
+			for (const match of text.matchAll(/REPLACE_WITH_[A-Z0-9_]+|https?:\/\/[a-z0-9.-]*example\.com/gi)) {
+				if (!known.some((placeholder) => placeholder.startsWith(match[0]))) found.add(match[0]);
+			}
+			return text;
+		});
+	}
+	return [...found];
+}
+
+/**
  * The example with placeholders replaced. Sticky notes keep the placeholder text: they explain it.
  * Throws when a placeholder the example uses was given no value, so a test never runs against example.com.
  */

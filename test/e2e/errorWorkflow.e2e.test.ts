@@ -1,0 +1,260 @@
+/**
+ * The OAuth error handler example as a real error workflow. Production workflows (Webhook-triggered,
+ * published) whose credential's grant was revoked fail in a running `n8n start`; n8n dispatches their
+ * `settings.errorWorkflow`; Token Health diagnoses `refresh_token_invalid`, names the credential and
+ * delivers a signed CloudEvent to a receiver in this test, which verifies the signature itself.
+ *
+ * Why `n8n start` and not `n8n execute`: n8n 2.40's `execute` dispatches the error workflow without
+ * awaiting it and exits 100 ms after the failed run, so the error workflow is cut off mid-run (its
+ * execution stays "running"; whether its webhook got out is a race). A running instance is also what
+ * users have.
+ */
+import { httpRequest } from '../servers/httpClient';
+import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
+import { startOidcServer } from '../servers/oidcServer';
+import type { UserFolder } from './n8n';
+import {
+	assertPackageLoaded,
+	createUserFolder,
+	ensureN8nInstalled,
+	importCredentials,
+	importWorkflow,
+	installPackageTarball,
+	logTail,
+	n8n,
+	packRepo,
+	removePackedRepo,
+	removeUserFolder,
+} from './n8n';
+import { clientFor, connectCredential, webhookCredential } from './support/credentials';
+import type { StoredExecution } from './support/database';
+import { readExecutions, storedNodeOutput } from './support/database';
+import { exampleWorkflow } from './support/examples';
+import type { N8nServer } from './support/n8nServer';
+import { callProductionWebhook, startN8nServer } from './support/n8nServer';
+import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
+import { verifyStandardWebhook } from './support/standardWebhooks';
+import type { WebhookSink } from './support/webhookSink';
+import { startWebhookSink } from './support/webhookSink';
+import type { WorkflowNode } from './support/workflows';
+import { webhookWorkflow } from './support/workflows';
+
+const SETUP_TIMEOUT_MS = 30 * 60_000;
+const TEST_TIMEOUT_MS = 3 * 60_000;
+
+const SIGNING_KEY = canary('signing-key');
+const SECRETS = {
+	clientSecret: canary('client-secret'),
+	signingKey: SIGNING_KEY,
+	signingSecret: `whsec_${Buffer.from(SIGNING_KEY).toString('base64')}`,
+	receiverApiKey: canary('receiver-api-key'),
+};
+
+const HANDLER_ID = 'e2eErrHandler001';
+const WEBHOOK_CREDENTIAL = { id: 'e2eAlertSink0001', name: 'Alerts receiver' };
+
+interface FailureCase {
+	label: string;
+	workflowId: string;
+	path: string;
+	credential: { id: string; name: string; type: 'googleSheetsOAuth2Api' | 'tokenGuardOAuth2Api' };
+	failingNode: (apiUrl: string) => WorkflowNode;
+	/** The failed execution's error message: n8n's own wording, or Token Guard's for its own node. */
+	errorMessage: RegExp;
+	grant?: MintedGrant;
+}
+
+const FAILURES: FailureCase[] = [
+	{
+		label: "n8n's HTTP Request node with a built-in Google Sheets credential",
+		workflowId: 'e2eFailHttpNode1',
+		path: 'token-guard-e2e-http-node',
+		credential: { id: 'e2eDemoGoogle001', name: 'Demo Google', type: 'googleSheetsOAuth2Api' },
+		failingNode: (apiUrl) => ({
+			name: 'Read sheet',
+			type: 'n8n-nodes-base.httpRequest',
+			typeVersion: 4.2,
+			parameters: { method: 'GET', url: apiUrl, authentication: 'predefinedCredentialType', nodeCredentialType: 'googleSheetsOAuth2Api', options: {} },
+			credentials: { googleSheetsOAuth2Api: { id: 'e2eDemoGoogle001', name: 'Demo Google' } },
+		}),
+		errorMessage: /^The credential "Demo Google" needs to be reconnected\.$/,
+	},
+	{
+		label: 'Force Refresh (Request With Auto-Refresh) with a Token Guard OAuth2 credential',
+		workflowId: 'e2eFailForceRef1',
+		path: 'token-guard-e2e-force-refresh',
+		credential: { id: 'e2eDemoCrm000001', name: 'Demo CRM', type: 'tokenGuardOAuth2Api' },
+		failingNode: (apiUrl) => ({
+			name: 'Fetch contacts',
+			type: 'n8n-nodes-token-guard.forceRefresh',
+			typeVersion: 1,
+			parameters: { credentialType: 'tokenGuardOAuth2Api', operation: 'request', method: 'GET', url: apiUrl },
+			credentials: { tokenGuardOAuth2Api: { id: 'e2eDemoCrm000001', name: 'Demo CRM' } },
+		}),
+		errorMessage: /^The credential "Demo CRM" can no longer refresh its access token: .*Reconnect the credential\.$/,
+	},
+];
+
+let userFolder: UserFolder;
+let oidc: OidcServerHandle;
+let sink: WebhookSink;
+let server: N8nServer | undefined;
+const timings: Record<string, number> = {};
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function parsedBody(request: { body: string }): Record<string, any> {
+	return JSON.parse(request.body) as Record<string, any>;
+}
+
+async function waitForExecutions(predicate: (executions: StoredExecution[]) => boolean, timeoutMs: number): Promise<StoredExecution[]> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const executions = readExecutions(userFolder);
+		if (predicate(executions)) return executions;
+		if (Date.now() > deadline) {
+			throw new Error(
+				`executions never reached the expected state: ${JSON.stringify(executions.map(({ id, workflowId, mode, status }) => ({ id, workflowId, mode, status })))}\n--- n8n log tail ---\n${logTail(userFolder)}`,
+			);
+		}
+		await sleep(500);
+	}
+}
+
+beforeAll(async () => {
+	let started = Date.now();
+	await ensureN8nInstalled();
+	const tarball = await packRepo();
+	oidc = await startOidcServer({ clientSecret: SECRETS.clientSecret });
+	sink = await startWebhookSink();
+	for (const failure of FAILURES) {
+		failure.grant = await oidc.mintGrant({ clientId: clientFor(oidc, failure.credential.type) });
+	}
+
+	userFolder = createUserFolder();
+	await installPackageTarball(userFolder, tarball);
+	await importCredentials(userFolder, [
+		...FAILURES.map((failure) => connectCredential(oidc, failure.grant!, failure.credential)),
+		webhookCredential(WEBHOOK_CREDENTIAL, sink.url('token-guard'), SECRETS.signingSecret, { 'X-Api-Key': SECRETS.receiverApiKey }),
+	]);
+	await importWorkflow(userFolder, [
+		exampleWorkflow('oauth-error-handler', { webhookCredentialId: WEBHOOK_CREDENTIAL.id }, { id: HANDLER_ID }),
+		...FAILURES.map((failure) =>
+			webhookWorkflow(failure.workflowId, `Fails: ${failure.label}`, failure.path, [failure.failingNode(oidc.apiUrl('me'))], { errorWorkflow: HANDLER_ID }),
+		),
+	]);
+	// Published (active) workflows only: n8n runs an error workflow only if it is published, and serves
+	// production webhooks only for published workflows.
+	for (const id of [HANDLER_ID, ...FAILURES.map((failure) => failure.workflowId)]) {
+		const published = await n8n(['publish:workflow', `--id=${id}`], { userFolder });
+		if (published.code !== 0) throw new Error(`publish:workflow ${id} failed\n${logTail(userFolder)}`);
+	}
+	timings.prepareMs = Date.now() - started;
+
+	started = Date.now();
+	server = await startN8nServer(userFolder);
+	timings.startMs = Date.now() - started;
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+	await server?.stop();
+	await Promise.all([oidc?.stop(), sink?.stop()]);
+	removeUserFolder(userFolder);
+	await removePackedRepo();
+	process.stderr.write(`[e2e-timing] errorWorkflow ${JSON.stringify(timings)}\n`);
+});
+
+describe('OAuth error handler example as the error workflow of production workflows (n8n start)', () => {
+	it('n8n loaded the package and serves its health endpoint', async () => {
+		assertPackageLoaded(userFolder);
+		expect((await httpRequest(`${server!.baseUrl}/healthz`)).status).toBe(200);
+	});
+
+	it.each(FAILURES)(
+		'$label: revoked grant → the run fails → the error workflow diagnoses refresh_token_invalid for that credential and a signed CloudEvent arrives',
+		async (failure) => {
+			const started = Date.now();
+			await oidc.revokeGrant(failure.grant!.grantId);
+
+			const response = await callProductionWebhook(server!.baseUrl, failure.path, { order: 42 });
+			expect(response.status).toBe(200);
+
+			const isDiagnosis = (request: { body: string }) =>
+				parsedBody(request).type === 'io.n8n.tokenguard.error.diagnosed' && parsedBody(request).data?.credential?.id === failure.credential.id;
+			const deliveries = await sink.waitFor((requests) => requests.some(isDiagnosis), 60_000);
+			const executions = await waitForExecutions(
+				(all) =>
+					all.some((execution) => execution.workflowId === failure.workflowId && execution.status === 'error') &&
+					all.some((execution) => execution.workflowId === HANDLER_ID && execution.status === 'success' && JSON.stringify(execution.data).includes(failure.credential.id)),
+				60_000,
+			);
+
+			const failed = executions.find((execution) => execution.workflowId === failure.workflowId && execution.status === 'error')!;
+			expect(failed.mode).toBe('webhook');
+			expect(failed.data?.resultData?.error?.message).toMatch(failure.errorMessage);
+
+			const handled = executions.find(
+				(execution) => execution.workflowId === HANDLER_ID && execution.mode === 'error' && JSON.stringify(execution.data).includes(failure.credential.id),
+			)!;
+			const [diagnosis] = storedNodeOutput(handled, 'Diagnose the failure', 0);
+			expect(diagnosis).toMatchObject({
+				isOAuthIssue: true,
+				category: 'refresh_token_invalid',
+				action: 'reconnect',
+				severity: 'critical',
+				credential: { type: failure.credential.type, id: failure.credential.id, name: failure.credential.name },
+				source: { executionId: failed.id, workflowId: failure.workflowId, mode: 'webhook' },
+				delivery: { status: 'delivered' },
+			});
+			expect(storedNodeOutput(handled, 'Alert: add Slack or Email here')).toHaveLength(1);
+			expect(storedNodeOutput(handled, 'Not a token problem')).toEqual([]);
+
+			const nowSeconds = Math.floor(Date.now() / 1000);
+			const event = deliveries.find(isDiagnosis)!;
+			expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body, nowSeconds)).toBeNull();
+			const cloudEvent = parsedBody(event);
+			expect(cloudEvent).toMatchObject({
+				specversion: '1.0',
+				id: event.headers['webhook-id'],
+				type: 'io.n8n.tokenguard.error.diagnosed',
+				source: expect.stringMatching(new RegExp(`/workflow/${failure.workflowId}$`)),
+				datacontenttype: 'application/json',
+				data: {
+					category: 'refresh_token_invalid',
+					action: 'reconnect',
+					credential: { id: failure.credential.id, name: failure.credential.name },
+					execution: { id: failed.id, mode: 'webhook' },
+				},
+			});
+			expect(event.headers['x-api-key']).toBe(SECRETS.receiverApiKey);
+			// The receiver rejects a forged or altered delivery: the check above can fail.
+			expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body.replace('critical', 'info'), nowSeconds)).not.toBeNull();
+			timings[failure.workflowId] = Date.now() - started;
+		},
+		TEST_TIMEOUT_MS,
+	);
+
+	it('every delivery verifies, and canary secrets appear in no webhook body, execution data, database, log or console output', async () => {
+		const nowSeconds = Math.floor(Date.now() / 1000);
+		expect(sink.requests.length).toBeGreaterThanOrEqual(FAILURES.length);
+		for (const request of sink.requests) expect(verifyStandardWebhook(SECRETS.signingSecret, request.headers, request.body, nowSeconds)).toBeNull();
+
+		const tokens = Object.fromEntries(
+			FAILURES.flatMap((failure) => [
+				[`${failure.credential.name} refresh token`, failure.grant!.refreshToken],
+				[`${failure.credential.name} access token`, failure.grant!.accessToken],
+			]),
+		);
+		const texts: Record<string, string> = {
+			...n8nWrittenTexts(userFolder),
+			'n8n console output': server!.output(),
+			'webhook bodies': sink.requests.map((request) => request.body).join('\n'),
+		};
+		// The search can find something: the diagnoses are in there, by credential name.
+		for (const name of ['execution data', 'n8n log file', 'webhook bodies']) expect(texts[name]).toContain('Demo Google');
+
+		expect(findLeaks({ ...SECRETS, ...tokens }, texts)).toEqual([]);
+	});
+});
