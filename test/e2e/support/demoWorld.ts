@@ -12,7 +12,7 @@ import type { DemoApi } from './demoApi';
 import { startDemoApi } from './demoApi';
 import type { ExampleWorkflow } from './examples';
 import { exampleWorkflow } from './examples';
-import type { WebhookSink } from './webhookSink';
+import type { ReceivedRequest, WebhookSink } from './webhookSink';
 import { startWebhookSink } from './webhookSink';
 import type { Workflow } from './workflows';
 import { webhookWorkflow } from './workflows';
@@ -53,12 +53,12 @@ export interface DemoWorld {
 	stop(): Promise<void>;
 }
 
-export async function startDemoWorld(options: { oidcPort?: number } = {}): Promise<DemoWorld> {
+export async function startDemoWorld(options: { onAlert?: (request: ReceivedRequest) => void } = {}): Promise<DemoWorld> {
 	// Access tokens live an hour: mid-run expiry comes from the orders API, not from a race with the clock.
-	const oidc = await startOidcServer({ accessTokenTtlSeconds: 3600, ...(options.oidcPort ? { port: options.oidcPort } : {}) });
+	const oidc = await startOidcServer({ accessTokenTtlSeconds: 3600 });
 	const ordersApi = await startDemoApi({ issuer: oidc.issuer, retireTokenAfter: ORDERS_CALLS_PER_TOKEN });
 	const probeApi = await startDemoApi({ issuer: oidc.issuer });
-	const alerts = await startWebhookSink();
+	const alerts = await startWebhookSink({ onRequest: options.onAlert });
 	const grants = {
 		orders: await oidc.mintGrant({ accountId: 'demo-orders' }),
 		keepAlive: await oidc.mintGrant({ accountId: 'demo-keep-alive' }),

@@ -16,6 +16,8 @@ export interface N8nServerOptions {
 	port?: number;
 	/** Listen address; 127.0.0.1 unless told otherwise. */
 	host?: string;
+	/** Host name in the editor's own links (e.g. localhost); the listen address when omitted. */
+	publicHost?: string;
 	/** Extra environment (e.g. the owner set-up variables). */
 	env?: Record<string, string>;
 	readyTimeoutMs?: number;
@@ -66,16 +68,17 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 	const port = options.port ?? (await freePort(host));
 	const brokerPort = await freePort();
 	const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+	const publicUrl = `http://${options.publicHost ?? (host === '0.0.0.0' ? 'localhost' : host)}:${port}`;
 	const child: ChildProcess = spawn(nodeBinary, [n8nBin, 'start'], {
 		cwd: userFolder.path,
 		env: {
 			...userFolder.env,
 			N8N_PORT: String(port),
 			N8N_LISTEN_ADDRESS: host,
-			N8N_HOST: host === '0.0.0.0' ? 'localhost' : host,
+			N8N_HOST: new URL(publicUrl).hostname,
 			N8N_PROTOCOL: 'http',
-			N8N_EDITOR_BASE_URL: `${baseUrl}/`,
-			WEBHOOK_URL: `${baseUrl}/`,
+			N8N_EDITOR_BASE_URL: `${publicUrl}/`,
+			WEBHOOK_URL: `${publicUrl}/`,
 			// Plain http on loopback: a Secure auth cookie would never be sent back.
 			N8N_SECURE_COOKIE: 'false',
 			N8N_RUNNERS_BROKER_PORT: String(brokerPort),

@@ -27,7 +27,7 @@ export interface WebhookSink {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export async function startWebhookSink(): Promise<WebhookSink> {
+export async function startWebhookSink(options: { onRequest?: (request: ReceivedRequest) => void } = {}): Promise<WebhookSink> {
 	const requests: ReceivedRequest[] = [];
 	const waiters = new Set<() => void>();
 	const server = createServer((req, res) => {
@@ -38,13 +38,15 @@ export async function startWebhookSink(): Promise<WebhookSink> {
 			if (size <= MAX_BODY_BYTES) chunks.push(chunk);
 		});
 		req.on('end', () => {
-			requests.push({
+			const received: ReceivedRequest = {
 				method: req.method ?? 'GET',
 				path: req.url ?? '/',
 				headers: req.headers,
 				body: Buffer.concat(chunks).toString('utf8'),
 				receivedAtMs: Date.now(),
-			});
+			};
+			requests.push(received);
+			options.onRequest?.(received);
 			res.writeHead(204, { connection: 'close' });
 			res.end();
 			for (const wake of [...waiters]) wake();
