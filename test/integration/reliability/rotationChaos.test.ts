@@ -10,7 +10,7 @@
  * forceRefreshRotation.test.ts proves the same property with 3 items per execution and no mixed
  * operations; this file holds it at the issue's numbers.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { forgetRefreshMemory } from '../../../nodes/shared/credentialAccess.adapter';
 import { forgetRecentRefreshes } from '../../../nodes/shared/manualRefresh.adapter';
@@ -67,7 +67,7 @@ function planExecution(random: () => number): ExecutionPlan {
 	};
 }
 
-function parametersFor(plan: ExecutionPlan): IDataObject {
+function parametersFor(plan: ExecutionPlan): INodeParameters {
 	const common = { operation: plan.operation, sendEvents: plan.sendEvents };
 	if (plan.operation === 'request') return { ...common, url: server.apiUrl('me'), proactiveMarginSeconds: plan.proactiveMarginSeconds, concurrency: plan.concurrency };
 	if (plan.operation === 'refreshIfExpiring') return { ...common, marginSeconds: 300 };
