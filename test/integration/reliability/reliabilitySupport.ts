@@ -128,7 +128,10 @@ export class SecretScanner {
 		if (lines.length > 0) this.record(where, lines.map((line) => line.text).join('\n'));
 	}
 
-	/** Webhook deliveries: the body and every header except the receiver's own allowed value. */
+	/**
+	 * Webhook deliveries: the body and every header except the receiver's own allowed value. The path
+	 * is the receiver's own address (chat hooks keep their secret there), so it is not searched.
+	 */
 	recordDeliveries(where: string, requests: RecordedRequest[]): void {
 		for (const request of requests) {
 			const headers = Object.entries(request.headers).map(([name, value]) => {
@@ -136,7 +139,7 @@ export class SecretScanner {
 				const allowed = this.allowedHeaderValues.get(name);
 				return `${name}: ${allowed === undefined ? text : text.split(allowed).join('')}`;
 			});
-			this.record(`${where} ${request.method} ${request.path}`, `${request.path}\n${headers.join('\n')}\n${request.body}`);
+			this.record(`${where} ${request.method}`, `${headers.join('\n')}\n${request.body}`);
 		}
 	}
 
