@@ -28,7 +28,7 @@ import {
 } from './n8n';
 import { clientFor, connectCredential, webhookCredential } from './support/credentials';
 import type { StoredExecution } from './support/database';
-import { readExecutions, storedNodeOutput } from './support/database';
+import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
 import { exampleWorkflow } from './support/examples';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
@@ -155,6 +155,7 @@ beforeAll(async () => {
 
 	started = Date.now();
 	server = await startN8nServer(userFolder);
+	await waitForPublishedVersions(userFolder, [HANDLER_ID, ...FAILURES.map((failure) => failure.workflowId)]);
 	timings.startMs = Date.now() - started;
 }, SETUP_TIMEOUT_MS);
 

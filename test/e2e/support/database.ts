@@ -21,40 +21,76 @@ export interface StoredExecution {
 	data: Record<string, any> | undefined;
 }
 
-const READER = `
-const [modulesDir, databasePath] = process.argv.slice(1);
+/** Runs one read-only query on Node 24; a column named `data` is parsed from n8n's "flatted" JSON into `parsedData`. */
+const QUERY_SCRIPT = `
+const [modulesDir, databasePath, sql, paramsJson] = process.argv.slice(1);
 const sqlite3 = require(modulesDir + '/sqlite3');
 const { parse } = require(modulesDir + '/flatted');
 const db = new sqlite3.Database(databasePath, sqlite3.OPEN_READONLY);
-db.all(
-	'SELECT e.id, e.workflowId, e.mode, e.status, e.finished, d.data FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id ORDER BY e.id',
-	(error, rows) => {
-		if (error) { console.error(error.message); process.exit(2); }
-		const out = rows.map((row) => {
-			let data;
-			try { data = row.data ? parse(row.data) : undefined; } catch { data = undefined; }
-			return { id: String(row.id), workflowId: row.workflowId, mode: row.mode, status: row.status, finished: Boolean(row.finished), rawData: row.data ?? '', data };
-		});
-		process.stdout.write(JSON.stringify(out));
-		db.close();
-	},
-);
+db.all(sql, JSON.parse(paramsJson), (error, rows) => {
+	if (error) { console.error(error.message); process.exit(2); }
+	for (const row of rows) {
+		if (typeof row.data !== 'string') continue;
+		try { row.parsedData = parse(row.data); } catch { row.parsedData = undefined; }
+	}
+	process.stdout.write(JSON.stringify(rows));
+	db.close();
+});
 `;
 
 export function databasePath(userFolder: UserFolder): string {
 	return join(userFolder.path, '.n8n', 'database.sqlite');
 }
 
-export function readExecutions(userFolder: UserFolder): StoredExecution[] {
+export function queryDatabase<Row = Record<string, any>>(userFolder: UserFolder, sql: string, params: unknown[] = []): Row[] {
 	const { nodeBinary, n8nBin } = e2eEnv();
 	// <cache>/n8n-<version>/node_modules/n8n/bin/n8n → <cache>/n8n-<version>/node_modules
 	const modulesDir = dirname(dirname(dirname(n8nBin)));
-	const result = spawnSync(nodeBinary, ['-e', READER, modulesDir, databasePath(userFolder)], {
+	const result = spawnSync(nodeBinary, ['-e', QUERY_SCRIPT, modulesDir, databasePath(userFolder), sql, JSON.stringify(params)], {
 		encoding: 'utf8',
 		maxBuffer: 256 * 1024 * 1024,
 	});
-	if (result.status !== 0) throw new Error(`reading executions from ${databasePath(userFolder)} failed: ${result.stderr}`);
-	return JSON.parse(result.stdout) as StoredExecution[];
+	if (result.status !== 0) throw new Error(`query on ${databasePath(userFolder)} failed: ${result.stderr}`);
+	return JSON.parse(result.stdout) as Row[];
+}
+
+export function readExecutions(userFolder: UserFolder): StoredExecution[] {
+	const rows = queryDatabase<{ id: number; workflowId: string; mode: string; status: string; finished: number; data: string | null; parsedData: unknown }>(
+		userFolder,
+		'SELECT e.id, e.workflowId, e.mode, e.status, e.finished, d.data FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id ORDER BY e.id',
+	);
+	return rows.map((row) => ({
+		id: String(row.id),
+		workflowId: row.workflowId,
+		mode: row.mode,
+		status: row.status,
+		finished: Boolean(row.finished),
+		rawData: row.data ?? '',
+		data: row.parsedData as Record<string, any> | undefined,
+	}));
+}
+
+/**
+ * Waits until n8n serves the published version of each workflow. n8n 2.40 applies a publication in
+ * the background (an outbox plus a reconciler every 10 s): after a re-import and `publish:workflow` in
+ * an existing user folder, a running n8n keeps serving the previously published version for a while.
+ */
+export async function waitForPublishedVersions(userFolder: UserFolder, workflowIds: string[], timeoutMs = 90_000): Promise<void> {
+	const placeholders = workflowIds.map(() => '?').join(', ');
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const rows = queryDatabase<{ id: string; activeVersionId: string | null; publishedVersionId: string | null }>(
+			userFolder,
+			`SELECT w.id, w.activeVersionId, p.publishedVersionId FROM workflow_entity w LEFT JOIN workflow_published_version p ON p.workflowId = w.id WHERE w.id IN (${placeholders})`,
+			workflowIds,
+		);
+		const pending = rows.filter((row) => !row.activeVersionId || row.publishedVersionId !== row.activeVersionId);
+		if (rows.length === workflowIds.length && pending.length === 0) return;
+		if (Date.now() > deadline) {
+			throw new Error(`n8n did not serve the published version of ${pending.map((row) => row.id).join(', ') || workflowIds.join(', ')} within ${timeoutMs} ms`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
 }
 
 /** Output items (json) of one node in a stored execution. */

@@ -26,7 +26,7 @@ import {
 	removeUserFolder,
 } from '../n8n';
 import { storedRefreshToken } from './credentials';
-import { readExecutions, storedNodeOutput } from './database';
+import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './database';
 import type { DemoWorld } from './demoWorld';
 import { DEMO_IDS, DEMO_NAMES, DEMO_SIGNING_SECRET, NIGHTLY_SYNC_WEBHOOK_PATH, ORDERS_CALLS_PER_TOKEN, startDemoWorld } from './demoWorld';
 import type { N8nServer } from './n8nServer';
@@ -105,6 +105,7 @@ async function errorHandler(world: DemoWorld, userFolder: UserFolder, print: Pri
 	try {
 		const started = Date.now();
 		server = await startN8nServer(userFolder);
+		await waitForPublishedVersions(userFolder, [DEMO_IDS.errorHandlerWorkflow, DEMO_IDS.nightlySyncWorkflow]);
 		print(`   n8n started at ${server.baseUrl} in ${seconds(Date.now() - started)}`);
 		await world.oidc.revokeGrant(world.grants.google.grantId);
 		print(`   the account owner revokes access for "${DEMO_NAMES.googleCredential}" (n8n's own Google Sheets credential) at the provider`);

@@ -95,6 +95,9 @@ export async function startDemoWorld(options: { onAlert?: (request: ReceivedRequ
 			{ errorWorkflow: DEMO_IDS.errorHandlerWorkflow },
 		),
 	];
+	// Every start begins with empty alert memory (Token Health keeps it in workflow static data, and an
+	// import that names staticData replaces it), so the first failure after a start alerts again.
+	for (const workflow of workflows) workflow.staticData = null;
 	return {
 		oidc,
 		ordersApi,

@@ -23,9 +23,12 @@ import {
 } from '../n8n';
 import { httpRequest } from '../../servers/httpClient';
 import type { DemoWorld } from './demoWorld';
-import { DEMO_IDS, DEMO_NAMES, NIGHTLY_SYNC_WEBHOOK_PATH, startDemoWorld } from './demoWorld';
+import { waitForPublishedVersions } from './database';
+import { DEMO_IDS, DEMO_NAMES, DEMO_SIGNING_SECRET, NIGHTLY_SYNC_WEBHOOK_PATH, startDemoWorld } from './demoWorld';
 import type { N8nServer } from './n8nServer';
-import { isPortFree, login, startN8nServer } from './n8nServer';
+import { callProductionWebhook, isPortFree, login, startN8nServer } from './n8nServer';
+import { verifyStandardWebhook } from './standardWebhooks';
+import type { ReceivedRequest } from './webhookSink';
 
 export type Print = (line: string) => void;
 
@@ -64,7 +67,6 @@ function devUserFolder(): UserFolder {
 function ownerEnvironment(): Record<string, string> {
 	const modulesDir = dirname(dirname(dirname(e2eEnv().n8nBin)));
 	// bcryptjs ships with n8n (its own password hashing), so nothing extra is installed for this.
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const bcrypt = require(join(modulesDir, 'bcryptjs')) as { hashSync(password: string, rounds: number): string };
 	return {
 		N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
@@ -73,6 +75,20 @@ function ownerEnvironment(): Record<string, string> {
 		N8N_INSTANCE_OWNER_LAST_NAME: DEV_OWNER.lastName,
 		N8N_INSTANCE_OWNER_PASSWORD_HASH: bcrypt.hashSync(DEV_OWNER.password, 10),
 	};
+}
+
+/** One line per alert the receiver got: event type and summary, and whether the signature verifies. */
+function describeAlert(request: ReceivedRequest): string {
+	let body: Record<string, any> = {};
+	try {
+		body = JSON.parse(request.body) as Record<string, any>;
+	} catch {
+		return `[alert receiver] ${request.method} ${request.path}: ${request.body.slice(0, 200)}`;
+	}
+	if (typeof body.type !== 'string') return `[alert receiver] ${request.path}: ${String(body.severity)}: ${String(body.text)}`;
+	const verdict = verifyStandardWebhook(DEMO_SIGNING_SECRET, request.headers, request.body, Math.floor(Date.now() / 1000));
+	const summary = body.data?.details?.summary ?? body.data?.category ?? '';
+	return `[alert receiver] ${body.type} (signature ${verdict === null ? 'verified' : `INVALID: ${verdict}`}): ${String(summary)}`;
 }
 
 export async function runDev(options: DevOptions): Promise<number> {
@@ -94,9 +110,7 @@ export async function runDev(options: DevOptions): Promise<number> {
 		await removePackedRepo();
 		print(`built and installed ${installed.name}@${installed.version} into ${tilde(userFolder.path)}`);
 
-		world = await startDemoWorld({
-			onAlert: (request) => print(`[alert receiver] ${request.method} ${request.path} ${request.body.slice(0, 300)}`),
-		});
+		world = await startDemoWorld({ onAlert: (request) => print(describeAlert(request)) });
 		// Upserts by id: the demo credentials and workflows point at this run's local ports.
 		await importCredentials(userFolder, world.credentials);
 		await importWorkflow(userFolder, world.workflows);
@@ -107,6 +121,7 @@ export async function runDev(options: DevOptions): Promise<number> {
 		}
 
 		server = await startN8nServer(userFolder, { port, publicHost: 'localhost', env: ownerEnvironment() });
+		await waitForPublishedVersions(userFolder, [DEMO_IDS.errorHandlerWorkflow, DEMO_IDS.nightlySyncWorkflow]);
 		const health = await httpRequest(`${server.baseUrl}/healthz`);
 		if (health.status !== 200) throw new Error(`/healthz answered ${health.status}`);
 		await login(server.baseUrl, DEV_OWNER.email, DEV_OWNER.password);
@@ -128,7 +143,13 @@ export async function runDev(options: DevOptions): Promise<number> {
 		print(`n8n log: ${tilde(userFolder.logFile)}   (demo workflows and credentials are re-imported on every start)`);
 
 		if (options.check) {
-			print('check passed: /healthz answered 200 and the owner login works; stopping.');
+			// The imported error handler is the published version n8n serves: a revoked grant is diagnosed as such.
+			await world.oidc.revokeGrant(world.grants.google.grantId);
+			const response = await callProductionWebhook(server.baseUrl, NIGHTLY_SYNC_WEBHOOK_PATH, { trigger: 'dev --check' });
+			if (response.status !== 200) throw new Error(`the nightly sync webhook answered ${response.status}`);
+			const diagnosed = (request: { body: string }) => request.body.includes('"category":"refresh_token_invalid"');
+			await world.alerts.waitFor((requests) => requests.some(diagnosed), 60_000);
+			print('check passed: /healthz 200, owner login works, a revoked grant was diagnosed by the error workflow and alerted; stopping.');
 			return 0;
 		}
 		print('Ctrl-C stops n8n and the demo services.');
