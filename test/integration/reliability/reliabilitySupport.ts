@@ -143,21 +143,44 @@ export class SecretScanner {
 		}
 	}
 
-	/** `where → secret label` for every hit, plus any leftover canary marker. */
+	/**
+	 * `where → secret label` for every hit. Canaries carry CANARY_MARKER, so every occurrence of the
+	 * marker is a hit (found in one pass, however many canaries were planted); every other secret —
+	 * tokens servers issued — is searched whole, by its head and by its tail.
+	 */
 	leaks(): string[] {
-		const all = this.surfaces.map((surface) => surface.text).join('\n\u0000\n');
-		const hits: string[] = [];
+		const starts: number[] = [];
+		let length = 0;
+		for (const surface of this.surfaces) {
+			starts.push(length);
+			length += surface.text.length + 1;
+		}
+		const all = this.surfaces.map((surface) => surface.text).join('\n');
+		const surfaceAt = (offset: number): string => {
+			let low = 0;
+			let high = starts.length - 1;
+			while (low < high) {
+				const middle = (low + high + 1) >> 1;
+				if (starts[middle] <= offset) low = middle;
+				else high = middle - 1;
+			}
+			return this.surfaces[low]?.where ?? '?';
+		};
+		const hits = new Set<string>();
+		const canaries = [...this.secrets].filter(([value]) => value.includes(CANARY_MARKER));
+		for (let at = all.indexOf(CANARY_MARKER); at !== -1; at = all.indexOf(CANARY_MARKER, at + CANARY_MARKER.length)) {
+			const shown = all.slice(at, at + 80);
+			const label = canaries.find(([value]) => shown.startsWith(value.slice(0, Math.min(value.length, 16))))?.[1] ?? 'a planted canary (marker found)';
+			hits.add(`${surfaceAt(at)} → ${label}`);
+		}
 		for (const [value, label] of this.secrets) {
-			const pieces = piecesOf(value);
-			if (!pieces.some((piece) => all.includes(piece))) continue;
-			const where = this.surfaces.filter((surface) => pieces.some((piece) => surface.text.includes(piece))).map((surface) => surface.where);
-			hits.push(...where.map((surfaceName) => `${surfaceName} → ${label}`));
+			if (value.includes(CANARY_MARKER)) continue;
+			for (const piece of piecesOf(value)) {
+				const at = all.indexOf(piece);
+				if (at !== -1) hits.add(`${surfaceAt(at)} → ${label}`);
+			}
 		}
-		if (hits.length === 0 && all.includes(CANARY_MARKER)) {
-			const where = this.surfaces.filter((surface) => surface.text.includes(CANARY_MARKER)).map((surface) => surface.where);
-			hits.push(...where.map((surfaceName) => `${surfaceName} → a planted canary (marker found)`));
-		}
-		return hits;
+		return [...hits];
 	}
 
 	/** How much was scanned, for a test to prove the scanner was fed at all. */
