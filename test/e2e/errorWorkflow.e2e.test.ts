@@ -32,6 +32,7 @@ import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './su
 import { exampleWorkflow } from './support/examples';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
+import { withN8nLog } from './support/logOnFailure';
 import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
 import { verifyStandardWebhook } from './support/standardWebhooks';
 import type { WebhookSink } from './support/webhookSink';
@@ -168,14 +169,14 @@ afterAll(async () => {
 });
 
 describe('OAuth error handler example as the error workflow of production workflows (n8n start)', () => {
-	it('n8n loaded the package and serves its health endpoint', async () => {
+	it('n8n loaded the package and serves its health endpoint', withN8nLog(() => userFolder, async () => {
 		assertPackageLoaded(userFolder);
 		expect((await httpRequest(`${server!.baseUrl}/healthz`)).status).toBe(200);
-	});
+	}));
 
 	it.each(FAILURES)(
 		'$label: revoked grant → the run fails → the error workflow diagnoses refresh_token_invalid for that credential and a signed CloudEvent arrives',
-		async (failure) => {
+		withN8nLog(() => userFolder, async (failure) => {
 			const started = Date.now();
 			await oidc.revokeGrant(failure.grant!.grantId);
 
@@ -233,11 +234,11 @@ describe('OAuth error handler example as the error workflow of production workfl
 			// The receiver rejects a forged or altered delivery: the check above can fail.
 			expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body.replace('critical', 'info'), nowSeconds)).not.toBeNull();
 			timings[failure.workflowId] = Date.now() - started;
-		},
+		}),
 		TEST_TIMEOUT_MS,
 	);
 
-	it('every delivery verifies, and canary secrets appear in no webhook body, execution data, database, log or console output', async () => {
+	it('every delivery verifies, and canary secrets appear in no webhook body, execution data, database, log or console output', withN8nLog(() => userFolder, async () => {
 		const nowSeconds = Math.floor(Date.now() / 1000);
 		expect(sink.requests.length).toBeGreaterThanOrEqual(FAILURES.length);
 		for (const request of sink.requests) expect(verifyStandardWebhook(SECRETS.signingSecret, request.headers, request.body, nowSeconds)).toBeNull();
@@ -257,5 +258,5 @@ describe('OAuth error handler example as the error workflow of production workfl
 		for (const name of ['execution data', 'n8n log file', 'webhook bodies']) expect(texts[name]).toContain('Demo Google');
 
 		expect(findLeaks({ ...SECRETS, ...tokens }, texts)).toEqual([]);
-	});
+	}));
 });

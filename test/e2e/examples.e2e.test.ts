@@ -25,6 +25,7 @@ import { connectCredential, storedRefreshToken } from './support/credentials';
 import type { DemoApi } from './support/demoApi';
 import { startDemoApi, tokenFingerprint } from './support/demoApi';
 import { EXAMPLE_NAMES, exampleWorkflow, readExample, remainingPlaceholders, undocumentedPlaceholders } from './support/examples';
+import { withN8nLog } from './support/logOnFailure';
 import type { WebhookSink } from './support/webhookSink';
 import { startWebhookSink } from './support/webhookSink';
 
@@ -98,13 +99,13 @@ describe('example workflows in real n8n', () => {
 		expect(undocumentedPlaceholders(example)).toEqual([]);
 	});
 
-	it('n8n loaded the package with every node and credential', () => {
+	it('n8n loaded the package with every node and credential', withN8nLog(() => userFolder, () => {
 		assertPackageLoaded(userFolder);
-	});
+	}));
 
 	it(
 		'guarded API call: the API starts answering 401 mid-run → one refresh through n8n → the 401 items are replayed → every order 200',
-		async () => {
+		withN8nLog(() => userFolder, async () => {
 			const started = Date.now();
 			const before = await oidc.stats();
 
@@ -126,13 +127,13 @@ describe('example workflows in real n8n', () => {
 			const [stored] = await exportCredentials(userFolder, { decrypted: true, id: GUARDED.credentialId });
 			expect(storedRefreshToken(stored.data)).not.toBe(guardedGrant.refreshToken);
 			timings.guardedMs = Date.now() - started;
-		},
+		}),
 		TEST_TIMEOUT_MS,
 	);
 
 	it(
 		'keep-alive: a healthy credential is refreshed and stays quiet; after the grant is revoked the next run alerts, naming the credential',
-		async () => {
+		withN8nLog(() => userFolder, async () => {
 			const started = Date.now();
 			const healthy = await run(KEEP_ALIVE.workflowId);
 			// Seeded without an expiry: "Refresh When Expiry Is Unknown" renews it.
@@ -154,7 +155,7 @@ describe('example workflows in real n8n', () => {
 			expect(body.text).toContain(KEEP_ALIVE.credentialName);
 			expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${KEEP_ALIVE.credentialId}$`));
 			timings.keepAliveMs = Date.now() - started;
-		},
+		}),
 		TEST_TIMEOUT_MS,
 	);
 });

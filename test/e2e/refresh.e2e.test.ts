@@ -29,6 +29,7 @@ import {
 } from './n8n';
 import type { ConnectType, CredentialRecord } from './support/credentials';
 import { clientFor, connectCredential, manualCredential, storedAccessToken, storedRefreshToken } from './support/credentials';
+import { withN8nLog } from './support/logOnFailure';
 import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
 import { manualWorkflow } from './support/workflows';
 
@@ -152,13 +153,13 @@ afterAll(async () => {
 });
 
 describe('Force Refresh in real n8n', () => {
-	it('n8n loaded the package with every node and credential', () => {
+	it('n8n loaded the package with every node and credential', withN8nLog(() => userFolder, () => {
 		assertPackageLoaded(userFolder);
-	});
+	}));
 
 	it.each(CONNECT_CASES)(
 		'Refresh Now on $label: the rotated refresh token is in n8n, the old one is refused, the new one works, a second run succeeds',
-		async (testCase) => {
+		withN8nLog(() => userFolder, async (testCase) => {
 			const started = Date.now();
 			const grant = testCase.grant!;
 			const clientId = clientFor(oidc, testCase.type);
@@ -191,13 +192,13 @@ describe('Force Refresh in real n8n', () => {
 			expect(withOld.status).toBe(400);
 			expect(withOld.json.error).toBe('invalid_grant');
 			timings[`refreshNow:${testCase.type}`] = Date.now() - started;
-		},
+		}),
 		TEST_TIMEOUT_MS,
 	);
 
 	it(
 		'manual refresh-token credential: an expired access token → Request With Auto-Refresh answers 200 and n8n stores the rotated refresh token',
-		async () => {
+		withN8nLog(() => userFolder, async () => {
 			const started = Date.now();
 			// The access token lives 2 s at this provider; the precondition must hold, or the test proves nothing.
 			while (!(await apiRefuses(manualGrant.accessToken))) await sleep(250);
@@ -223,11 +224,11 @@ describe('Force Refresh in real n8n', () => {
 			const withOld = await oidc.refresh(manualGrant.refreshToken);
 			expect(withOld.json.error).toBe('invalid_grant');
 			timings.manualRequest = Date.now() - started;
-		},
+		}),
 		TEST_TIMEOUT_MS,
 	);
 
-	it('canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote', () => {
+	it('canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote', withN8nLog(() => userFolder, () => {
 		const texts: Record<string, string> = { ...n8nWrittenTexts(userFolder), 'n8n console output': consoleOutput.join('\n') };
 		// The search must be able to find something: the runs above are in there, by credential name.
 		expect(texts['execution data']).toContain('Canary Token Guard OAuth2 API (ours)');
@@ -235,5 +236,5 @@ describe('Force Refresh in real n8n', () => {
 		expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(12);
 
 		expect(findLeaks({ 'client secret': CLIENT_SECRET, ...knownTokens }, texts)).toEqual([]);
-	});
+	}));
 });
