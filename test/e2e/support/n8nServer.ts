@@ -78,7 +78,7 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 			N8N_HOST: new URL(publicUrl).hostname,
 			N8N_PROTOCOL: 'http',
 			N8N_EDITOR_BASE_URL: `${publicUrl}/`,
-			WEBHOOK_URL: `${publicUrl}/`,
+			N8N_WEBHOOK_URL: `${publicUrl}/`,
 			// Plain http on loopback: a Secure auth cookie would never be sent back.
 			N8N_SECURE_COOKIE: 'false',
 			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
