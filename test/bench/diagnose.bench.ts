@@ -6,46 +6,44 @@
  */
 import { diagnose } from '../../nodes/shared/diagnosis';
 import { PAYLOADS } from '../integration/tokenHealthPayloads';
+import { runBenchmarks } from './runner';
 
 const PAYLOAD_COUNT = 10_000;
 const WARM_UP = 500;
 const TARGET_CPU_MS = 1000;
 const options = { instanceBaseUrl: 'https://n8n.example.com' };
 
-// The real-world table, cycled: the same mix of n8n, provider, model-key, network and unrelated errors.
-const payloads = Array.from({ length: PAYLOAD_COUNT }, (_unused, index) => PAYLOADS[index % PAYLOADS.length].json);
+async function diagnoseBench(): Promise<Record<string, unknown>> {
+	// The real-world table, cycled: the same mix of n8n, provider, model-key, network and unrelated errors.
+	const payloads = Array.from({ length: PAYLOAD_COUNT }, (_unused, index) => PAYLOADS[index % PAYLOADS.length].json);
 
-for (let index = 0; index < WARM_UP; index++) diagnose(payloads[index], options);
+	for (let index = 0; index < WARM_UP; index++) diagnose(payloads[index], options);
 
-const categories: Record<string, number> = {};
-const cpuBefore = process.cpuUsage();
-const wallBefore = process.hrtime.bigint();
-for (const payload of payloads) {
-	const result = diagnose(payload, options);
-	const category = result.ok ? result.value.category : 'error';
-	categories[category] = (categories[category] ?? 0) + 1;
+	const categories: Record<string, number> = {};
+	const cpuBefore = process.cpuUsage();
+	const wallBefore = process.hrtime.bigint();
+	for (const payload of payloads) {
+		const result = diagnose(payload, options);
+		const category = result.ok ? result.value.category : 'error';
+		categories[category] = (categories[category] ?? 0) + 1;
+	}
+	const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6;
+	const cpu = process.cpuUsage(cpuBefore);
+	const cpuTotalMs = (cpu.user + cpu.system) / 1000;
+
+	return {
+		benchmark: 'token-health-diagnose',
+		payloads: PAYLOAD_COUNT,
+		distinctPayloads: PAYLOADS.length,
+		cpuUserMs: Math.round(cpu.user / 1000),
+		cpuSystemMs: Math.round(cpu.system / 1000),
+		cpuTotalMs: Math.round(cpuTotalMs),
+		wallMs: Math.round(wallMs),
+		cpuPerPayloadUs: Math.round((cpuTotalMs * 1000) / PAYLOAD_COUNT),
+		targetCpuMs: TARGET_CPU_MS,
+		withinTarget: cpuTotalMs <= TARGET_CPU_MS,
+		categories,
+	};
 }
-const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6;
-const cpu = process.cpuUsage(cpuBefore);
-const cpuTotalMs = (cpu.user + cpu.system) / 1000;
 
-console.log(
-	JSON.stringify(
-		{
-			benchmark: 'token-health-diagnose',
-			payloads: PAYLOAD_COUNT,
-			distinctPayloads: PAYLOADS.length,
-			cpuUserMs: Math.round(cpu.user / 1000),
-			cpuSystemMs: Math.round(cpu.system / 1000),
-			cpuTotalMs: Math.round(cpuTotalMs),
-			wallMs: Math.round(wallMs),
-			cpuPerPayloadUs: Math.round((cpuTotalMs * 1000) / PAYLOAD_COUNT),
-			targetCpuMs: TARGET_CPU_MS,
-			withinTarget: cpuTotalMs <= TARGET_CPU_MS,
-			categories,
-			node: process.version,
-		},
-		null,
-		2,
-	),
-);
+runBenchmarks({ diagnose: diagnoseBench });

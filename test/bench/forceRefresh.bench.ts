@@ -5,56 +5,26 @@
  *
  * - burst:     token calls for 1,000 items that hit an expired token at once (both families, and n8n's
  *              own httpRequestWithAuthentication on the same Connect-button credential for comparison).
- * - proactive: API 401s per access-token lifetime with proactive refresh on, and with it off.
+ * - proactive: API 401s per access-token lifetime with proactive refresh on, with it off, and for n8n's
+ *              own httpRequestWithAuthentication (which refreshes only after a 401).
  * - overhead:  wall time of Request With Auto-Refresh vs n8n's httpRequestWithAuthentication for 10,000
  *              items with a valid token, same concurrency, same API (ratio target ≤ 1.05).
  * Everything runs on 127.0.0.1 through n8n-core's WorkflowExecute (the test harness).
  */
 import { performance } from 'node:perf_hooks';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
-import { mapWithConcurrency } from '../../nodes/ForceRefresh/actions/common';
 import { forgetRefreshMemory } from '../../nodes/shared/credentialAccess.adapter';
 import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
 import { clearCapturedLogs, runNode } from '../harness';
-import type { HarnessCredentialsHelper } from '../harness';
+import type { HarnessCredentialsHelper, RunResult } from '../harness';
 import type { StoredRef } from '../integration/forceRefreshSupport';
-import { CONNECT_TYPE, addConnectCredential, addManualCredential, newHelper, runForceRefresh, waitMs } from '../integration/forceRefreshSupport';
+import { addConnectCredential, addManualCredential, newHelper, runForceRefresh, waitMs } from '../integration/forceRefreshSupport';
 import { startFaultServer } from '../servers/faultServer';
 import { startOidcServer } from '../servers/oidcServer';
 import type { OidcServerHandle } from '../servers/oidcServer';
-
-/** The same work as Request With Auto-Refresh's GET, done the way n8n's own nodes do it. */
-class HttpRequestWithAuthenticationBaseline implements INodeType {
-	description: INodeTypeDescription = {
-		displayName: 'Baseline',
-		name: 'httpRequestWithAuthenticationBaseline',
-		group: ['transform'],
-		version: 1,
-		description: 'GET through this.helpers.httpRequestWithAuthentication',
-		defaults: { name: 'Baseline' },
-		inputs: ['main'],
-		outputs: ['main'],
-		credentials: [{ name: CONNECT_TYPE, required: true }],
-		properties: [
-			{ displayName: 'URL', name: 'url', type: 'string', default: '' },
-			{ displayName: 'Concurrency', name: 'concurrency', type: 'number', default: 10 },
-		],
-	};
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const concurrency = this.getNodeParameter('concurrency', 0) as number;
-		const results = await mapWithConcurrency(items.length, concurrency, async (index) => {
-			const url = this.getNodeParameter('url', index) as string;
-			const body = (await this.helpers.httpRequestWithAuthentication.call(this, CONNECT_TYPE, { method: 'GET', url, json: true })) as IDataObject;
-			return { json: body, pairedItem: { item: index } };
-		});
-		return [results];
-	}
-}
-
-const items = (count: number): INodeExecutionData[] => Array.from({ length: count }, (_value, index) => ({ json: { index } }));
+import { HttpRequestWithAuthenticationBaseline, benchItems as items } from './baselineNode';
+import { runBenchmarks } from './runner';
 
 async function staleGrant(server: OidcServerHandle) {
 	return { ...(await server.mintGrant()), accessToken: `stale-${Date.now()}-${Math.random().toString(36).slice(2)}` };
@@ -114,12 +84,15 @@ async function proactive(): Promise<IDataObject[]> {
 	const server = await startOidcServer({ accessTokenTtlSeconds: TTL_SECONDS });
 	try {
 		const rows: IDataObject[] = [];
-		const cases: Array<[string, 'connect' | 'manual', number]> = [
-			['proactive on (default margin), connect family', 'connect', 300],
-			['proactive on (default margin), manual family', 'manual', 300],
-			['proactive off (401 → refresh → replay), connect family', 'connect', 0],
+		// [case, family, proactive margin, n8n's own path instead of ours, items in flight per execution]
+		const cases: Array<[string, 'connect' | 'manual', number, boolean, number]> = [
+			['proactive on (default margin), connect family', 'connect', 300, false, 5],
+			['proactive on (default margin), manual family', 'manual', 300, false, 5],
+			['proactive off (401 → refresh → replay), connect family', 'connect', 0, false, 5],
+			["n8n httpRequestWithAuthentication (refresh after a 401), connect family, 5 items in flight", 'connect', 0, true, 5],
+			["n8n httpRequestWithAuthentication (refresh after a 401), connect family, 1 item at a time", 'connect', 0, true, 1],
 		];
-		for (const [name, family, proactiveMarginSeconds] of cases) {
+		for (const [name, family, proactiveMarginSeconds, baseline, concurrency] of cases) {
 			forgetRecentRefreshes();
 			forgetRefreshMemory();
 			const helper = newHelper();
@@ -134,7 +107,16 @@ async function proactive(): Promise<IDataObject[]> {
 			let executions = 0;
 			let failedExecutions = 0;
 			while (Date.now() < endAt) {
-				const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), proactiveMarginSeconds, concurrency: 5 }, { itemCount: 5 });
+				const result: RunResult = baseline
+					? await runNode({
+							nodeType: new HttpRequestWithAuthenticationBaseline(),
+							helper,
+							mode: 'trigger',
+							parameters: { url: server.apiUrl('me'), concurrency },
+							credentials: { [credential.type]: credential.ref },
+							items: items(5),
+						})
+					: await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), proactiveMarginSeconds, concurrency }, { itemCount: 5 });
 				executions++;
 				if (result.error) failedExecutions++;
 				clearCapturedLogs();
@@ -144,6 +126,7 @@ async function proactive(): Promise<IDataObject[]> {
 			const api401s = stats.apiRequests.byStatus['401'] ?? 0;
 			rows.push({
 				case: name,
+				itemsInFlight: concurrency,
 				tokenLifetimeSeconds: TTL_SECONDS,
 				lifetimes: LIFETIMES,
 				executions,
@@ -214,17 +197,4 @@ async function overhead(): Promise<IDataObject> {
 	}
 }
 
-const BENCHES: Record<string, () => Promise<unknown>> = { burst, proactive, overhead };
-
-async function main(): Promise<void> {
-	const selected = process.argv.slice(2).filter((name) => name in BENCHES);
-	const names = selected.length > 0 ? selected : Object.keys(BENCHES);
-	const report: Record<string, unknown> = { node: process.version, startedAt: new Date().toISOString() };
-	for (const name of names) report[name] = await BENCHES[name]();
-	process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-}
-
-main().catch((error: unknown) => {
-	process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-	process.exitCode = 1;
-});
+runBenchmarks({ burst, proactive, overhead });
