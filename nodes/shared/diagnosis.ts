@@ -413,10 +413,14 @@ export function needsAttention(diagnosis: Pick<Diagnosis, 'isOAuthIssue' | 'seve
 	return diagnosis.isOAuthIssue || diagnosis.severity !== 'info';
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** `${instanceBaseUrl}/home/credentials/<id>`: the editor route that opens the credential's modal. */
 export function reconnectUrlFor(instanceBaseUrl: string, credentialId: string | undefined): string | null {
 	if (!credentialId || typeof instanceBaseUrl !== 'string' || instanceBaseUrl.trim() === '') return null;
-	return `${instanceBaseUrl.trim().replace(/\/+$/, '')}/home/credentials/${encodeURIComponent(credentialId)}`;
+	// Ids come from error payloads; encodeURIComponent throws on a lone surrogate, so it becomes U+FFFD (as String#toWellFormed does).
+	const encodedId = encodeURIComponent(credentialId.replace(LONE_SURROGATE, '\uFFFD'));
+	return `${instanceBaseUrl.trim().replace(/\/+$/, '')}/home/credentials/${encodedId}`;
 }
 
 function nodeLabel(node: { name: string | null; type: string | null }): string {

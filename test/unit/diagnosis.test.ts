@@ -135,6 +135,20 @@ describe('credential, node and source', () => {
 		expect(reconnectUrlFor('https://n8n.example.com', undefined)).toBeNull();
 		expect(reconnectUrlFor('', 'c1')).toBeNull();
 	});
+
+	it.each([
+		['a lone high surrogate', '\ud800', '%EF%BF%BD'],
+		['a lone low surrogate between letters', 'a\udc00b', 'a%EF%BF%BDb'],
+		['a high surrogate at the end after a pair', '\ud83d\ude42\ud83d', '%F0%9F%99%82%EF%BF%BD'],
+		['a well-formed pair', '\ud83d\ude42', '%F0%9F%99%82'],
+	])('reconnectUrlFor never throws on %s in the id', (_label, id, encoded) => {
+		expect(reconnectUrlFor(BASE, id)).toBe(`${BASE}/home/credentials/${encoded}`);
+	});
+
+	it('a payload whose credential id holds a lone surrogate still gets a diagnosis with a reconnect link', () => {
+		const node = { ...gmailNode, credentials: { gmailOAuth2: { id: 'c\ud800', name: 'Gmail account' } } };
+		expect(diagnosed({ execution: { error: { message: RECONNECT, node } } }).credential.reconnectUrl).toBe(`${BASE}/home/credentials/c%EF%BF%BD`);
+	});
 });
 
 describe('secrets', () => {
