@@ -97,14 +97,21 @@ const TYPE_KEYWORDS: ReadonlyArray<readonly [Provider, RegExp]> = [
 // Box only as a camelCase word of its own: `mailbox`, `inbox` and `dropbox` are not Box.
 const BOX_WORD_RE = /(?:^| )box(?: |$)/;
 
-/** Signatures only one provider produces, for texts that carry no host name. */
+/**
+ * Signatures only one provider produces, for texts that carry no host name. Error codes match
+ * case-sensitively, exactly as that provider spells them: a generic server's lower-case
+ * `bad_refresh_token` (GitHub's spelling too) is not HubSpot's `BAD_REFRESH_TOKEN`, and a code that
+ * several providers share never names one. Codes are consulted last, after the URL and the type names.
+ */
 const TEXT_SIGNATURES: ReadonlyArray<readonly [Provider, RegExp]> = [
 	['microsoft', /\bAADSTS\d+/],
 	['salesforce', /\bINVALID_SESSION_ID\b/],
-	['hubspot', /\bBAD_REFRESH_TOKEN\b|\bMISSING_SCOPES\b|\bhubspot\b/i],
+	['hubspot', /\bBAD_REFRESH_TOKEN\b|\bMISSING_SCOPES\b/],
+	['hubspot', /\bhubspot\b/i],
 	['openai', /incorrect api key provided|\bopenai\b/i],
 	['anthropic', /\bx-api-key\b|\banthropic\b/i],
-	['google', /\bAPI_KEY_INVALID\b|api key not valid|\bgemini\b|\bgmail\b|\bgoogle\b/i],
+	['google', /\bAPI_KEY_INVALID\b/],
+	['google', /api key not valid|\bgemini\b|\bgmail\b|\bgoogle\b/i],
 	['microsoft', /\bmicrosoft\b|\boutlook\b/i],
 	['xero', /\bxero\b/i],
 	['zoho', /\bzoho\b/i],

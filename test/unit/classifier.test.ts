@@ -546,6 +546,15 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		httpCode: 200,
 	},
 	{
+		name: 'a generic token endpoint answering 200 bad_refresh_token claims no provider',
+		evidence: {
+			...tokenEndpoint('http://127.0.0.1:4000/token', 200, { error: 'bad_refresh_token', error_description: 'The refresh token is incorrect or expired.' }),
+			credentialType: 'tokenGuardRefreshTokenApi',
+		},
+		category: 'refresh_token_invalid',
+		provider: 'unknown',
+	},
+	{
 		name: 'GitHub incorrect_client_credentials',
 		evidence: tokenEndpoint('https://github.com/login/oauth/access_token', 200, {
 			error: 'incorrect_client_credentials',

@@ -72,6 +72,13 @@ describe('detectProvider', () => {
 		[{ text: 'getaddrinfo EAI_AGAIN accounts.zoho.eu' }, 'zoho'],
 		[{ text: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}' }, 'hubspot'],
 		[{ text: '[{"errorCode":"INVALID_SESSION_ID"}]' }, 'salesforce'],
+		// Codes count only in the provider's own spelling: GitHub and generic servers say bad_refresh_token.
+		[{ text: '{"error":"bad_refresh_token","error_description":"The refresh token is incorrect or expired."}' }, 'unknown'],
+		[{ url: 'http://127.0.0.1:4000/token', credentialType: 'tokenGuardRefreshTokenApi', text: 'bad_refresh_token' }, 'unknown'],
+		[{ text: 'missing_scopes' }, 'unknown'],
+		[{ text: 'api_key_invalid' }, 'unknown'],
+		[{ text: '{"reason":"API_KEY_INVALID"}' }, 'google'],
+		[{ text: 'HubSpot said no' }, 'hubspot'],
 		[{ text: 'Incorrect API key provided: sk-***' }, 'openai'],
 		[{ text: 'API key not valid. Please pass a valid API key.' }, 'google'],
 		[{ text: 'invalid x-api-key' }, 'anthropic'],
