@@ -14,14 +14,14 @@ import { emitEvent, eventContext } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
 import type { HealthReport, RefreshProbe } from '../../shared/healthCheck';
-import { assessHealth, parseScopes } from '../../shared/healthCheck';
+import { assessHealth } from '../../shared/healthCheck';
 import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
 import { probeIntrospection, probeUrl } from '../../shared/probes.adapter';
 import { PROVIDER_LABELS } from '../../shared/providers';
 import { redactDeep } from '../../shared/redact';
 import { summaryFor } from '../../shared/remediation';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+import { alertSettings, booleanFlag, checkedParameter, combinedDelivery, nonNegativeNumber, optionalHttpUrl, routeTo, scopeList, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['checkCredential'] } };
 
@@ -114,11 +114,28 @@ function summaryOf(report: HealthReport, selected: SelectedCredential): string {
 export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
 	const selected = selectedCredential(this, itemIndex);
 	const context = eventContext(this);
-	const marginMinutes = this.getNodeParameter('expiryMarginMinutes', itemIndex, DEFAULT_MARGIN_MINUTES) as number;
-	const requiredScopes = parseScopes(this.getNodeParameter('requiredScopes', itemIndex, '') as string);
-	const refreshNow = this.getNodeParameter('refreshNow', itemIndex, false) as boolean;
-	const probeUrlParameter = (this.getNodeParameter('probeUrl', itemIndex, '') as string).trim();
-	const introspectionUrl = (this.getNodeParameter('introspectionUrl', itemIndex, '') as string).trim();
+	const marginMinutes = checkedParameter(
+		this,
+		itemIndex,
+		{ name: 'expiryMarginMinutes', displayName: 'Expiry Margin (Minutes)', fallback: DEFAULT_MARGIN_MINUTES },
+		nonNegativeNumber(String(DEFAULT_MARGIN_MINUTES)),
+	);
+	const requiredScopes = checkedParameter(this, itemIndex, { name: 'requiredScopes', displayName: 'Required Scopes', fallback: '' }, scopeList);
+	const refreshNow = checkedParameter(this, itemIndex, { name: 'refreshNow', displayName: 'Refresh Now', fallback: false }, booleanFlag);
+	const probeUrlParameter = checkedParameter(
+		this,
+		itemIndex,
+		{ name: 'probeUrl', displayName: 'Probe URL', fallback: '' },
+		optionalHttpUrl('https://api.example.com/userinfo'),
+	);
+	const introspectionUrl = checkedParameter(
+		this,
+		itemIndex,
+		{ name: 'introspectionUrl', displayName: 'Introspection Endpoint', fallback: '' },
+		optionalHttpUrl('https://auth.example.com/oauth2/introspect'),
+	);
+	// Checked with the other parameters so a wrong value stops the run before any refresh or probe.
+	const settings = alertSettings(this, itemIndex);
 
 	let token: CredentialToken;
 	try {
@@ -132,8 +149,8 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 	// Probes after a successful refresh use the token it just stored.
 	if (refresh?.result) token = await readCredentialToken(this, selected, itemIndex);
 	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
-	const probe = probeUrlParameter === '' ? undefined : await probeUrl(this, probeUrlParameter, token);
-	const introspection = introspectionUrl === '' ? undefined : await probeIntrospection(this, introspectionUrl, token);
+	const probe = probeUrlParameter === undefined ? undefined : await probeUrl(this, probeUrlParameter, token);
+	const introspection = introspectionUrl === undefined ? undefined : await probeIntrospection(this, introspectionUrl, token);
 
 	const nowMs = Date.now();
 	const provider = selected.info.provider;
@@ -141,7 +158,7 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 		nowMs,
 		provider,
 		token: { connected: token.state.connected, refreshTokenPresent: token.state.refreshTokenPresent, expiry: token.state.expiry, scope: token.state.scope, claims: token.state.claims },
-		marginMs: Math.max(0, Number(marginMinutes) || 0) * 60_000,
+		marginMs: marginMinutes * 60_000,
 		requiredScopes,
 		clockSkewMs: probe?.clockSkewMs ?? introspection?.clockSkewMs ?? null,
 		...(refresh ? { refresh: refresh.probe } : {}),
@@ -149,7 +166,6 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 		...(introspection ? { introspection: introspection.probe } : {}),
 	});
 
-	const settings = alertSettings(this, itemIndex);
 	const key = alertKey({ credentialId: selected.id, workflowId: context.workflow.id, category: report.primaryCategory ?? 'not_auth_related' });
 	const credential = { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) };
 	const problem = report.status !== 'healthy';

@@ -1,0 +1,191 @@
+import type { IExecuteFunctions, INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import {
+	alertSettings,
+	booleanFlag,
+	checkedParameter,
+	describeValue,
+	nonNegativeNumber,
+	optionalHttpUrl,
+	scopeList,
+	text,
+} from '../../nodes/TokenHealth/actions/common';
+
+const node: INode = { id: 'n1', name: 'Token Health', type: 'n8n-nodes-token-guard.tokenHealth', typeVersion: 1, position: [0, 0], parameters: {} };
+
+/** Just enough of IExecuteFunctions for parameter reads: values by name, the fallback when absent. */
+function contextWith(parameters: Record<string, unknown>): IExecuteFunctions {
+	return {
+		getNode: () => node,
+		getNodeParameter: (name: string, _itemIndex: number, fallback: unknown) => (name in parameters ? parameters[name] : fallback),
+	} as unknown as IExecuteFunctions;
+}
+
+describe('describeValue', () => {
+	it.each([
+		['abc', '"abc"'],
+		[5, '5'],
+		[true, 'true'],
+		[null, 'empty (null)'],
+		[[], 'a list'],
+		[{}, 'an object'],
+		[`${'x'.repeat(60)}yyy`, `"${'x'.repeat(60)}…"`],
+	])('%p is shown as %s', (value, shown) => {
+		expect(describeValue(value)).toBe(shown);
+	});
+});
+
+describe('nonNegativeNumber', () => {
+	const check = nonNegativeNumber('5');
+
+	it.each([
+		[0, 0],
+		[2.5, 2.5],
+		[1e21, 1e21],
+		['10', 10],
+		[' 3 ', 3],
+	])('accepts %p as %p', (value, expected) => {
+		expect(check(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([
+		[-1, 'is negative'],
+		[-0.001, 'is negative'],
+		[-1e9, 'is negative'],
+		[Number.NaN, 'is not a number'],
+		[Number.NEGATIVE_INFINITY, 'is not a number'],
+		[Number.POSITIVE_INFINITY, 'is not a number'],
+		['abc', 'is not a number'],
+		['', 'is not a number'],
+		['  ', 'is not a number'],
+		[null, 'is not a number'],
+		[{}, 'is not a number'],
+		[[], 'is not a number'],
+		[true, 'is not a number'],
+	])('rejects %p (%s) and says what to enter', (value, problem) => {
+		const result = check(value);
+		expect(result.ok).toBe(false);
+		if (result.ok) return;
+		expect(result.error.problem).toContain(problem);
+		expect(result.error.fix).toMatch(/^Enter .*e\.g\. 5$/);
+	});
+});
+
+describe('optionalHttpUrl', () => {
+	const check = optionalHttpUrl('https://api.example.com/userinfo');
+
+	it.each([
+		['', undefined],
+		['   ', undefined],
+		['https://api.example.com/userinfo', 'https://api.example.com/userinfo'],
+		['  http://127.0.0.1:8080/me ', 'http://127.0.0.1:8080/me'],
+		['http://[::1]:3000/x', 'http://[::1]:3000/x'],
+	])('accepts %p as %p', (value, expected) => {
+		expect(check(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([
+		['not a url'],
+		['/v1/me'],
+		['ftp://127.0.0.1/file'],
+		['javascript:alert(1)'],
+		['http://'],
+		['https://'],
+		['://127.0.0.1'],
+		['http://[::1'],
+		['\u0000'],
+		['🙂'],
+		[5],
+		[true],
+		[{}],
+		[[]],
+		[null],
+	])('rejects %p and suggests a URL or leaving it empty', (value) => {
+		expect(check(value)).toEqual({
+			ok: false,
+			error: { problem: expect.stringMatching(/is not (an absolute http\(s\) )?(a )?URL$/), fix: 'Enter a URL like https://api.example.com/userinfo or leave it empty' },
+		});
+	});
+});
+
+describe('text, booleanFlag and scopeList', () => {
+	it.each([
+		['', ''],
+		[' body.lastError ', 'body.lastError'],
+	])('text accepts %p as %p', (value, expected) => {
+		expect(text('body.lastError')(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([[0], [1e21], [true], [{}], [[]], [null], [{ nested: { deeper: ['x', 1, null] } }]])('text rejects %p', (value) => {
+		expect(text('body.lastError')(value)).toMatchObject({ ok: false, error: { fix: 'Enter text such as body.lastError, or leave it empty' } });
+	});
+
+	it.each([
+		[true, true],
+		[false, false],
+		['true', true],
+		[' FALSE ', false],
+	])('booleanFlag accepts %p as %p', (value, expected) => {
+		expect(booleanFlag(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([['yes'], [''], [1], [0], [null], [{}]])('booleanFlag rejects %p instead of reading it as truthy or falsy', (value) => {
+		expect(booleanFlag(value).ok).toBe(false);
+	});
+
+	it.each([
+		['openid, email  profile', ['openid', 'email', 'profile']],
+		[['openid', 'email'], ['openid', 'email']],
+		['', []],
+	])('scopeList accepts %p', (value, expected) => {
+		expect(scopeList(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([[5], [true], [{}], [null], [['openid', 3]]])('scopeList rejects %p', (value) => {
+		expect(scopeList(value).ok).toBe(false);
+	});
+});
+
+describe('checkedParameter', () => {
+	const probeUrl = { name: 'probeUrl', displayName: 'Probe URL', fallback: '' };
+
+	it('returns the checked value, and the fallback when the parameter is absent', () => {
+		expect(checkedParameter(contextWith({ probeUrl: ' https://a.example.com/me ' }), 0, probeUrl, optionalHttpUrl('https://x.example.com'))).toBe('https://a.example.com/me');
+		expect(checkedParameter(contextWith({}), 0, probeUrl, optionalHttpUrl('https://x.example.com'))).toBeUndefined();
+	});
+
+	it('throws a NodeOperationError "<Field>: <problem>. <fix>." with the item index', () => {
+		let thrown: unknown;
+		try {
+			checkedParameter(contextWith({ probeUrl: 'abc' }), 3, probeUrl, optionalHttpUrl('https://api.example.com/userinfo'));
+		} catch (error) {
+			thrown = error;
+		}
+		expect(thrown).toBeInstanceOf(NodeOperationError);
+		expect((thrown as NodeOperationError).message).toBe('Probe URL: "abc" is not an absolute http(s) URL. Enter a URL like https://api.example.com/userinfo or leave it empty.');
+		expect((thrown as NodeOperationError).description).toBe('Enter a URL like https://api.example.com/userinfo or leave it empty.');
+		expect((thrown as NodeOperationError & { context: { itemIndex?: number } }).context.itemIndex).toBe(3);
+	});
+});
+
+describe('alertSettings', () => {
+	it.each([
+		[{}, { cooldownMs: 60 * 60_000, duplicatesToNeedsAttention: false }],
+		[{ alertCooldownMinutes: 0 }, { cooldownMs: 0, duplicatesToNeedsAttention: false }],
+		[{ alertCooldownMinutes: '2', options: { duplicatesOutput: 'needsAttention' } }, { cooldownMs: 120_000, duplicatesToNeedsAttention: true }],
+		[{ options: null }, { cooldownMs: 60 * 60_000, duplicatesToNeedsAttention: false }],
+	])('reads %p', (parameters, expected) => {
+		expect(alertSettings(contextWith(parameters), 0)).toEqual(expected);
+	});
+
+	it.each([
+		[{ alertCooldownMinutes: -1 }, /^Alert Cooldown \(Minutes\): -1 is negative\. Enter 0 or more/],
+		[{ alertCooldownMinutes: 'soon' }, /^Alert Cooldown \(Minutes\): "soon" is not a number\./],
+		[{ alertCooldownMinutes: {} }, /^Alert Cooldown \(Minutes\): an object is not a number\./],
+		[{ options: { duplicatesOutput: 'elsewhere' } }, /^Options: Send Duplicates To is "elsewhere"\. Pick/],
+		[{ options: 'garbage' }, /^Options: Send Duplicates To is "garbage"\. Pick/],
+	])('rejects %p naming the field', (parameters, message) => {
+		expect(() => alertSettings(contextWith(parameters), 0)).toThrow(message);
+	});
+});
