@@ -11,7 +11,7 @@ import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnos
 import { emitEvent, eventContext, executionUrl } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+import { alertSettings, checkedParameter, combinedDelivery, routeTo, summarizeEvent, text } from './common';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
 
@@ -76,7 +76,7 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 
 export async function execute(this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
 	const context = eventContext(this);
-	const errorField = this.getNodeParameter('errorField', itemIndex, '') as string;
+	const errorField = checkedParameter(this, itemIndex, { name: 'errorField', displayName: 'Error Field', fallback: '' }, text('body.lastError'));
 	const result = diagnose(item.json, {
 		instanceBaseUrl: context.instanceBaseUrl,
 		errorField,
