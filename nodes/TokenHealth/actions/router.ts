@@ -8,7 +8,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { redactText } from '../../shared/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
-import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
+import { AlertLedger, describeValue, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
 import * as diagnoseError from './diagnoseError.operation';
 
 type OperationExecute = (this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger) => Promise<RoutedItem>;
@@ -20,10 +20,11 @@ const OPERATIONS: Readonly<Record<TokenHealthOperation, OperationExecute>> = {
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
-	const operation = this.getNodeParameter(OPERATION_PARAMETER, 0) as TokenHealthOperation;
-	const execute = OPERATIONS[operation];
+	const operation: unknown = this.getNodeParameter(OPERATION_PARAMETER, 0);
+	// Own keys only: "constructor" or "__proto__" must not reach Object.prototype.
+	const execute = typeof operation === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation as TokenHealthOperation] : undefined;
 	if (execute === undefined) {
-		throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
+		throw new NodeOperationError(this.getNode(), `Operation: ${describeValue(operation)} is not supported. Pick "Diagnose Error" or "Check Credential".`);
 	}
 
 	const outputs: INodeExecutionData[][] = [[], []];
