@@ -83,6 +83,11 @@ interface BadValue {
 	mustSucceed?: boolean;
 	/** Only as a literal: an expression cannot produce it (or must not, e.g. a host to contact). */
 	literalOnly?: boolean;
+	/**
+	 * Only through an expression: as a literal, n8n replaces it with the parameter's default before the
+	 * node runs (a literal null in a string parameter arrives as ''), so the node cannot tell it apart.
+	 */
+	expressionOnly?: boolean;
 }
 
 interface Mutator {
@@ -264,7 +269,10 @@ const MUTATORS: Mutator[] = [
 		field: 'Probe URL',
 		names: /Probe URL/,
 		targets: ['checkCredential'],
-		values: NOT_URLS.filter((bad) => !(typeof bad.value === 'string' && bad.value.trim() === '')),
+		// Empty means "no probe"; a literal null reaches the node as that same empty default.
+		values: NOT_URLS.filter((bad) => !(typeof bad.value === 'string' && bad.value.trim() === '')).map((bad) =>
+			bad.value === null ? { ...bad, expressionOnly: true } : bad,
+		),
 		apply: parameter('probeUrl'),
 	},
 	{ field: 'Introspection Endpoint', names: /Introspection/, targets: ['checkCredential'], values: JUNK, apply: parameter('introspectionUrl') },
@@ -521,7 +529,7 @@ function planCases(random: () => number): FuzzCase[] {
 	for (const mutator of MUTATORS) {
 		for (const bad of mutator.values) {
 			for (const target of mutator.targets) {
-				add(mutator, bad, target, false);
+				if (!bad.expressionOnly) add(mutator, bad, target, false);
 				if (!bad.literalOnly) add(mutator, bad, target, true);
 			}
 		}
@@ -529,7 +537,7 @@ function planCases(random: () => number): FuzzCase[] {
 	while (planned.length < CASES) {
 		const mutator = pick(random, MUTATORS);
 		const bad = pick(random, mutator.values);
-		add(mutator, bad, pick(random, mutator.targets), !bad.literalOnly && random() < 0.5);
+		add(mutator, bad, pick(random, mutator.targets), bad.expressionOnly === true || (!bad.literalOnly && random() < 0.5));
 	}
 	return planned.slice(0, CASES);
 }
