@@ -10,7 +10,7 @@ import type {
 import { UserError } from 'n8n-workflow';
 
 import { isTokenGuardError } from '../nodes/shared/errors';
-import { readRefreshGrantConfig, toPersistedTokenFields } from '../nodes/shared/manualCredential';
+import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/manualCredential';
 import { performRefreshGrant } from '../nodes/shared/manualRefresh.adapter';
 import { collectSecrets, redactText } from '../nodes/shared/redact';
 import { TOKEN_GUARD_ICON } from './common/credentialFields';
@@ -159,9 +159,11 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			throw new UserError(`Token Guard Refresh Token credential, field "${config.error.field}": ${config.error.message}`);
 		}
 		try {
+			// A Token Guard node passes its own retry limits along with the data; n8n's own calls use the defaults.
 			const { tokens } = await performRefreshGrant(
 				async (options) => await this.helpers.httpRequest(options),
 				config.value,
+				{ policy: retryPolicyFromData(credentials) },
 			);
 			// Every returned key is persisted; refreshToken is always included so a rotated one is kept.
 			return { ...toPersistedTokenFields(tokens) };

@@ -14,7 +14,7 @@ import type { ExpiryInfo } from './expiry';
 import { resolveExpiry } from './expiry';
 import type { JwtClaims } from './jwt';
 import { decodeJwtClaims } from './jwt';
-import { readRefreshGrantConfig } from './manualCredential';
+import { RETRY_POLICY_DATA_KEY, readRefreshGrantConfig, retryPolicyToData } from './manualCredential';
 import { classificationFor, classifyError, findTokenGuardError } from './nodeErrors';
 import { collectSecrets, fingerprint, redactText } from './redact';
 import type { AttemptFailure, AttemptOutcome, RetryPolicy } from './retry';
@@ -200,7 +200,7 @@ export interface RefreshedToken {
 }
 
 export interface RefreshOptions {
-	/** Retry limits for transient token endpoint failures (connect family; the manual engine retries itself). */
+	/** Retry limits for transient token endpoint failures, for both families (DEFAULT_RETRY_POLICY otherwise). */
 	policy?: RetryPolicy;
 }
 
@@ -325,11 +325,17 @@ function manualConfigError(selected: SelectedCredential, data: ICredentialDataDe
  * can never make n8n run a second refresh. The engine single-flights the grant per refresh token and
  * remembers rotations, so parallel callers never spend one refresh token twice.
  */
-async function refreshManual(ctx: IExecuteFunctions, selected: SelectedCredential, previous: CredentialToken): Promise<RefreshedToken> {
+async function refreshManual(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	previous: CredentialToken,
+	policy: RetryPolicy,
+): Promise<RefreshedToken> {
 	const configError = manualConfigError(selected, previous.data);
 	if (configError) throw configError;
 	const startedAt = Date.now();
-	const data: ICredentialDataDecryptedObject = { ...previous.data, accessToken: '' };
+	// The hook only sees credential data, so the node's retry limits travel in it (never persisted).
+	const data: ICredentialDataDecryptedObject = { ...previous.data, accessToken: '', [RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy) };
 	const target = stringField(data.testUrl).trim() || stringField(data.tokenUrl).trim();
 	const probe: IHttpRequestOptions = {
 		method: 'GET',
@@ -348,7 +354,8 @@ async function refreshManual(ctx: IExecuteFunctions, selected: SelectedCredentia
 		// was persisted, and only the probe failed (Test URL down). That is not a failed refresh.
 		if (stringField(data.accessToken) === '') throw manualFailure(error, selected, previous.state.secrets);
 	}
-	const refreshedData = stringField(data.accessToken) !== '' ? data : await ctx.getCredentials(selected.type);
+	const refreshedData = stringField(data.accessToken) !== '' ? { ...data } : await ctx.getCredentials(selected.type);
+	delete refreshedData[RETRY_POLICY_DATA_KEY];
 	const token = tokenFromCredentialData(selected, refreshedData);
 	return {
 		token,
@@ -377,8 +384,9 @@ export async function refreshCredentialToken(
 	previous: CredentialToken,
 	options: RefreshOptions = {},
 ): Promise<RefreshedToken> {
-	if (selected.info.family === 'manual') return await refreshManual(ctx, selected, previous);
-	return await refreshConnect(ctx, selected, previous, options.policy ?? DEFAULT_RETRY_POLICY);
+	const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+	if (selected.info.family === 'manual') return await refreshManual(ctx, selected, previous, policy);
+	return await refreshConnect(ctx, selected, previous, policy);
 }
 
 // ---------------------------------------------------------------------------------------------

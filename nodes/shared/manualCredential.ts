@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 
 import type { RefreshGrantConfig, TokenSet } from './refreshGrant';
 import { RESERVED_REFRESH_PARAMETERS } from './refreshGrant';
+import type { RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY } from './retry';
 import { err, ok, type Result } from './types';
 
 /**
@@ -164,4 +166,51 @@ export function toPersistedTokenFields(tokens: TokenSet): PersistedTokenFields {
 	const expiresAt =
 		tokens.expiresAtMs === null ? '' : (DateTime.fromMillis(tokens.expiresAtMs, { zone: 'utc' }).toISO() ?? '');
 	return { accessToken: tokens.accessToken, expiresAt, refreshToken: tokens.refreshToken };
+}
+
+/**
+ * Where a node hands its retry limits (Max Attempts, Max Total Wait, attempt timeout) to the
+ * credential's preAuthentication: a key of the decrypted data passed for that one request only. n8n
+ * persists what the hook returns, never this key, so a stored credential never carries it and n8n's
+ * own refreshes (after a 401 elsewhere, the credential test) use the default policy.
+ */
+export const RETRY_POLICY_DATA_KEY = 'tokenGuardRetryPolicy';
+
+/** Bounds for a handed-over policy: a refresh never tries more often, or waits longer, than this. */
+const RETRY_POLICY_LIMITS = {
+	maxAttempts: { min: 1, max: 10 },
+	maxTotalWaitMs: { min: 0, max: 300_000 },
+	attemptTimeoutMs: { min: 100, max: 300_000 },
+	baseDelayMs: { min: 0, max: 60_000 },
+	maxDelayMs: { min: 0, max: 300_000 },
+} as const satisfies Record<keyof RetryPolicy, { min: number; max: number }>;
+
+/** The policy as plain data for RETRY_POLICY_DATA_KEY. */
+export function retryPolicyToData(policy: RetryPolicy): Record<string, number> {
+	const data: Record<string, number> = {
+		maxAttempts: policy.maxAttempts,
+		maxTotalWaitMs: policy.maxTotalWaitMs,
+		baseDelayMs: policy.baseDelayMs,
+		maxDelayMs: policy.maxDelayMs,
+	};
+	if (policy.attemptTimeoutMs !== undefined) data.attemptTimeoutMs = policy.attemptTimeoutMs;
+	return data;
+}
+
+/**
+ * The retry policy a node handed to the hook, each field clamped to RETRY_POLICY_LIMITS; a missing
+ * or unusable field (or no policy at all) keeps the default's value.
+ */
+export function retryPolicyFromData(data: Record<string, unknown>, fallback: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+	const raw = data[RETRY_POLICY_DATA_KEY];
+	const handed = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+	const policy: RetryPolicy = { ...fallback };
+	for (const field of Object.keys(RETRY_POLICY_LIMITS) as Array<keyof RetryPolicy>) {
+		const value = handed[field];
+		if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+		const { min, max } = RETRY_POLICY_LIMITS[field];
+		const clamped = Math.min(max, Math.max(min, value));
+		policy[field] = field === 'maxAttempts' ? Math.floor(clamped) : Math.round(clamped);
+	}
+	return policy;
 }

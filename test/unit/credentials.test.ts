@@ -25,10 +25,15 @@ import { TokenGuardZohoOAuth2Api } from '../../credentials/TokenGuardZohoOAuth2A
 import { isTokenGuardError } from '../../nodes/shared/errors';
 import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
 import {
+	RETRY_POLICY_DATA_KEY,
 	parseExtraParameters,
 	readRefreshGrantConfig,
+	retryPolicyFromData,
+	retryPolicyToData,
 	toPersistedTokenFields,
 } from '../../nodes/shared/manualCredential';
+import type { RetryPolicy } from '../../nodes/shared/retry';
+import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -447,6 +452,32 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 		expect(result).toEqual({ accessToken: 'at-new', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), refreshToken });
 	});
 
+	// No waiting between attempts, so only Max Attempts decides how many calls are made.
+	const noWait = { baseDelayMs: 0, maxDelayMs: 0, maxTotalWaitMs: 5_000 };
+	it.each<[string, Partial<RetryPolicy>, number]>([
+		['Max Attempts 1', { ...noWait, maxAttempts: 1 }, 1],
+		['Max Attempts 2', { ...noWait, maxAttempts: 2 }, 2],
+		['Max Attempts 3', { ...noWait, maxAttempts: 3 }, 3],
+	])("follows the node's retry policy handed over in the data (%s)", async (_case, policy, expectedCalls) => {
+		const { helper, calls } = helperAnswering(() => tokenResponse(503, { error: 'temporarily_unavailable' }));
+		const handed = { ...DEFAULT_RETRY_POLICY, ...policy };
+		const error = await manual.preAuthentication
+			.call(helper, { ...credentials, [RETRY_POLICY_DATA_KEY]: retryPolicyToData(handed) })
+			.catch((caught: unknown) => caught);
+		expect(isTokenGuardError(error)).toBe(true);
+		expect(calls).toHaveLength(expectedCalls);
+	});
+
+	it.each<[string, Record<string, unknown>, number]>([
+		['the handed-over attempt timeout', { [RETRY_POLICY_DATA_KEY]: retryPolicyToData({ ...DEFAULT_RETRY_POLICY, attemptTimeoutMs: 1_234 }) }, 1_234],
+		['the default attempt timeout without one', {}, DEFAULT_RETRY_POLICY.attemptTimeoutMs ?? -1],
+	])('sends each attempt with %s, and returns only the token fields', async (_case, extra, timeout) => {
+		const { helper, calls } = helperAnswering(() => tokenResponse(200, { access_token: 'at-new', expires_in: 60 }));
+		const result = await manual.preAuthentication.call(helper, { ...credentials, ...extra });
+		expect(calls.map((call) => call.timeout)).toEqual([timeout]);
+		expect(Object.keys(result).sort()).toEqual(['accessToken', 'expiresAt', 'refreshToken']);
+	});
+
 	it('refuses an invalid credential before any request, naming the field', async () => {
 		const { helper, calls } = helperAnswering(() => tokenResponse(200, {}));
 		await expect(manual.preAuthentication.call(helper, { ...credentials, tokenUrl: 'http://idp.example.com/t' })).rejects.toThrow(
@@ -474,5 +505,29 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 		const error = (await manual.preAuthentication.call(helper, { ...credentials }).catch((caught: unknown) => caught)) as Error;
 		expect(error.message).toContain('Token refresh failed');
 		expect(JSON.stringify({ ...error, text: error.message })).not.toMatch(/CANARY/);
+	});
+});
+
+describe('retryPolicyFromData', () => {
+	const handed = (policy: Record<string, unknown>) => ({ [RETRY_POLICY_DATA_KEY]: policy });
+	it.each<[string, Record<string, unknown>, Partial<RetryPolicy>]>([
+		['no policy handed over', {}, {}],
+		['a policy that is not an object', { [RETRY_POLICY_DATA_KEY]: 'lots' }, {}],
+		['an array', { [RETRY_POLICY_DATA_KEY]: [3] }, {}],
+		['the node caps', handed({ maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 }), { maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 }],
+		['fractional attempts', handed({ maxAttempts: 2.9 }), { maxAttempts: 2 }],
+		['zero attempts', handed({ maxAttempts: 0 }), { maxAttempts: 1 }],
+		['a million attempts', handed({ maxAttempts: 1e6 }), { maxAttempts: 10 }],
+		['a negative wait', handed({ maxTotalWaitMs: -5 }), { maxTotalWaitMs: 0 }],
+		['an hour of waiting', handed({ maxTotalWaitMs: 3_600_000 }), { maxTotalWaitMs: 300_000 }],
+		['a zero attempt timeout', handed({ attemptTimeoutMs: 0 }), { attemptTimeoutMs: 100 }],
+		['non-numbers and non-finite numbers', handed({ maxAttempts: '3', maxTotalWaitMs: Number.NaN, attemptTimeoutMs: Infinity, baseDelayMs: null }), {}],
+	])('%s', (_case, data, expected) => {
+		expect(retryPolicyFromData(data)).toEqual({ ...DEFAULT_RETRY_POLICY, ...expected });
+	});
+
+	it('round-trips a policy through retryPolicyToData', () => {
+		const policy: RetryPolicy = { maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_500, baseDelayMs: 250, maxDelayMs: 2_000 };
+		expect(retryPolicyFromData({ [RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy) })).toEqual(policy);
 	});
 });
