@@ -7,6 +7,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
+import { classifyTokenEndpointFailure } from './classifier';
 import type { CredentialTypeInfo } from './credentialCatalog';
 import { CREDENTIAL_TYPE_PARAMETER, MANUAL_CREDENTIAL_TYPE, credentialTypeInfo } from './credentialCatalog';
 import { TokenGuardError } from './errors';
@@ -17,8 +18,9 @@ import { decodeJwtClaims } from './jwt';
 import { RETRY_POLICY_DATA_KEY, readRefreshGrantConfig, retryPolicyToData } from './manualCredential';
 import { classificationFor, classifyError, findTokenGuardError } from './nodeErrors';
 import { collectSecrets, fingerprint, redactText } from './redact';
+import type { TokenEndpointFailure } from './refreshGrant';
 import type { AttemptFailure, AttemptOutcome, RetryPolicy } from './retry';
-import { DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
 import { SingleFlight, singleFlightKey } from './singleFlight';
 import type { Classification, Result } from './types';
 import { err, ok } from './types';
@@ -263,19 +265,109 @@ function connectFailure(failure: AttemptFailure, selected: SelectedCredential, s
 	return new TokenGuardError(classification, redactText(`${named}${retried}`, secrets), stats);
 }
 
+const credentialLabel = (selected: SelectedCredential): string => selected.name ?? selected.type;
+
+/**
+ * n8n's refresh reads `oauthTokenData.accessToken` before anything else, so token data that is null,
+ * a number or unparsable text fails inside n8n with a TypeError instead of saying what is wrong.
+ */
+function notConnectedError(selected: SelectedCredential, data: ICredentialDataDecryptedObject): TokenGuardError | undefined {
+	if (data.oauthTokenData === undefined || oauthTokenDataOf(data) !== undefined) return undefined;
+	const classification = classificationFor('not_connected', selected.info.provider, 'The credential holds no usable OAuth token data.');
+	return new TokenGuardError(
+		classification,
+		`Credential "${credentialLabel(selected)}" holds no usable OAuth token data, so it cannot be refreshed: open the credential and reconnect it`,
+		{ attempts: 0, waitedMs: 0 },
+	);
+}
+
+/** An attempt that outlived the policy's attempt timeout; n8n's own token request waits up to 300 s. */
+interface RefreshTimedOut {
+	timedOut: true;
+	afterMs: number;
+}
+
+/**
+ * Races n8n's refresh against the attempt timeout. The losing refresh keeps running inside n8n (it
+ * cannot be cancelled) and may still persist a new token, which the next read takes over.
+ */
+async function refreshWithin(
+	ctx: IExecuteFunctions,
+	refreshOAuth2Token: RefreshOAuth2Token,
+	selected: SelectedCredential,
+	timeoutMs: number,
+): Promise<unknown> {
+	// A plain call loses `this` and fails inside n8n ("this.getCredentials is not a function").
+	const refreshing = refreshOAuth2Token.call(ctx, selected.type);
+	// Promise.race subscribes to both sides, so a refresh that fails after losing is not an unhandled rejection.
+	const timedOut = sleep(timeoutMs).then((): RefreshTimedOut => ({ timedOut: true, afterMs: timeoutMs }));
+	return await Promise.race([refreshing, timedOut]);
+}
+
+const isTimedOut = (value: unknown): value is RefreshTimedOut => isRecord(value) && value.timedOut === true;
+
+function refreshTimeoutError(selected: SelectedCredential, afterMs: number, stats: { attempts: number; waitedMs: number }): TokenGuardError {
+	const classification = classificationFor('provider_unavailable', selected.info.provider, `The token endpoint did not answer within ${seconds(afterMs)}.`);
+	return new TokenGuardError(
+		classification,
+		`Refreshing credential "${credentialLabel(selected)}" failed: the token endpoint did not answer within ${seconds(afterMs)}. n8n may still finish this refresh in the background; it was not retried, because sending the same refresh token again could count as reuse`,
+		stats,
+	);
+}
+
+/**
+ * n8n merges a 200 answer into the stored token data and persists it, whatever it says: an answer
+ * without access_token keeps the old token, and `{ "error": … }` is stored next to it. So a refresh
+ * that returns the access token this caller had stored before did not produce a new one. (When
+ * another process refreshed first, n8n hands back that newer token, which differs.)
+ */
+function unusableRefreshError(
+	selected: SelectedCredential,
+	previous: CredentialToken,
+	tokenData: Record<string, unknown>,
+	stats: { attempts: number; waitedMs: number },
+): TokenGuardError | undefined {
+	const accessToken = stringField(tokenData.access_token);
+	if (accessToken !== '' && accessToken !== previous.accessToken) return undefined;
+	const secrets = previous.state.secrets;
+	const oauthError = stringField(tokenData.error).trim().slice(0, 100);
+	const description = stringField(tokenData.error_description).trim();
+	const failure: TokenEndpointFailure = {
+		kind: oauthError === '' ? 'missing_access_token' : 'oauth_error',
+		status: 200,
+		...(oauthError === '' ? {} : { oauthError }),
+		...(description === '' ? {} : { errorDescription: redactText(description, secrets).slice(0, 300) }),
+	};
+	const classification = classifyTokenEndpointFailure(failure, stringField(previous.data.accessTokenUrl));
+	const evidence = oauthError === '' ? 'no new access_token' : `error "${oauthError}"`;
+	const said = failure.errorDescription === undefined ? '' : ` Provider said: "${failure.errorDescription}"`;
+	return new TokenGuardError(
+		classification,
+		redactText(`Refreshing credential "${credentialLabel(selected)}" failed: the token endpoint answered HTTP 200 with ${evidence}, so n8n kept the old access token.${said}`, secrets),
+		stats,
+	);
+}
+
 async function refreshConnect(
 	ctx: IExecuteFunctions,
 	selected: SelectedCredential,
 	previous: CredentialToken,
 	policy: RetryPolicy,
 ): Promise<RefreshedToken> {
+	const notConnected = notConnectedError(selected, previous.data);
+	if (notConnected) throw notConnected;
 	const refreshOAuth2Token = refreshHelperOf(ctx);
 	const startedAt = Date.now();
+	const attemptTimeoutMs = policy.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+	let timedOutAfterMs: number | undefined;
 	const run = await runWithRetry<unknown>(
 		async (): Promise<AttemptOutcome<unknown>> => {
 			try {
-				// A plain call loses `this` and fails inside n8n ("this.getCredentials is not a function").
-				return { kind: 'success', value: await refreshOAuth2Token.call(ctx, selected.type) };
+				const value = await refreshWithin(ctx, refreshOAuth2Token, selected, attemptTimeoutMs);
+				if (!isTimedOut(value)) return { kind: 'success', value };
+				timedOutAfterMs = value.afterMs;
+				// No status, code or OAuth error: the retry loop never repeats it.
+				return { kind: 'failure', error: value };
 			} catch (error) {
 				return refreshAttemptFailure(error, selected);
 			}
@@ -284,9 +376,14 @@ async function refreshConnect(
 		{ sleep, now: () => Date.now(), random: Math.random },
 	);
 	const stats = { attempts: run.attempts, waitedMs: run.waitedMs };
-	if (run.outcome.kind === 'failure') throw connectFailure(run.outcome, selected, stats, previous.state.secrets);
+	if (run.outcome.kind === 'failure') {
+		if (timedOutAfterMs !== undefined) throw refreshTimeoutError(selected, timedOutAfterMs, stats);
+		throw connectFailure(run.outcome, selected, stats, previous.state.secrets);
+	}
 
 	const tokenData = isRecord(run.outcome.value) ? run.outcome.value : {};
+	const unusable = unusableRefreshError(selected, previous, tokenData, stats);
+	if (unusable) throw unusable;
 	// The returned token data is what n8n just persisted; the rest of the credential did not change.
 	const token = tokenFromCredentialData(selected, { ...previous.data, oauthTokenData: tokenData as IDataObject });
 	return {
