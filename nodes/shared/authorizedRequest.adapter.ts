@@ -220,10 +220,12 @@ async function sendWithRetry(
 	const run = await runWithRetry<ApiResponse>(
 		async (): Promise<AttemptOutcome<ApiResponse>> => {
 			let raw: RawResponse;
+			const startedAt = Date.now();
 			try {
 				raw = await sendSigned(ctx, request, accessToken);
 			} catch (error) {
-				return connectionFailure(request, error);
+				const cancelled = ctx.getExecutionCancelSignal?.()?.aborted === true;
+				return connectionFailure(request, cancelled ? error : asTimeout(request, error, Date.now() - startedAt));
 			}
 			const response = toApiResponse(raw, request.responseFormat);
 			if (!isTransientApiFailure(request.method, { status: response.statusCode })) return { kind: 'success', value: response };
@@ -250,6 +252,24 @@ function connectionFailure(request: AuthorizedRequest, error: unknown): AttemptO
 	const networkCode = networkCodeOf(error);
 	const transient = networkCode !== undefined && isTransientApiFailure(request.method, { networkCode });
 	return { kind: 'failure', ...(transient ? { networkCode } : {}), error };
+}
+
+/** Codes a stalled response body surfaces with: axios' own, not a connection code. */
+const STALLED_BODY_CODES: ReadonlySet<string> = new Set(['ERR_BAD_RESPONSE', 'ERR_CANCELED', 'ABORT_ERR']);
+
+/**
+ * axios enforces the Timeout as socket inactivity: when a body stops arriving half-way, the timeout
+ * aborts the response stream and the error says "stream has been aborted" with no timeout code. An
+ * attempt that failed that way once the Timeout had passed is a timeout (ETIMEDOUT), so it is
+ * classified and retried like one.
+ */
+export function asTimeout(request: Pick<AuthorizedRequest, 'timeoutMs'>, error: unknown, elapsedMs: number): unknown {
+	const timeoutMs = request.timeoutMs;
+	if (timeoutMs === undefined || elapsedMs < timeoutMs) return error;
+	const code = (error as { code?: unknown } | null)?.code;
+	if (typeof code === 'string' && !STALLED_BODY_CODES.has(code)) return error;
+	const message = error instanceof Error ? error.message : String(error);
+	return Object.assign(new Error(`no complete answer within the ${timeoutMs} ms Timeout (ETIMEDOUT: ${message})`, { cause: error }), { code: 'ETIMEDOUT' });
 }
 
 function isApiResponse(value: unknown): value is ApiResponse {

@@ -1,6 +1,7 @@
 import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { asTimeout } from '../../nodes/shared/authorizedRequest.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
 import { TokenGuardError } from '../../nodes/shared/errors';
 import {
@@ -76,6 +77,33 @@ describe('classifyError and the cause chain', () => {
 		expect(evidenceFromError(authError('invalid_grant'))).toMatchObject({ oauthError: 'invalid_grant' });
 		expect(evidenceFromError(authError('invalid_grant')).networkCode).toBeUndefined();
 		expect(evidenceFromError(networkError('ECONNRESET')).networkCode).toBe('ECONNRESET');
+	});
+});
+
+describe('a response body that stalls past the Timeout (axios: "stream has been aborted")', () => {
+	const stalledBody = () => Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE', response: { status: 200 } });
+
+	it.each<[string, number | undefined, number, () => unknown, Category]>([
+		['stalled after the 1000 ms Timeout', 1000, 1200, stalledBody, 'provider_unavailable'],
+		['stalled exactly at the Timeout', 1000, 1000, stalledBody, 'provider_unavailable'],
+		['aborted before the Timeout (not a timeout)', 1000, 400, stalledBody, 'not_auth_related'],
+		['no Timeout set', undefined, 60_000, stalledBody, 'not_auth_related'],
+	])('%s → %s', (_case, timeoutMs, elapsedMs, makeError, category) => {
+		const error = asTimeout({ timeoutMs }, makeError(), elapsedMs);
+		expect(classifyError(error).category).toBe(category);
+		expect(evidenceFromError(error).networkCode === 'ETIMEDOUT').toBe(category === 'provider_unavailable');
+	});
+
+	it('keeps a real connection code as it is (a refused connection stays refused)', () => {
+		const refused = networkError('ECONNREFUSED');
+		expect(asTimeout({ timeoutMs: 1000 }, refused, 5000)).toBe(refused);
+	});
+
+	it('says it was the Timeout and keeps the original error as the cause', () => {
+		const original = stalledBody();
+		const error = asTimeout({ timeoutMs: 1500 }, original, 1600) as Error;
+		expect(error.message).toMatch(/1500 ms Timeout/);
+		expect(error.cause).toBe(original);
 	});
 });
 
