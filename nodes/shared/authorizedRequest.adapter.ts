@@ -269,7 +269,7 @@ export function asTimeout(request: Pick<AuthorizedRequest, 'timeoutMs'>, error: 
 	const code = (error as { code?: unknown } | null)?.code;
 	if (typeof code === 'string' && !STALLED_BODY_CODES.has(code)) return error;
 	const message = error instanceof Error ? error.message : String(error);
-	return Object.assign(new Error(`no complete answer within the ${timeoutMs} ms Timeout (ETIMEDOUT: ${message})`, { cause: error }), { code: 'ETIMEDOUT' });
+	return Object.assign(new Error(`no complete answer within the ${timeoutMs} ms Timeout (ETIMEDOUT: ${message})`), { code: 'ETIMEDOUT', cause: error });
 }
 
 function isApiResponse(value: unknown): value is ApiResponse {

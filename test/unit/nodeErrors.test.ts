@@ -101,7 +101,7 @@ describe('a response body that stalls past the Timeout (axios: "stream has been 
 
 	it('says it was the Timeout and keeps the original error as the cause', () => {
 		const original = stalledBody();
-		const error = asTimeout({ timeoutMs: 1500 }, original, 1600) as Error;
+		const error = asTimeout({ timeoutMs: 1500 }, original, 1600) as Error & { cause?: unknown };
 		expect(error.message).toMatch(/1500 ms Timeout/);
 		expect(error.cause).toBe(original);
 	});
