@@ -164,6 +164,47 @@ export function parameterError(ctx: IExecuteFunctions, field: string, message: s
 	return error;
 }
 
+/** A parameter value as a message can show it: short, and typed ("null", "{}", "5", "\"BREW\""). */
+export function shownValue(value: unknown): string {
+	if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+	const shown = JSON.stringify(value) ?? String(value);
+	return shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
+}
+
+export interface Choice<T extends string> {
+	name: string;
+	value: T;
+}
+
+/**
+ * An options parameter, which an expression can set to anything: one of the listed values (case and
+ * surrounding spaces ignored), or a parameter error that lists them.
+ */
+export function choiceParameter<T extends string>(
+	ctx: IExecuteFunctions,
+	field: string,
+	value: unknown,
+	choices: ReadonlyArray<Choice<T>>,
+	itemIndex = 0,
+): T {
+	const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+	const match = choices.find((choice) => choice.value.toLowerCase() === wanted);
+	if (match !== undefined) return match.value;
+	const listed = choices.map((choice) => choice.value).join(', ');
+	throw parameterError(ctx, field, `${shownValue(value)} is not one of the values this field takes. Use one of ${listed}`, itemIndex);
+}
+
+/**
+ * A text parameter: a number or boolean from an expression is used as its text, empty stays empty;
+ * an object or array cannot be sent as text and is refused with how to fix it.
+ */
+export function textParameter(ctx: IExecuteFunctions, field: string, value: unknown, fix: string, itemIndex = 0): string {
+	if (typeof value === 'string') return value;
+	if (value === undefined || value === null) return '';
+	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+	throw parameterError(ctx, field, `is ${Array.isArray(value) ? 'a list' : 'an object'} (${shownValue(value)}), not text. ${fix}`, itemIndex);
+}
+
 export interface ItemFailure {
 	error: Error;
 	classification: Classification;

@@ -21,8 +21,9 @@ import { redactText } from '../../shared/redact';
 import type { RetryPolicy } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY } from '../../shared/retry';
 import type { Category } from '../../shared/types';
-import type { ItemFailure, TokenGuardInfo } from './common';
+import type { Choice, ItemFailure, TokenGuardInfo } from './common';
 import {
+	choiceParameter,
 	credentialLabel,
 	emitRefreshFailed,
 	emitRefreshSucceeded,
@@ -32,6 +33,7 @@ import {
 	mapWithConcurrency,
 	nodeErrorFor,
 	parameterError,
+	textParameter,
 } from './common';
 
 const show = (extra: Record<string, unknown[]> = {}) => ({ show: { operation: ['request'], ...extra } });
@@ -58,20 +60,35 @@ const nameValueCollection = (displayName: string, name: string, shownWhen: Recor
 
 export const DEFAULT_CONCURRENCY = 10;
 
+// One list per options parameter: the UI shows it, and a value an expression produced is checked against it.
+// OPTIONS is not in n8n's IHttpRequestMethods type, though n8n's request helper sends it.
+const METHODS: ReadonlyArray<Choice<string>> = (['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const).map((method) => ({
+	name: method,
+	value: method,
+}));
+
+type BodyType = 'binary' | 'form' | 'json' | 'none' | 'raw';
+
+const BODY_TYPES: ReadonlyArray<Choice<BodyType> & { description: string }> = [
+	{ name: 'Binary File', value: 'binary', description: 'Binary data of the input item, sent once (never replayed when streamed)' },
+	{ name: 'Form URL-Encoded', value: 'form', description: 'Name/value pairs as application/x-www-form-urlencoded' },
+	{ name: 'JSON', value: 'json', description: 'A JSON document' },
+	{ name: 'None', value: 'none', description: 'No body' },
+	{ name: 'Raw', value: 'raw', description: 'Text with a content type you choose' },
+];
+
+const RESPONSE_FORMATS: ReadonlyArray<Choice<ResponseFormat> & { description: string }> = [
+	{ name: 'Autodetect', value: 'autodetect', description: 'JSON when the Content-Type says JSON, text otherwise' },
+	{ name: 'JSON', value: 'json', description: 'Parse the body as JSON; fail when it is not' },
+	{ name: 'Text', value: 'text', description: 'Keep the body as text' },
+];
+
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Method',
 		name: 'method',
 		type: 'options',
-		options: [
-			{ name: 'DELETE', value: 'DELETE' },
-			{ name: 'GET', value: 'GET' },
-			{ name: 'HEAD', value: 'HEAD' },
-			{ name: 'OPTIONS', value: 'OPTIONS' },
-			{ name: 'PATCH', value: 'PATCH' },
-			{ name: 'POST', value: 'POST' },
-			{ name: 'PUT', value: 'PUT' },
-		],
+		options: [...METHODS],
 		default: 'GET',
 		description: 'The HTTP method to use',
 		displayOptions: show(),
@@ -108,13 +125,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Body Content Type',
 		name: 'bodyType',
 		type: 'options',
-		options: [
-			{ name: 'Binary File', value: 'binary', description: 'Binary data of the input item, sent once (never replayed when streamed)' },
-			{ name: 'Form URL-Encoded', value: 'form', description: 'Name/value pairs as application/x-www-form-urlencoded' },
-			{ name: 'JSON', value: 'json', description: 'A JSON document' },
-			{ name: 'None', value: 'none', description: 'No body' },
-			{ name: 'Raw', value: 'raw', description: 'Text with a content type you choose' },
-		],
+		options: [...BODY_TYPES],
 		default: 'none',
 		description: 'What the request body contains',
 		displayOptions: show(),
@@ -159,11 +170,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Response Format',
 		name: 'responseFormat',
 		type: 'options',
-		options: [
-			{ name: 'Autodetect', value: 'autodetect', description: 'JSON when the Content-Type says JSON, text otherwise' },
-			{ name: 'JSON', value: 'json', description: 'Parse the body as JSON; fail when it is not' },
-			{ name: 'Text', value: 'text', description: 'Keep the body as text' },
-		],
+		options: [...RESPONSE_FORMATS],
 		default: 'autodetect',
 		description: 'How to read the response body',
 		displayOptions: show(),
@@ -328,18 +335,22 @@ function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCredential): 
 			maxTotalWaitMs: Math.round(numberParameter(ctx, 'maxTotalWaitSeconds', 'Max Total Wait (Seconds)', 0, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000) * 1000),
 		},
 		concurrency: Math.floor(numberParameter(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
-		responseFormat: ctx.getNodeParameter('responseFormat', 0, 'autodetect') as ResponseFormat,
+		responseFormat: choiceParameter(ctx, 'Response Format', ctx.getNodeParameter('responseFormat', 0, 'autodetect'), RESPONSE_FORMATS),
 		options,
 		parameter: parameterReader(ctx),
 		tokens: new RunTokenCache(ctx, selected),
 	};
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Name/value rows; rows without a name are skipped, an object value is sent as its JSON text. */
 function pairs(parameter: ParameterReader, name: string, itemIndex: number): Array<[string, string]> {
-	const collection = parameter(name, itemIndex, {}) as { parameters?: Array<{ name?: unknown; value?: unknown }> };
-	return (collection.parameters ?? [])
-		.filter((entry) => typeof entry.name === 'string' && entry.name.trim() !== '')
-		.map((entry) => [String(entry.name).trim(), entry.value === undefined || entry.value === null ? '' : String(entry.value)]);
+	const collection = parameter(name, itemIndex, {});
+	const rows = isRecord(collection) && Array.isArray(collection.parameters) ? (collection.parameters as unknown[]) : [];
+	return rows
+		.filter((row): row is { name: string; value?: unknown } => isRecord(row) && typeof row.name === 'string' && row.name.trim() !== '')
+		.map((row) => [row.name.trim(), row.value === undefined || row.value === null ? '' : typeof row.value === 'object' ? JSON.stringify(row.value) : String(row.value)]);
 }
 
 function validUrl(ctx: IExecuteFunctions, raw: unknown, itemIndex: number): string {
@@ -358,7 +369,7 @@ function validUrl(ctx: IExecuteFunctions, raw: unknown, itemIndex: number): stri
 }
 
 async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
-	const bodyType = parameter('bodyType', itemIndex, 'none') as string;
+	const bodyType = choiceParameter(ctx, 'Body Content Type', parameter('bodyType', itemIndex, 'none'), BODY_TYPES, itemIndex);
 	const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
 	const setContentType = (value: string) => {
 		if (!hasContentType) headers['Content-Type'] = value;
@@ -381,10 +392,15 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 			setContentType('application/x-www-form-urlencoded');
 			return new URLSearchParams(pairs(parameter, 'formBody', itemIndex)).toString();
 		case 'raw':
-			setContentType((parameter('rawContentType', itemIndex, 'text/plain') as string) || 'text/plain');
-			return parameter('rawBody', itemIndex, '') as string;
+			setContentType(
+				textParameter(ctx, 'Raw Content Type', parameter('rawContentType', itemIndex, 'text/plain'), 'Enter a content type, e.g. application/xml', itemIndex).trim() ||
+					'text/plain',
+			);
+			return textParameter(ctx, 'Raw Body', parameter('rawBody', itemIndex, ''), 'Enter the text to send, or use JSON as Body Content Type for an object', itemIndex);
 		case 'binary': {
-			const field = parameter('binaryPropertyName', itemIndex, 'data') as string;
+			const fix = 'Enter the name of the input item\'s binary field, e.g. data';
+			const field = textParameter(ctx, 'Input Binary Field', parameter('binaryPropertyName', itemIndex, 'data'), fix, itemIndex).trim();
+			if (field === '') throw parameterError(ctx, 'Input Binary Field', `is empty. ${fix}`, itemIndex);
 			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 			setContentType(binary.mimeType || 'application/octet-stream');
 			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
@@ -399,7 +415,7 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 async function buildRequest(ctx: IExecuteFunctions, itemIndex: number, settings: RunSettings): Promise<AuthorizedRequest> {
 	const { parameter } = settings;
 	const url = validUrl(ctx, parameter('url', itemIndex), itemIndex);
-	const method = parameter('method', itemIndex, 'GET') as IHttpRequestMethods;
+	const method = choiceParameter(ctx, 'Method', parameter('method', itemIndex, 'GET'), METHODS, itemIndex) as IHttpRequestMethods;
 	const headers: IDataObject = {};
 	if (parameter('sendHeaders', itemIndex, false) === true) {
 		for (const [name, value] of pairs(parameter, 'headerParameters', itemIndex)) headers[name] = value;
