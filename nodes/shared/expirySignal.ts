@@ -118,7 +118,9 @@ function parseCondition(text: string): Result<BodyCondition, RuleParseError> {
 	const path = parsePath(pathText);
 	if (!path.ok) return path;
 	const values = inMatch ? valuesText.split(',').map(unquote).filter((value) => value !== '') : [unquote(valuesText)];
-	if (values.length === 0) return err({ message: `"${text.trim().slice(0, 60)}" lists no values after "in"` });
+	if (values.length === 0) {
+		return err({ message: `"${text.trim().slice(0, 60)}" lists no values after "in"; write them like error in token_expired,invalid_auth` });
+	}
 	return ok({ path: path.value, pathText: pathText.trim(), values });
 }
 
@@ -131,7 +133,9 @@ export function parseBodyRule(text: string): Result<BodyRule | null, RuleParseEr
 		try {
 			return ok({ kind: 'regex', pattern: new RegExp(regex[1], regex[2]), source });
 		} catch (error) {
-			return err({ message: `the regular expression does not compile: ${(error as Error).message}` });
+			return err({
+				message: `the regular expression does not compile (${(error as Error).message}). Write a valid JavaScript regular expression between slashes, optionally followed by the flags i, m, s or u, e.g. /"error":\\s*"token_expired"/i, or use conditions like error = token_expired`,
+			});
 		}
 	}
 	const conditions: BodyCondition[] = [];

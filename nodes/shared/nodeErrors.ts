@@ -154,6 +154,11 @@ function originalMessage(error: unknown): string {
 	return typeof message === 'string' ? message : 'Unknown error';
 }
 
+function ownDescription(error: unknown): string | undefined {
+	const description = (error as { description?: unknown } | null)?.description;
+	return typeof description === 'string' && description.trim() !== '' ? description.trim() : undefined;
+}
+
 /** The provider the credential type stands for wins over "unknown": it picks the remediation steps. */
 function withCredentialProvider(classification: Classification, credential?: ErrorCredential): Classification {
 	const provider = credential?.info?.provider;
@@ -180,7 +185,8 @@ export function errorDescriptionFor(classification: Classification, error: unkno
 		credential === undefined
 			? undefined
 			: `Credential: ${credential.name ? `"${credential.name}" ` : ''}(${credential.info?.displayName ?? credential.type})`;
-	const details = classification.category === 'not_auth_related' ? undefined : `Details: ${originalMessage(error)}`;
+	// Outside authentication the failure's own guidance ("Pick one of the listed credential types…") is the fix.
+	const details = classification.category === 'not_auth_related' ? ownDescription(error) : `Details: ${originalMessage(error)}`;
 	const steps = remediationFor(classification.category, classification.provider).map((step, index) => `${index + 1}. ${step}`);
 	const lines = [
 		`Category: ${classification.category} · Action: ${classification.action} · Severity: ${classification.severity}`,

@@ -94,6 +94,24 @@ describe('parseBodyRule', () => {
 		expect(parsed.ok).toBe(false);
 		if (!parsed.ok) expect(parsed.error.message).toMatch(message);
 	});
+
+	// Every refusal says how to write it instead, not only what is wrong.
+	it.each([
+		['error', /write it like ok = false/],
+		['a b = c', /write it like error, error\.code/],
+		['error in ,', /write them like error in token_expired/],
+		['/(/', /Write a valid JavaScript regular expression between slashes, optionally followed by the flags i, m, s or u/],
+		['/[/', /e\.g\. \/"error":\\s\*"token_expired"\/i/],
+	])('%j says how to write the rule', (text, fix) => {
+		const parsed = parseBodyRule(text);
+		expect(parsed.ok ? 'accepted' : parsed.error.message).toMatch(fix);
+	});
+
+	it('the example a compile error suggests is itself a rule that compiles', () => {
+		const parsed = parseBodyRule('/(/');
+		const example = parsed.ok ? '' : (/e\.g\. (\/.+\/i)/.exec(parsed.error.message)?.[1] ?? '');
+		expect(parseBodyRule(example)).toMatchObject({ ok: true, value: { kind: 'regex' } });
+	});
 });
 
 describe('matchesBodyRule', () => {

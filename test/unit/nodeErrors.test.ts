@@ -135,6 +135,17 @@ describe('toNodeError', () => {
 		const error = toNodeError(node, original, { credential: connect });
 		expect(error.message).toBe('URL: is empty');
 		expect(error.context.tokenGuard).toMatchObject({ category: 'not_auth_related' });
+		expect(error.description).toContain('Enter the API address.');
+	});
+
+	it.each([
+		['Credential Type', 'Pick one of the listed credential types in the "Credential Type" parameter.', 'Pick one of the listed credential types'],
+		['a description quoting a secret', 'Remove rt-CANARY-0a1b2c3d4e from the field.', 'from the field.'],
+	])("keeps the failure's own guidance outside authentication (%s), redacted", (_case, guidance, kept) => {
+		const original = new NodeOperationError(node, 'Credential Type "nope" is not one this node supports', { description: guidance });
+		const error = toNodeError(node, original, { credential: connect, secrets: ['rt-CANARY-0a1b2c3d4e'] });
+		expect(error.description).toContain(kept);
+		expect(error.description).not.toContain('rt-CANARY-0a1b2c3d4e');
 	});
 
 	it('never carries a known secret or a bearer token in message or description', () => {

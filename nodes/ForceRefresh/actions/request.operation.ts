@@ -382,7 +382,12 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 				try {
 					value = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
 				} catch (error) {
-					throw parameterError(ctx, 'JSON Body', `is not valid JSON (${(error as Error).message})`, itemIndex);
+					throw parameterError(
+						ctx,
+						'JSON Body',
+						`is not valid JSON (${(error as Error).message}). Enter a JSON object or array, e.g. {"name": "value"}, or switch Body Content Type`,
+						itemIndex,
+					);
 				}
 			}
 			setContentType('application/json');
