@@ -278,11 +278,36 @@ export async function emitEvent(
 	else if (isGoodNews(type, event.data)) ctx.logger.info(line, metadata);
 	else ctx.logger.warn(line, metadata);
 
-	if (delivery.status === 'failed' && settings?.failOnDeliveryError) {
-		throw new NodeOperationError(ctx.getNode(), `Could not deliver the ${type} event to the Token Guard webhook: ${delivery.error ?? 'unknown error'}`, {
-			itemIndex: options.itemIndex,
-			description: 'Turn off "Fail on Delivery Error" to report delivery failures on the item instead of failing the node.',
-		});
-	}
+	if (delivery.status === 'failed' && settings?.failOnDeliveryError) throw deliveryFailure(ctx, type, delivery, options.itemIndex);
 	return { event, delivery };
+}
+
+/** Errors that are about the event webhook, not about the credential or the API. */
+const deliveryFailures = new WeakSet<Error>();
+
+/**
+ * Whether an error is "Fail on Delivery Error" stopping the node: the webhook could not be reached. The
+ * work the event reports on (a refresh, a diagnosis) is done; callers must not report it as failed.
+ */
+export function isDeliveryFailure(error: unknown): boolean {
+	return error instanceof Error && deliveryFailures.has(error);
+}
+
+function deliveryFailure(ctx: IExecuteFunctions, type: TokenGuardEventType, delivery: Delivery, itemIndex: number): NodeOperationError {
+	const attempts = delivery.attempts === 1 ? '1 attempt' : `${delivery.attempts} attempts`;
+	const answered = delivery.httpCode === undefined ? '' : ` (HTTP ${delivery.httpCode})`;
+	const error = new NodeOperationError(
+		ctx.getNode(),
+		`Could not deliver the ${type} event to the Token Guard webhook after ${attempts}${answered}: ${delivery.error ?? 'unknown error'}`,
+		{
+			itemIndex,
+			description: [
+				`The webhook sink could not be reached; what the ${type} event reports happened all the same and is in n8n's log.`,
+				'Check the Webhook URL in the Token Guard Webhook credential, that the receiver is running and reachable from n8n, and that it answers with a 2xx status within the delivery Timeout.',
+				'Turn off "Fail on Delivery Error" to report delivery failures on the item instead of failing the node.',
+			].join('\n'),
+		},
+	);
+	deliveryFailures.add(error);
+	return error;
 }

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 
 import type { RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
 import type { Delivery } from '../../shared/eventSink.adapter';
-import { emitEvent } from '../../shared/eventSink.adapter';
+import { emitEvent, isDeliveryFailure } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
 import { classificationFor, classifyForNode, toNodeError } from '../../shared/nodeErrors';
 import type { Category, Classification, Severity } from '../../shared/types';
@@ -102,7 +102,9 @@ export async function emitRefreshFailed(
 	details: { reason: TokenGuardReason; operation: string },
 	itemIndex: number,
 	secrets: string[],
-): Promise<Delivery> {
+): Promise<Delivery | undefined> {
+	// The refresh did not fail when only the webhook did: there is nothing to report as refresh.failed.
+	if (isDeliveryFailure(error)) return undefined;
 	const classification = classifyForNode(error, { credential: selected, secrets });
 	const attempts = (error as { stats?: { attempts?: unknown } }).stats?.attempts;
 	try {
@@ -221,6 +223,10 @@ export function nodeErrorFor(
 	if (error instanceof Error && parameterErrors.has(error)) {
 		// A parameter message can quote codes like token_expired (a body rule); it is not evidence.
 		return { error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'A node parameter is invalid.') };
+	}
+	if (isDeliveryFailure(error)) {
+		// The refresh (or request) went through; only the event webhook failed, and the error says so.
+		return { error: error as Error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'The event webhook could not be reached.') };
 	}
 	const context = { ...(selected === undefined ? {} : { credential: selected }), itemIndex, secrets };
 	return { error: toNodeError(ctx.getNode(), error, context), classification: classifyForNode(error, context) };
