@@ -41,6 +41,10 @@ export default tseslint.config(
 		files: ['nodes/**/*.ts'],
 		rules: {
 			...n8nNodesBase.configs.nodes.rules,
+			// The one deliberate exception (DESIGN.md §4, F4): both nodes accept the user's existing built-in
+			// n8n OAuth2 credentials (Gmail, Sheets, Outlook, Salesforce…), which is exactly what this rule
+			// forbids. It costs n8n Cloud verification; the README says so.
+			'@n8n/community-nodes/no-credential-reuse': 'off',
 			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
 			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
 			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',

@@ -93,8 +93,8 @@ export const credentialTypeProperty: INodeProperties = {
 
 /**
  * One credential slot per accepted type, shown only for the selected type. Listing n8n's built-in
- * types here is what lets users keep their existing credentials (DESIGN.md §4, F4); it is also why the
- * nodes disable the community lint rule `no-credential-reuse` where they use this list.
+ * types here is what lets users keep their existing credentials (DESIGN.md §4, F4); it is also why
+ * eslint.config.mjs turns off the community lint rule `no-credential-reuse` for the nodes.
  */
 export const credentialSlots: INodeCredentialDescription[] = CREDENTIAL_TYPES.map((info) => ({
 	name: info.name,
