@@ -3,7 +3,6 @@
  * a refresh produces, error items for "Continue On Fail", and a bounded-concurrency item runner.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import type { RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
@@ -11,6 +10,7 @@ import type { Delivery } from '../../shared/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
 import { classificationFor, classifyForNode, toNodeError } from '../../shared/nodeErrors';
+import { isParameterError } from '../../shared/parameters';
 import type { Category, Classification, Severity } from '../../shared/types';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
@@ -156,57 +156,6 @@ export async function emitTokenExpiring(
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** Errors about the node's own parameters: shown as they are, never read as an auth failure. */
-const parameterErrors = new WeakSet<Error>();
-
-/** "<Field>: <what is wrong>", for a parameter the user has to fix. */
-export function parameterError(ctx: IExecuteFunctions, field: string, message: string, itemIndex = 0): NodeOperationError {
-	const error = new NodeOperationError(ctx.getNode(), `${field}: ${message}`, { itemIndex });
-	parameterErrors.add(error);
-	return error;
-}
-
-/** A parameter value as a message can show it: short, and typed ("null", "{}", "5", "\"BREW\""). */
-export function shownValue(value: unknown): string {
-	if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-	const shown = JSON.stringify(value) ?? String(value);
-	return shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
-}
-
-export interface Choice<T extends string> {
-	name: string;
-	value: T;
-}
-
-/**
- * An options parameter, which an expression can set to anything: one of the listed values (case and
- * surrounding spaces ignored), or a parameter error that lists them.
- */
-export function choiceParameter<T extends string>(
-	ctx: IExecuteFunctions,
-	field: string,
-	value: unknown,
-	choices: ReadonlyArray<Choice<T>>,
-	itemIndex = 0,
-): T {
-	const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-	const match = choices.find((choice) => choice.value.toLowerCase() === wanted);
-	if (match !== undefined) return match.value;
-	const listed = choices.map((choice) => choice.value).join(', ');
-	throw parameterError(ctx, field, `${shownValue(value)} is not one of the values this field takes. Use one of ${listed}`, itemIndex);
-}
-
-/**
- * A text parameter: a number or boolean from an expression is used as its text, empty stays empty;
- * an object or array cannot be sent as text and is refused with how to fix it.
- */
-export function textParameter(ctx: IExecuteFunctions, field: string, value: unknown, fix: string, itemIndex = 0): string {
-	if (typeof value === 'string') return value;
-	if (value === undefined || value === null) return '';
-	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-	throw parameterError(ctx, field, `is ${Array.isArray(value) ? 'a list' : 'an object'} (${shownValue(value)}), not text. ${fix}`, itemIndex);
-}
-
 export interface ItemFailure {
 	error: Error;
 	classification: Classification;
@@ -220,7 +169,7 @@ export function nodeErrorFor(
 	itemIndex: number,
 	secrets: string[],
 ): ItemFailure {
-	if (error instanceof Error && parameterErrors.has(error)) {
+	if (isParameterError(error)) {
 		// A parameter message can quote codes like token_expired (a body rule); it is not evidence.
 		return { error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'A node parameter is invalid.') };
 	}

@@ -10,6 +10,7 @@ import { readCredentialToken, refreshShared, selectedCredential } from '../../sh
 import type { Delivery } from '../../shared/eventSink.adapter';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
 import { decideProactiveRefresh } from '../../shared/expirySignal';
+import { checkedParameter, numberAtLeast } from '../../shared/parameters';
 import type { TokenGuardInfo } from './common';
 import {
 	credentialLabel,
@@ -19,7 +20,6 @@ import {
 	errorItem,
 	isoOrNull,
 	nodeErrorFor,
-	parameterError,
 	passThroughItem,
 } from './common';
 
@@ -50,10 +50,12 @@ export const description: INodeProperties[] = [
 const OPERATION = 'refreshIfExpiring';
 
 function marginMsOf(ctx: IExecuteFunctions): number {
-	const margin = ctx.getNodeParameter('marginSeconds', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) as number;
-	if (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0) {
-		throw parameterError(ctx, 'Margin (Seconds)', `must be a number of seconds, 0 or more; got ${String(margin)}`);
-	}
+	const margin = checkedParameter(
+		ctx,
+		0,
+		{ name: 'marginSeconds', displayName: 'Margin (Seconds)', fallback: DEFAULT_EXPIRY_MARGIN_SECONDS },
+		numberAtLeast(0, String(DEFAULT_EXPIRY_MARGIN_SECONDS), 'seconds'),
+	);
 	return Math.round(margin * 1000);
 }
 

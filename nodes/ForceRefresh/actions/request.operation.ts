@@ -14,16 +14,18 @@ import { selectedCredential } from '../../shared/credentialAccess.adapter';
 import { TokenGuardError } from '../../shared/errors';
 import type { Delivery } from '../../shared/eventSink.adapter';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
-import type { ExpiryRules } from '../../shared/expirySignal';
+import type { ExpiryRules, RuleParseError } from '../../shared/expirySignal';
 import { parseBodyRule, parseStatusCodes } from '../../shared/expirySignal';
 import { classificationFor } from '../../shared/nodeErrors';
+import type { Choice, ParameterCheck, ParameterProblem } from '../../shared/parameters';
+import { checkedParameter, checkedValue, choice, numberAtLeast, textValue } from '../../shared/parameters';
 import { redactText } from '../../shared/redact';
 import type { RetryPolicy } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY } from '../../shared/retry';
-import type { Category } from '../../shared/types';
-import type { Choice, ItemFailure, TokenGuardInfo } from './common';
+import type { Category, Result } from '../../shared/types';
+import { err, ok } from '../../shared/types';
+import type { ItemFailure, TokenGuardInfo } from './common';
 import {
-	choiceParameter,
 	credentialLabel,
 	emitRefreshFailed,
 	emitRefreshSucceeded,
@@ -32,8 +34,6 @@ import {
 	isoOrNull,
 	mapWithConcurrency,
 	nodeErrorFor,
-	parameterError,
-	textParameter,
 } from './common';
 
 const show = (extra: Record<string, unknown[]> = {}) => ({ show: { operation: ['request'], ...extra } });
@@ -308,35 +308,60 @@ interface RunSettings {
 	tokens: RunTokenCache;
 }
 
-function numberParameter(ctx: IExecuteFunctions, name: string, field: string, minimum: number, fallback: number): number {
-	const value = ctx.getNodeParameter(name, 0, fallback) as unknown;
-	if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
-		throw parameterError(ctx, field, `must be a number of at least ${minimum}; got ${JSON.stringify(value)}`);
-	}
-	return value;
+/** A run setting: a number of `min` or more, read from the first item. */
+function runNumber(ctx: IExecuteFunctions, name: string, displayName: string, min: number, fallback: number): number {
+	return checkedParameter(ctx, 0, { name, displayName, fallback }, numberAtLeast(min, String(fallback)));
 }
+
+/**
+ * The rule parsers say "<problem>; write it like …" (or "<problem>. Write …"): split into the problem
+ * and the fix so the rejection reads like every other one.
+ */
+function ruleProblem(error: RuleParseError): ParameterProblem {
+	const [problem, ...fix] = error.message.split(/;\s+|\.\s+(?=Write\b)/);
+	const joined = fix.join('; ');
+	return { problem, fix: joined === '' ? 'See the field\'s description for how to write it' : joined.charAt(0).toUpperCase() + joined.slice(1) };
+}
+
+/** A rule typed as text (a number from an expression counts as its text), read by `parse`. */
+const ruleText =
+	<T>(parse: (text: string) => Result<T, RuleParseError>, fix: string): ParameterCheck<T> =>
+	(value) => {
+		const source = textValue(fix)(value);
+		if (!source.ok) return source;
+		const parsed = parse(source.value);
+		return parsed.ok ? parsed : err(ruleProblem(parsed.error));
+	};
+
+const timeoutMs: ParameterCheck<number | undefined> = (value) => (value === undefined ? ok(undefined) : numberAtLeast(1, '10000')(value));
 
 /** Settings that apply to the whole run, read from the first item. */
 function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCredential): RunSettings {
-	const statusCodes = parseStatusCodes(ctx.getNodeParameter('expiryStatusCodes', 0, '401') as string);
-	if (!statusCodes.ok) throw parameterError(ctx, 'Expiry Status Codes', statusCodes.error.message);
-	const bodyRule = parseBodyRule(ctx.getNodeParameter('expiredWhen', 0, '') as string);
-	if (!bodyRule.ok) throw parameterError(ctx, 'Expired When (Body Rule)', bodyRule.error.message);
+	const statusCodes = checkedParameter(
+		ctx,
+		0,
+		{ name: 'expiryStatusCodes', displayName: 'Expiry Status Codes', fallback: '401' },
+		ruleText(parseStatusCodes, 'Enter status codes like 401, 403'),
+	);
+	const bodyRule = checkedParameter(
+		ctx,
+		0,
+		{ name: 'expiredWhen', displayName: 'Expired When (Body Rule)', fallback: '' },
+		ruleText(parseBodyRule, 'Enter a condition like error = token_expired, or leave it empty'),
+	);
 	const options = ctx.getNodeParameter('options', 0, {}) as RequestOptions;
-	if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout > 0))) {
-		throw parameterError(ctx, 'Timeout (Ms)', `must be a positive number of milliseconds; got ${JSON.stringify(options.timeout)}`);
-	}
+	const timeout = checkedValue(ctx, 0, 'Timeout (Ms)', options.timeout, timeoutMs);
 	return {
-		rules: { statusCodes: statusCodes.value, bodyRule: bodyRule.value },
-		proactiveMarginMs: Math.round(numberParameter(ctx, 'proactiveMarginSeconds', 'Refresh Before Expiry (Seconds)', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) * 1000),
+		rules: { statusCodes, bodyRule },
+		proactiveMarginMs: Math.round(runNumber(ctx, 'proactiveMarginSeconds', 'Refresh Before Expiry (Seconds)', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) * 1000),
 		policy: {
 			...DEFAULT_RETRY_POLICY,
-			maxAttempts: Math.floor(numberParameter(ctx, 'maxAttempts', 'Max Attempts', 1, DEFAULT_RETRY_POLICY.maxAttempts)),
-			maxTotalWaitMs: Math.round(numberParameter(ctx, 'maxTotalWaitSeconds', 'Max Total Wait (Seconds)', 0, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000) * 1000),
+			maxAttempts: Math.floor(runNumber(ctx, 'maxAttempts', 'Max Attempts', 1, DEFAULT_RETRY_POLICY.maxAttempts)),
+			maxTotalWaitMs: Math.round(runNumber(ctx, 'maxTotalWaitSeconds', 'Max Total Wait (Seconds)', 0, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000) * 1000),
 		},
-		concurrency: Math.floor(numberParameter(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
-		responseFormat: choiceParameter(ctx, 'Response Format', ctx.getNodeParameter('responseFormat', 0, 'autodetect'), RESPONSE_FORMATS),
-		options,
+		concurrency: Math.floor(runNumber(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
+		responseFormat: checkedParameter(ctx, 0, { name: 'responseFormat', displayName: 'Response Format', fallback: 'autodetect' }, choice(RESPONSE_FORMATS)),
+		options: timeout === undefined ? options : { ...options, timeout },
 		parameter: parameterReader(ctx),
 		tokens: new RunTokenCache(ctx, selected),
 	};
@@ -353,43 +378,54 @@ function pairs(parameter: ParameterReader, name: string, itemIndex: number): Arr
 		.map((row) => [row.name.trim(), row.value === undefined || row.value === null ? '' : typeof row.value === 'object' ? JSON.stringify(row.value) : String(row.value)]);
 }
 
-function validUrl(ctx: IExecuteFunctions, raw: unknown, itemIndex: number): string {
-	const url = typeof raw === 'string' ? raw.trim() : '';
-	if (url === '') throw parameterError(ctx, 'URL', 'is empty. Enter the API address, e.g. https://api.example.com/v1/me', itemIndex);
+/** The API address: required, absolute, http(s). */
+const apiUrl: ParameterCheck<string> = (value) => {
+	const url = typeof value === 'string' ? value.trim() : '';
+	if (url === '') return err({ problem: 'is empty', fix: 'Enter the API address, e.g. https://api.example.com/v1/me' });
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
 	} catch {
-		throw parameterError(ctx, 'URL', 'is not an absolute URL. It must start with https:// (or http://) and name the host', itemIndex);
+		return err({ problem: 'is not an absolute URL', fix: 'It must start with https:// (or http://) and name the host, e.g. https://api.example.com/v1/me' });
 	}
 	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-		throw parameterError(ctx, 'URL', `must use https:// or http://, not ${parsed.protocol}//`, itemIndex);
+		return err({ problem: `must use https:// or http://, not ${parsed.protocol}//`, fix: 'Enter an address like https://api.example.com/v1/me' });
 	}
-	return url;
-}
+	return ok(url);
+};
+
+/** JSON Body: a JSON document as text, or what an expression produced (sent as its JSON). */
+const jsonBody: ParameterCheck<unknown> = (value) => {
+	if (typeof value !== 'string') return ok(value);
+	if (value.trim() === '') return ok({});
+	try {
+		return ok(JSON.parse(value) as unknown);
+	} catch (error) {
+		return err({
+			problem: `is not valid JSON (${(error as Error).message})`,
+			fix: 'Enter a JSON object or array, e.g. {"name": "value"}, or switch Body Content Type',
+		});
+	}
+};
+
+const BINARY_FIELD_FIX = 'Enter the name of the input item\'s binary field, e.g. data';
+
+const binaryFieldName: ParameterCheck<string> = (value) => {
+	const name = textValue(BINARY_FIELD_FIX)(value);
+	if (!name.ok) return name;
+	const trimmed = name.value.trim();
+	return trimmed === '' ? err({ problem: 'is empty', fix: BINARY_FIELD_FIX }) : ok(trimmed);
+};
 
 async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
-	const bodyType = choiceParameter(ctx, 'Body Content Type', parameter('bodyType', itemIndex, 'none'), BODY_TYPES, itemIndex);
+	const bodyType = checkedValue(ctx, itemIndex, 'Body Content Type', parameter('bodyType', itemIndex, 'none'), choice(BODY_TYPES));
 	const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
 	const setContentType = (value: string) => {
 		if (!hasContentType) headers['Content-Type'] = value;
 	};
 	switch (bodyType) {
 		case 'json': {
-			const raw = parameter('jsonBody', itemIndex, '{}');
-			let value: unknown = raw;
-			if (typeof raw === 'string') {
-				try {
-					value = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
-				} catch (error) {
-					throw parameterError(
-						ctx,
-						'JSON Body',
-						`is not valid JSON (${(error as Error).message}). Enter a JSON object or array, e.g. {"name": "value"}, or switch Body Content Type`,
-						itemIndex,
-					);
-				}
-			}
+			const value = checkedValue(ctx, itemIndex, 'JSON Body', parameter('jsonBody', itemIndex, '{}'), jsonBody);
 			setContentType('application/json');
 			return JSON.stringify(value);
 		}
@@ -398,14 +434,12 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 			return new URLSearchParams(pairs(parameter, 'formBody', itemIndex)).toString();
 		case 'raw':
 			setContentType(
-				textParameter(ctx, 'Raw Content Type', parameter('rawContentType', itemIndex, 'text/plain'), 'Enter a content type, e.g. application/xml', itemIndex).trim() ||
+				checkedValue(ctx, itemIndex, 'Raw Content Type', parameter('rawContentType', itemIndex, 'text/plain'), textValue('Enter a content type, e.g. application/xml')).trim() ||
 					'text/plain',
 			);
-			return textParameter(ctx, 'Raw Body', parameter('rawBody', itemIndex, ''), 'Enter the text to send, or use JSON as Body Content Type for an object', itemIndex);
+			return checkedValue(ctx, itemIndex, 'Raw Body', parameter('rawBody', itemIndex, ''), textValue('Enter the text to send, or use JSON as Body Content Type for an object'));
 		case 'binary': {
-			const fix = 'Enter the name of the input item\'s binary field, e.g. data';
-			const field = textParameter(ctx, 'Input Binary Field', parameter('binaryPropertyName', itemIndex, 'data'), fix, itemIndex).trim();
-			if (field === '') throw parameterError(ctx, 'Input Binary Field', `is empty. ${fix}`, itemIndex);
+			const field = checkedValue(ctx, itemIndex, 'Input Binary Field', parameter('binaryPropertyName', itemIndex, 'data'), binaryFieldName);
 			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 			setContentType(binary.mimeType || 'application/octet-stream');
 			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
@@ -419,8 +453,8 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 
 async function buildRequest(ctx: IExecuteFunctions, itemIndex: number, settings: RunSettings): Promise<AuthorizedRequest> {
 	const { parameter } = settings;
-	const url = validUrl(ctx, parameter('url', itemIndex), itemIndex);
-	const method = choiceParameter(ctx, 'Method', parameter('method', itemIndex, 'GET'), METHODS, itemIndex) as IHttpRequestMethods;
+	const url = checkedValue(ctx, itemIndex, 'URL', parameter('url', itemIndex), apiUrl);
+	const method = checkedValue(ctx, itemIndex, 'Method', parameter('method', itemIndex, 'GET'), choice(METHODS)) as IHttpRequestMethods;
 	const headers: IDataObject = {};
 	if (parameter('sendHeaders', itemIndex, false) === true) {
 		for (const [name, value] of pairs(parameter, 'headerParameters', itemIndex)) headers[name] = value;

@@ -16,12 +16,13 @@ import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
 import type { HealthReport, RefreshProbe } from '../../shared/healthCheck';
 import { assessHealth } from '../../shared/healthCheck';
 import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
+import { booleanFlag, checkedParameter, nonNegativeNumber, optionalHttpUrl } from '../../shared/parameters';
 import { probeIntrospection, probeUrl } from '../../shared/probes.adapter';
 import { PROVIDER_LABELS } from '../../shared/providers';
 import { redactDeep } from '../../shared/redact';
 import { summaryFor } from '../../shared/remediation';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, booleanFlag, checkedParameter, combinedDelivery, nonNegativeNumber, optionalHttpUrl, routeTo, scopeList, summarizeEvent } from './common';
+import { alertSettings, combinedDelivery, routeTo, scopeList, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['checkCredential'] } };
 

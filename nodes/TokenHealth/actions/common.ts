@@ -3,14 +3,14 @@
  * routing to "Needs Attention" / "OK", and the per-item event summary.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/alertState';
 import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/alertState';
 import type { Delivery } from '../../shared/eventSink.adapter';
 import { parseScopes } from '../../shared/healthCheck';
 import type { CloudEvent } from '../../shared/events';
-import type { Result } from '../../shared/types';
+import type { ParameterCheck } from '../../shared/parameters';
+import { checkedParameter, describeValue, nonNegativeNumber } from '../../shared/parameters';
 import { err, ok } from '../../shared/types';
 
 export const OPERATION_PARAMETER = 'operation';
@@ -52,75 +52,7 @@ export const alertingProperties: INodeProperties[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Parameter checks. Expressions (and imported workflows) can hand a parameter any JSON value, so
-// each one is checked before use and a wrong one stops the run with "<Field>: <problem>. <fix>"
-// instead of being silently read as a default.
-
-/** What is wrong with a value and how to fix it, both as sentences without the field name. */
-export interface ParameterProblem {
-	problem: string;
-	fix: string;
-}
-
-export type ParameterCheck<T> = (value: unknown) => Result<T, ParameterProblem>;
-
-const MAX_SHOWN_VALUE_LENGTH = 60;
-
-/** A short, quotable rendering of a wrong value (never the whole of a huge string). */
-export function describeValue(value: unknown): string {
-	if (typeof value === 'string') {
-		const shown = value.length > MAX_SHOWN_VALUE_LENGTH ? `${value.slice(0, MAX_SHOWN_VALUE_LENGTH)}…` : value;
-		return JSON.stringify(shown);
-	}
-	if (value === null || value === undefined) return 'empty (null)';
-	if (Array.isArray(value)) return 'a list';
-	if (typeof value === 'object') return 'an object';
-	return String(value);
-}
-
-/** A finite number of zero or more; a number written as text (an expression's usual output) counts. */
-export function nonNegativeNumber(example: string): ParameterCheck<number> {
-	return (value) => {
-		const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-		if (!Number.isFinite(number)) return err({ problem: `${describeValue(value)} is not a number`, fix: `Enter a number of 0 or more, e.g. ${example}` });
-		if (number < 0) return err({ problem: `${describeValue(value)} is negative`, fix: `Enter 0 or more, e.g. ${example}` });
-		return ok(number);
-	};
-}
-
-/** Text, trimmed; empty text is allowed (these parameters are optional). */
-export function text(example: string): ParameterCheck<string> {
-	return (value) =>
-		typeof value === 'string' ? ok(value.trim()) : err({ problem: `${describeValue(value)} is not text`, fix: `Enter text such as ${example}, or leave it empty` });
-}
-
-/** An absolute http(s) URL with a host, or empty (undefined) to skip what it is for. */
-export function optionalHttpUrl(example: string): ParameterCheck<string | undefined> {
-	return (value) => {
-		const fix = `Enter a URL like ${example} or leave it empty`;
-		if (typeof value !== 'string') return err({ problem: `${describeValue(value)} is not a URL`, fix });
-		const trimmed = value.trim();
-		if (trimmed === '') return ok(undefined);
-		return isHttpUrl(trimmed) ? ok(trimmed) : err({ problem: `${describeValue(value)} is not an absolute http(s) URL`, fix });
-	};
-}
-
-function isHttpUrl(value: string): boolean {
-	try {
-		const url = new URL(value);
-		return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
-	} catch {
-		return false;
-	}
-}
-
-/** true or false; the words "true" / "false" from an expression count. */
-export const booleanFlag: ParameterCheck<boolean> = (value) => {
-	if (typeof value === 'boolean') return ok(value);
-	const word = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-	if (word === 'true' || word === 'false') return ok(word === 'true');
-	return err({ problem: `${describeValue(value)} is not true or false`, fix: 'Turn the switch on or off, or use an expression that gives true or false' });
-};
+// Parameters of this node that no other node has (the shared checks are in shared/parameters).
 
 /** Scopes separated by spaces or commas, or a list of scope strings from an expression. */
 export const scopeList: ParameterCheck<string[]> = (value) => {
@@ -128,19 +60,6 @@ export const scopeList: ParameterCheck<string[]> = (value) => {
 	if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return ok(parseScopes(value));
 	return err({ problem: `${describeValue(value)} is not a list of scopes`, fix: 'Enter scopes separated by spaces or commas, e.g. openid email, or leave it empty' });
 };
-
-/** Reads one parameter and checks it; a wrong value stops the run, naming the field and the fix. */
-export function checkedParameter<T>(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	parameter: { name: string; displayName: string; fallback: unknown },
-	check: ParameterCheck<T>,
-): T {
-	const checked = check(ctx.getNodeParameter(parameter.name, itemIndex, parameter.fallback));
-	if (checked.ok) return checked.value;
-	const { problem, fix } = checked.error;
-	throw new NodeOperationError(ctx.getNode(), `${parameter.displayName}: ${problem}. ${fix}.`, { itemIndex, description: `${fix}.` });
-}
 
 // ---------------------------------------------------------------------------------------------
 

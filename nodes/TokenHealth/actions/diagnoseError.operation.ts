@@ -10,8 +10,9 @@ import type { Diagnosis } from '../../shared/diagnosis';
 import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnosis';
 import { emitEvent, eventContext, executionUrl } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events';
+import { checkedParameter, text } from '../../shared/parameters';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, checkedParameter, combinedDelivery, routeTo, summarizeEvent, text } from './common';
+import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
 

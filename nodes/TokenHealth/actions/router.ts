@@ -5,10 +5,11 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { describeValue } from '../../shared/parameters';
 import { redactText } from '../../shared/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
-import { AlertLedger, describeValue, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
+import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
 import * as diagnoseError from './diagnoseError.operation';
 
 type OperationExecute = (this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger) => Promise<RoutedItem>;

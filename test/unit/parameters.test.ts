@@ -2,15 +2,19 @@ import type { IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import {
-	alertSettings,
 	booleanFlag,
 	checkedParameter,
+	checkedValue,
+	choice,
 	describeValue,
+	isParameterError,
 	nonNegativeNumber,
+	numberAtLeast,
 	optionalHttpUrl,
-	scopeList,
 	text,
-} from '../../nodes/TokenHealth/actions/common';
+	textValue,
+} from '../../nodes/shared/parameters';
+import { alertSettings, scopeList } from '../../nodes/TokenHealth/actions/common';
 
 const node: INode = { id: 'n1', name: 'Token Health', type: 'n8n-nodes-token-guard.tokenHealth', typeVersion: 1, position: [0, 0], parameters: {} };
 
@@ -69,6 +73,62 @@ describe('nonNegativeNumber', () => {
 		if (result.ok) return;
 		expect(result.error.problem).toContain(problem);
 		expect(result.error.fix).toMatch(/^Enter .*e\.g\. 5$/);
+	});
+});
+
+describe('numberAtLeast', () => {
+	it.each([
+		[1, 1],
+		[2.5, 2.5],
+		['3', 3],
+	])('accepts %p as %p (minimum 1)', (value, expected) => {
+		expect(numberAtLeast(1, '3')(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([[0], [0.5], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['abc'], [''], [null], [{}], [true]])('rejects %p (minimum 1) and says what to enter', (value) => {
+		expect(numberAtLeast(1, '3')(value)).toMatchObject({ ok: false, error: { problem: expect.stringMatching(/^must be a number of at least 1, not /), fix: 'Enter 1 or more, e.g. 3' } });
+	});
+
+	it('names the unit when one is given', () => {
+		expect(numberAtLeast(0, '300', 'seconds')(-5)).toEqual({ ok: false, error: { problem: 'must be a number of seconds, 0 or more, not -5', fix: 'Enter 0 or more, e.g. 300' } });
+	});
+});
+
+describe('textValue and choice', () => {
+	const fix = 'Enter the text to send';
+
+	it.each([
+		['abc', 'abc'],
+		[' spaced ', ' spaced '],
+		[5, '5'],
+		[false, 'false'],
+		[null, ''],
+		[undefined, ''],
+	])('textValue accepts %p as %p', (value, expected) => {
+		expect(textValue(fix)(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([
+		[{}, 'is an object, not text'],
+		[[1], 'is a list, not text'],
+	])('textValue refuses %p', (value, problem) => {
+		expect(textValue(fix)(value)).toEqual({ ok: false, error: { problem, fix } });
+	});
+
+	const methods = choice([
+		{ name: 'GET', value: 'GET' },
+		{ name: 'POST', value: 'POST' },
+	]);
+
+	it.each([
+		['GET', 'GET'],
+		[' post ', 'POST'],
+	])('choice accepts %p as %p', (value, expected) => {
+		expect(methods(value)).toEqual({ ok: true, value: expected });
+	});
+
+	it.each([['BREW'], [''], [5], [null], [{}]])('choice refuses %p and lists the values', (value) => {
+		expect(methods(value)).toEqual({ ok: false, error: { problem: `${describeValue(value)} is not one of the values this field takes`, fix: 'Use one of GET, POST' } });
 	});
 });
 
@@ -166,6 +226,22 @@ describe('checkedParameter', () => {
 		expect((thrown as NodeOperationError).message).toBe('Probe URL: "abc" is not an absolute http(s) URL. Enter a URL like https://api.example.com/userinfo or leave it empty.');
 		expect((thrown as NodeOperationError).description).toBe('Enter a URL like https://api.example.com/userinfo or leave it empty.');
 		expect((thrown as NodeOperationError & { context: { itemIndex?: number } }).context.itemIndex).toBe(3);
+		expect(isParameterError(thrown)).toBe(true);
+	});
+
+	it('checkedValue checks a value already read, under the given field name', () => {
+		const context = contextWith({});
+		expect(checkedValue(context, 0, 'Max Attempts', '2', numberAtLeast(1, '3'))).toBe(2);
+		expect(() => checkedValue(context, 1, 'Max Attempts', 0, numberAtLeast(1, '3'))).toThrow('Max Attempts: must be a number of at least 1, not 0. Enter 1 or more, e.g. 3.');
+	});
+
+	it.each([
+		['a NodeOperationError of its own', new NodeOperationError(node, 'Max Attempts: wrong')],
+		['a plain Error', new Error('Max Attempts: wrong')],
+		['a string', 'Max Attempts: wrong'],
+		['nothing', undefined],
+	])('isParameterError is false for %s', (_case, error) => {
+		expect(isParameterError(error)).toBe(false);
 	});
 });
 
