@@ -2,12 +2,9 @@
  * Node parameter checks shared by every node. Expressions (and imported workflows) can hand a
  * parameter any JSON value, so each one is checked before use, and a wrong one stops the run with
  * "<Field>: <problem>. <fix>." instead of being silently read as a default or failing later as a
- * JavaScript error. The checks are pure (Result-returning); checkedParameter / checkedValue are the
- * only parts that touch n8n, turning a problem into the node error.
+ * JavaScript error. The checks here are pure (Result-returning); parameters.adapter.ts turns a
+ * problem into the node error.
  */
-import type { IExecuteFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
-
 import type { Result } from './types';
 import { err, ok } from './types';
 
@@ -123,34 +120,3 @@ export const booleanFlag: ParameterCheck<boolean> = (value) => {
 	if (word === 'true' || word === 'false') return ok(word === 'true');
 	return err({ problem: `${describeValue(value)} is not true or false`, fix: 'Turn the switch on or off, or use an expression that gives true or false' });
 };
-
-// ---------------------------------------------------------------------------------------------
-// The n8n side
-
-/** Errors about a node's own parameters: shown as they are, never read as an authentication failure. */
-const parameterErrors = new WeakSet<Error>();
-
-/** Whether the error is a rejected parameter (a message can quote codes like token_expired; it is not evidence). */
-export function isParameterError(error: unknown): error is NodeOperationError {
-	return error instanceof Error && parameterErrors.has(error);
-}
-
-/** Checks a value already read; a wrong one stops the run, naming the field, with the fix as the description. */
-export function checkedValue<T>(ctx: IExecuteFunctions, itemIndex: number, displayName: string, value: unknown, check: ParameterCheck<T>): T {
-	const checked = check(value);
-	if (checked.ok) return checked.value;
-	const { problem, fix } = checked.error;
-	const error = new NodeOperationError(ctx.getNode(), `${displayName}: ${problem}. ${fix}.`, { itemIndex, description: `${fix}.` });
-	parameterErrors.add(error);
-	throw error;
-}
-
-/** Reads one parameter and checks it. */
-export function checkedParameter<T>(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	parameter: { name: string; displayName: string; fallback: unknown },
-	check: ParameterCheck<T>,
-): T {
-	return checkedValue(ctx, itemIndex, parameter.displayName, ctx.getNodeParameter(parameter.name, itemIndex, parameter.fallback), check);
-}

@@ -3,17 +3,15 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import {
 	booleanFlag,
-	checkedParameter,
-	checkedValue,
 	choice,
 	describeValue,
-	isParameterError,
 	nonNegativeNumber,
 	numberAtLeast,
 	optionalHttpUrl,
 	text,
 	textValue,
 } from '../../nodes/shared/parameters';
+import { checkedParameter, checkedValue, isParameterError } from '../../nodes/shared/parameters.adapter';
 import { alertSettings, scopeList } from '../../nodes/TokenHealth/actions/common';
 
 const node: INode = { id: 'n1', name: 'Token Health', type: 'n8n-nodes-token-guard.tokenHealth', typeVersion: 1, position: [0, 0], parameters: {} };

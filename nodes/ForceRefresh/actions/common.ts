@@ -10,7 +10,7 @@ import type { Delivery } from '../../shared/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
 import { classificationFor, classifyForNode, toNodeError } from '../../shared/nodeErrors';
-import { isParameterError } from '../../shared/parameters';
+import { isParameterError } from '../../shared/parameters.adapter';
 import type { Category, Classification, Severity } from '../../shared/types';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';

@@ -10,7 +10,8 @@ import { readCredentialToken, refreshShared, selectedCredential } from '../../sh
 import type { Delivery } from '../../shared/eventSink.adapter';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
 import { decideProactiveRefresh } from '../../shared/expirySignal';
-import { checkedParameter, numberAtLeast } from '../../shared/parameters';
+import { numberAtLeast } from '../../shared/parameters';
+import { checkedParameter } from '../../shared/parameters.adapter';
 import type { TokenGuardInfo } from './common';
 import {
 	credentialLabel,

@@ -10,7 +10,8 @@ import type { Delivery } from '../../shared/eventSink.adapter';
 import { parseScopes } from '../../shared/healthCheck';
 import type { CloudEvent } from '../../shared/events';
 import type { ParameterCheck } from '../../shared/parameters';
-import { checkedParameter, describeValue, nonNegativeNumber } from '../../shared/parameters';
+import { describeValue, nonNegativeNumber } from '../../shared/parameters';
+import { checkedParameter } from '../../shared/parameters.adapter';
 import { err, ok } from '../../shared/types';
 
 export const OPERATION_PARAMETER = 'operation';

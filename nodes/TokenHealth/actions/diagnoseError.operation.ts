@@ -10,7 +10,8 @@ import type { Diagnosis } from '../../shared/diagnosis';
 import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnosis';
 import { emitEvent, eventContext, executionUrl } from '../../shared/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events';
-import { checkedParameter, text } from '../../shared/parameters';
+import { text } from '../../shared/parameters';
+import { checkedParameter } from '../../shared/parameters.adapter';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 
