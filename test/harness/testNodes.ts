@@ -4,7 +4,6 @@
  * forced OAuth2 refresh, credential reads and workflow static data. Secrets never leave it:
  * credential values are reported as fingerprints.
  */
-import { createHash } from 'node:crypto';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -17,10 +16,10 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-/** `sha256:` + first 12 hex chars, the project's way to name a token without showing it. */
-export function fingerprint(value: string): string {
-	return `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
-}
+import { fingerprint } from '../../nodes/shared/redact';
+
+// The product's own token fingerprint (DESIGN.md §5.3), re-exported for the harness tests.
+export { fingerprint };
 
 function fingerprintStrings(data: IDataObject): Record<string, string> {
 	const result: Record<string, string> = {};
