@@ -9,6 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { UserError } from 'n8n-workflow';
 
+import { credentialEndpointBoundary } from '../nodes/shared/domainRestriction.adapter';
 import { isTokenGuardError } from '../nodes/shared/errors';
 import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/manualCredential';
 import { performRefreshGrant } from '../nodes/shared/manualRefresh.adapter';
@@ -158,10 +159,13 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 		if (!config.ok) {
 			throw new UserError(`Token Guard Refresh Token credential, field "${config.error.field}": ${config.error.message}`);
 		}
+		// The token URL is the credential's own endpoint: its domain list applies, and no redirect is followed,
+		// since a 307 would re-send the refresh token and client secret to wherever it points.
+		const boundary = credentialEndpointBoundary(credentials, config.value.tokenUrl);
 		try {
 			// A Token Guard node passes its own retry limits along with the data; n8n's own calls use the defaults.
 			const { tokens } = await performRefreshGrant(
-				async (options) => await this.helpers.httpRequest(options),
+				async (options) => await this.helpers.httpRequest({ ...options, ...boundary }),
 				config.value,
 				{ policy: retryPolicyFromData(credentials) },
 			);

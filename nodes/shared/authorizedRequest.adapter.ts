@@ -13,6 +13,8 @@ import { sleep } from 'n8n-workflow';
 
 import type { CredentialToken, SelectedCredential, SharedRefresh } from './credentialAccess.adapter';
 import { readCredentialToken, refreshShared } from './credentialAccess.adapter';
+import type { BoundaryOptions } from './domainRestriction.adapter';
+import { typedUrlBoundaryFor } from './domainRestriction.adapter';
 import { TokenGuardError } from './errors';
 import type { ExpiryRules, ExpiryVerdict } from './expirySignal';
 import {
@@ -167,9 +169,13 @@ interface RawResponse {
 	body?: unknown;
 }
 
-/** One signed send. Network failures throw; every HTTP status comes back as a response. */
-async function sendSigned(ctx: IExecuteFunctions, request: AuthorizedRequest, accessToken: string): Promise<RawResponse> {
+/**
+ * One signed send within the credential's boundary (allowed domains on every hop, no token across
+ * origins). Network failures throw; every HTTP status comes back as a response.
+ */
+async function sendSigned(ctx: IExecuteFunctions, request: AuthorizedRequest, accessToken: string, boundary: BoundaryOptions): Promise<RawResponse> {
 	const options: IHttpRequestOptions = {
+		...boundary,
 		method: request.method,
 		url: request.url,
 		headers: { ...withoutAuthorization(request.headers), Authorization: `Bearer ${accessToken}` },
@@ -213,6 +219,7 @@ async function sendWithRetry(
 	ctx: IExecuteFunctions,
 	request: AuthorizedRequest,
 	accessToken: string,
+	boundary: BoundaryOptions,
 	policy: RetryPolicy,
 	secrets: string[],
 ): Promise<SendResult> {
@@ -222,7 +229,7 @@ async function sendWithRetry(
 			let raw: RawResponse;
 			const startedAt = Date.now();
 			try {
-				raw = await sendSigned(ctx, request, accessToken);
+				raw = await sendSigned(ctx, request, accessToken, boundary);
 			} catch (error) {
 				const cancelled = ctx.getExecutionCancelSignal?.()?.aborted === true;
 				return connectionFailure(request, cancelled ? error : asTimeout(request, error, Date.now() - startedAt));
@@ -304,6 +311,8 @@ export async function requestWithAutoRefresh(
 	const steps: RefreshStep[] = [];
 	let token: CredentialToken = settings.tokens ? await settings.tokens.get() : await readCredentialToken(ctx, selected, settings.itemIndex);
 	const secrets = token.state.secrets;
+	// Checked before any refresh: a URL the credential may not reach gets neither a token nor a refresh.
+	const boundary = typedUrlBoundaryFor(ctx.getNode(), selected, token.data, request.url);
 	let reason: AutoRefreshOutcome['reason'] = 'not-needed';
 
 	const refresh = async (why: RefreshReason, timeLeftMs: number | null): Promise<void> => {
@@ -335,7 +344,7 @@ export async function requestWithAutoRefresh(
 	let attempts = 0;
 	let waitedMs = 0;
 	const send = async (): Promise<ApiResponse> => {
-		const result = await sendWithRetry(ctx, request, token.accessToken, settings.policy, secrets);
+		const result = await sendWithRetry(ctx, request, token.accessToken, boundary, settings.policy, secrets);
 		attempts += result.attempts;
 		waitedMs += result.waitedMs;
 		return result.response;

@@ -10,6 +10,7 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 import { classifyTokenEndpointFailure } from './classifier';
 import type { CredentialTypeInfo } from './credentialCatalog';
 import { CREDENTIAL_TYPE_PARAMETER, MANUAL_CREDENTIAL_TYPE, credentialTypeInfo } from './credentialCatalog';
+import { credentialEndpointBoundaryFor } from './domainRestriction.adapter';
 import { TokenGuardError } from './errors';
 import type { ExpiryInfo } from './expiry';
 import { resolveExpiry } from './expiry';
@@ -435,6 +436,8 @@ async function refreshManual(
 	const data: ICredentialDataDecryptedObject = { ...previous.data, accessToken: '', [RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy) };
 	const target = stringField(data.testUrl).trim() || stringField(data.tokenUrl).trim();
 	const probe: IHttpRequestOptions = {
+		// The new access token goes to this URL: it must be inside the credential's own boundary.
+		...credentialEndpointBoundaryFor(ctx.getNode(), selected, previous.data, target),
 		method: 'GET',
 		url: target,
 		returnFullResponse: true,

@@ -40,3 +40,51 @@ export function parseIntrospectionResponse(response: HttpResponseLike): Result<I
 	}
 	return ok({ active: answer.active, ...(typeof answer.scope === 'string' ? { scope: answer.scope } : {}) });
 }
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** https, or plain http to this machine only: a client secret never crosses a network unencrypted. */
+export function isSecureEndpoint(url: string): boolean {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		return false;
+	}
+	if (parsed.protocol === 'https:') return true;
+	return parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname.toLowerCase());
+}
+
+function originOf(url: string): string | undefined {
+	try {
+		const origin = new URL(url).origin;
+		return origin === 'null' ? undefined : origin;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Where an authorization server publishes its metadata, on the token URL's own origin: RFC 8414 first,
+ * then OpenID Connect discovery. Empty when the token URL is not an absolute http(s) URL.
+ */
+export function metadataUrls(tokenUrl: string): string[] {
+	const origin = originOf(tokenUrl);
+	if (origin === undefined || !/^https?:/.test(origin)) return [];
+	return [`${origin}/.well-known/oauth-authorization-server`, `${origin}/.well-known/openid-configuration`];
+}
+
+/**
+ * The `introspection_endpoint` of a metadata document, accepted only on the token URL's origin: the
+ * refresh token and client secret go where the credential already sends them, nowhere else.
+ */
+export function introspectionEndpointFromMetadata(metadata: unknown, tokenUrl: string): Result<string, string> {
+	const document = parseJsonBody(metadata);
+	const endpoint = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).introspection_endpoint : undefined;
+	if (typeof endpoint !== 'string' || endpoint.trim() === '') return err('the authorization server publishes no introspection endpoint');
+	const tokenOrigin = originOf(tokenUrl);
+	if (tokenOrigin === undefined || originOf(endpoint.trim()) !== tokenOrigin) {
+		return err(`the published introspection endpoint is not on the token URL's origin (${tokenOrigin ?? 'none'}), so it is not used`);
+	}
+	return ok(endpoint.trim());
+}

@@ -76,8 +76,26 @@ export function forgetRecentRefreshes(): void {
 }
 
 /**
+ * Everything that changes the token endpoint's answer, hashed: a caller whose client secret, scope,
+ * audience or extra parameters differ must never be handed another caller's tokens.
+ */
+export function refreshGrantKey(config: RefreshGrantConfig): string {
+	const extraParams = Object.entries(config.extraParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return singleFlightKey(
+		config.tokenUrl,
+		config.clientId,
+		config.clientSecret ?? '',
+		config.clientAuth,
+		config.refreshToken,
+		config.scope ?? '',
+		config.audience ?? '',
+		JSON.stringify(extraParams),
+	);
+}
+
+/**
  * Exchanges the refresh token for new tokens, retrying transient failures per `policy`.
- * Concurrent calls for the same (token URL, client id, refresh token) share one exchange.
+ * Concurrent calls with the same grant (refreshGrantKey) share one exchange.
  * Throws TokenGuardError (classified, secret-free message) when the endpoint finally refuses, stays
  * unreachable or the request cannot be sent; every caller of a shared exchange receives the same
  * error object.
@@ -88,7 +106,7 @@ export async function performRefreshGrant(
 	options: RefreshOptions = {},
 ): Promise<RefreshOutcome> {
 	const now = options.now ?? (() => Date.now());
-	const key = singleFlightKey(config.tokenUrl, config.clientId, config.refreshToken);
+	const key = refreshGrantKey(config);
 	const remembered = rememberedRefresh(key, now());
 	if (remembered) return { ...remembered, attempts: 0, waitedMs: 0, shared: true };
 
@@ -250,6 +268,7 @@ function refreshFailureMessage(
 					failure.kind === 'html_body' ? 'HTML body' : undefined,
 					failure.kind === 'non_json_body' ? 'non-JSON body' : undefined,
 					failure.kind === 'missing_access_token' ? 'no access_token in the answer' : undefined,
+					failure.status >= 300 && failure.status < 400 ? 'a redirect, which is not followed: set the Token URL to the final address' : undefined,
 				];
 	const evidenceText = evidence.filter((part): part is string => part !== undefined).join(', ');
 	const attemptsText =

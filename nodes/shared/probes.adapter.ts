@@ -1,19 +1,27 @@
 /**
  * Live probes of a credential for Check Credential: a GET of an API URL signed with the stored token,
- * and RFC 7662 introspection. Both send the stored token as it is: n8n's authenticated helpers would
+ * and RFC 7662 introspection at the credential's own endpoint. Both send the stored token as it is: n8n's authenticated helpers would
  * refresh it on a 401 and hide the very state the check reports.
  */
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
 import { classifyApiResponse } from './classifier';
 import { clockSkewFromDateHeader } from './clock';
-import type { CredentialToken } from './credentialAccess.adapter';
+import type { CredentialToken, SelectedCredential } from './credentialAccess.adapter';
+import { credentialEndpointBoundaryFor, typedUrlBoundaryFor } from './domainRestriction.adapter';
 import type { IntrospectionProbe, UrlProbe } from './healthCheck';
-import { buildIntrospectionRequest, parseIntrospectionResponse } from './introspection';
+import {
+	buildIntrospectionRequest,
+	introspectionEndpointFromMetadata,
+	isSecureEndpoint,
+	metadataUrls,
+	parseIntrospectionResponse,
+} from './introspection';
 import { classifyError } from './nodeErrors';
 import type { OAuthClient } from './refreshGrant';
 import { readHeader } from './refreshGrant';
-import type { HttpResponseLike } from './types';
+import type { HttpResponseLike, Result } from './types';
+import { err, ok } from './types';
 
 /** A probe that takes longer than this says more about the network than about the token. */
 export const PROBE_TIMEOUT_MS = 10_000;
@@ -45,10 +53,17 @@ async function timedRequest(ctx: IExecuteFunctions, options: IHttpRequestOptions
 const skewOf = ({ response, startedMs, endedMs }: TimedResponse): number | null =>
 	clockSkewFromDateHeader(readHeader(response.headers, 'date'), startedMs, endedMs);
 
-export async function probeUrl(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<UrlProbe>> {
+/**
+ * A GET of the typed Probe URL with the stored access token. The URL must be inside the credential's
+ * Allowed HTTP Request Domains (a refusal throws, as the HTTP Request node does) and the token never
+ * follows a redirect to another origin.
+ */
+export async function probeUrl(ctx: IExecuteFunctions, selected: SelectedCredential, url: string, token: CredentialToken): Promise<ProbeRun<UrlProbe>> {
 	if (token.accessToken === '') return { probe: { kind: 'skipped', reason: 'no access token is stored yet.' }, clockSkewMs: null };
+	const boundary = typedUrlBoundaryFor(ctx.getNode(), selected, token.data, url);
 	try {
 		const timed = await timedRequest(ctx, {
+			...boundary,
 			method: 'GET',
 			url,
 			headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
@@ -71,14 +86,54 @@ function oauthClientOf(token: CredentialToken): OAuthClient {
 	return { clientId: text(token.data.clientId), clientSecret: text(token.data.clientSecret), clientAuth: inBody ? 'body' : 'basic' };
 }
 
-/** Introspects the refresh token (or, without one, the access token) with the credential's own client. */
-export async function probeIntrospection(ctx: IExecuteFunctions, url: string, token: CredentialToken): Promise<ProbeRun<IntrospectionProbe>> {
+/** The token URL the credential declares: `accessTokenUrl` on Connect types, `tokenUrl` on the manual type. */
+const tokenUrlOf = (token: CredentialToken): string => (text(token.data.accessTokenUrl) || text(token.data.tokenUrl)).trim();
+
+/**
+ * The introspection endpoint the credential itself stands for — never a URL typed into a node: its own
+ * Introspection URL field, else the `introspection_endpoint` its authorization server publishes (RFC 8414
+ * or OpenID discovery) on the token URL's origin.
+ */
+async function credentialIntrospectionEndpoint(ctx: IExecuteFunctions, token: CredentialToken): Promise<Result<string, string>> {
+	const declared = text(token.data.introspectionUrl).trim();
+	if (declared !== '') return ok(declared);
+	const tokenUrl = tokenUrlOf(token);
+	const candidates = metadataUrls(tokenUrl);
+	if (candidates.length === 0) return err('the credential has no token URL to find its authorization server from.');
+	let reason = 'the authorization server publishes no metadata on the token URL\'s origin, and the credential has no Introspection URL.';
+	for (const metadataUrl of candidates) {
+		try {
+			// No credential travels with a metadata read; redirects stay off all the same.
+			const { response } = await timedRequest(ctx, { method: 'GET', url: metadataUrl, json: false, disableFollowRedirect: true, headers: { accept: 'application/json' } });
+			if (response.status < 200 || response.status >= 300) continue;
+			const endpoint = introspectionEndpointFromMetadata(response.body, tokenUrl);
+			if (endpoint.ok) return endpoint;
+			reason = `${endpoint.error}.`;
+		} catch {
+			// An unreachable metadata address is the same as none: the next candidate, then skipped.
+		}
+	}
+	return err(reason);
+}
+
+/**
+ * Introspects the refresh token (or, without one, the access token) with the credential's own client,
+ * at the credential's own endpoint, inside its boundary, over https (plain http only on loopback).
+ */
+export async function probeIntrospection(ctx: IExecuteFunctions, selected: SelectedCredential, token: CredentialToken): Promise<ProbeRun<IntrospectionProbe>> {
 	const tokenKind = token.refreshToken !== '' ? 'refresh_token' : 'access_token';
 	const subject = tokenKind === 'refresh_token' ? token.refreshToken : token.accessToken;
 	if (subject === '') return { probe: { kind: 'skipped', reason: 'no token is stored to introspect.' }, clockSkewMs: null };
+	const endpoint = await credentialIntrospectionEndpoint(ctx, token);
+	if (!endpoint.ok) return { probe: { kind: 'skipped', reason: endpoint.error }, clockSkewMs: null };
+	const url = endpoint.value;
+	if (!isSecureEndpoint(url)) {
+		return { probe: { kind: 'skipped', reason: 'the introspection endpoint does not use https:// (plain http is allowed only on this machine), so the client secret is not sent to it.' }, clockSkewMs: null };
+	}
+	const boundary = credentialEndpointBoundaryFor(ctx.getNode(), selected, token.data, url);
 	const request = buildIntrospectionRequest(url, subject, tokenKind, oauthClientOf(token));
 	try {
-		const timed = await timedRequest(ctx, { ...request, json: false });
+		const timed = await timedRequest(ctx, { ...request, ...boundary, json: false });
 		const { response } = timed;
 		const parsed = parseIntrospectionResponse(response);
 		if (!parsed.ok) {

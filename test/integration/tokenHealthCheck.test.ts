@@ -98,7 +98,7 @@ describe('Check Credential against oidc-provider', () => {
 		const stored = store(grant);
 		await server.resetStats();
 		const { output, json } = single(
-			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspectionUrl: server.introspectionUrl, requiredScopes: 'api:read openid' }),
+			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspect: true, requiredScopes: 'api:read openid' }),
 		);
 
 		expect(output).toBe(OK);
@@ -133,7 +133,7 @@ describe('Check Credential against oidc-provider', () => {
 		const grant = await server.mintGrant();
 		await server.revokeGrant(grant.grantId);
 		const stored = store(grant);
-		const { output, json } = single(await check(stored, { refreshNow: true, introspectionUrl: server.introspectionUrl, probeUrl: server.apiUrl('me') }));
+		const { output, json } = single(await check(stored, { refreshNow: true, introspect: true, probeUrl: server.apiUrl('me') }));
 
 		expect(output).toBe(NEEDS_ATTENTION);
 		expect(json.status).toBe('critical');
@@ -203,7 +203,7 @@ describe('Check Credential against oidc-provider', () => {
 		const grant = await server.mintGrant();
 		const stored = store(grant);
 		const results = [
-			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspectionUrl: server.introspectionUrl }),
+			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspect: true }),
 			await check(stored, { probeUrl: server.apiUrl('scoped'), requiredScopes: 'api:write' }),
 		];
 		const everything = JSON.stringify(results.map((result) => ({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })));

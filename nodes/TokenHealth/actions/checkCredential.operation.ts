@@ -70,13 +70,12 @@ export const description: INodeProperties[] = [
 		displayOptions: showFor,
 	},
 	{
-		displayName: 'Introspection Endpoint',
-		name: 'introspectionUrl',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. https://auth.example.com/oauth2/introspect',
+		displayName: 'Introspect Token',
+		name: 'introspect',
+		type: 'boolean',
+		default: false,
 		description:
-			'Optional. An RFC 7662 token introspection endpoint. The refresh token (or, without one, the access token) is introspected with the credential\'s client ID and secret, which shows a revoked grant without using it up.',
+			"Whether to ask the credential's authorization server (RFC 7662) if the refresh token is still active, which shows a revoked grant without using it up. The endpoint comes from the credential: its Introspection URL, or the one its authorization server publishes on the token URL's origin. The client secret is never sent anywhere else.",
 		displayOptions: showFor,
 	},
 ];
@@ -113,6 +112,15 @@ function summaryOf(report: HealthReport, selected: SelectedCredential): string {
 	return `The credential${selected.name ? ` "${selected.name.replace(/"/g, "'")}"` : ''} needs attention: ${worst?.message ?? 'see the findings'}`;
 }
 
+/**
+ * Workflows saved before introspection became credential-owned carry a typed `introspectionUrl`. It
+ * still turns introspection on, but the typed address is never used: the credential's endpoint is.
+ */
+function legacyIntrospectionRequested(ctx: IExecuteFunctions): boolean {
+	const legacy = ctx.getNode().parameters.introspectionUrl;
+	return typeof legacy === 'string' && legacy.trim() !== '';
+}
+
 export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
 	const selected = selectedCredential(this, itemIndex);
 	const context = eventContext(this);
@@ -130,12 +138,7 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 		{ name: 'probeUrl', displayName: 'Probe URL', fallback: '' },
 		optionalHttpUrl('https://api.example.com/userinfo'),
 	);
-	const introspectionUrl = checkedParameter(
-		this,
-		itemIndex,
-		{ name: 'introspectionUrl', displayName: 'Introspection Endpoint', fallback: '' },
-		optionalHttpUrl('https://auth.example.com/oauth2/introspect'),
-	);
+	const introspect = checkedParameter(this, itemIndex, { name: 'introspect', displayName: 'Introspect Token', fallback: false }, booleanFlag) || legacyIntrospectionRequested(this);
 	// Checked with the other parameters so a wrong value stops the run before any refresh or probe.
 	const settings = alertSettings(this, itemIndex);
 
@@ -151,8 +154,8 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 	// Probes after a successful refresh use the token it just stored.
 	if (refresh?.result) token = await readCredentialToken(this, selected, itemIndex);
 	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
-	const probe = probeUrlParameter === undefined ? undefined : await probeUrl(this, probeUrlParameter, token);
-	const introspection = introspectionUrl === undefined ? undefined : await probeIntrospection(this, introspectionUrl, token);
+	const probe = probeUrlParameter === undefined ? undefined : await probeUrl(this, selected, probeUrlParameter, token);
+	const introspection = introspect ? await probeIntrospection(this, selected, token) : undefined;
 
 	const nowMs = Date.now();
 	const provider = selected.info.provider;

@@ -275,7 +275,15 @@ const MUTATORS: Mutator[] = [
 		),
 		apply: parameter('probeUrl'),
 	},
-	{ field: 'Introspection Endpoint', names: /Introspection/, targets: ['checkCredential'], values: JUNK, apply: parameter('introspectionUrl') },
+	{
+		field: 'Introspect Token',
+		names: /Introspect Token/,
+		targets: ['checkCredential'],
+		values: [{ value: 'yes', mustReject: true }, { value: 5, mustReject: true }, { value: {}, mustReject: true }],
+		apply: parameter('introspect'),
+	},
+	// A typed endpoint saved by an older version only switches introspection on; it is never called.
+	{ field: 'Introspection Endpoint (saved workflows)', names: /Introspection/, targets: ['checkCredential'], values: JUNK, apply: parameter('introspectionUrl') },
 	{ field: 'Required Scopes', names: /Required Scopes/, targets: ['checkCredential'], values: JUNK, apply: parameter('requiredScopes') },
 	{
 		field: 'tokenUrl',
