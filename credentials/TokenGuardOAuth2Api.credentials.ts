@@ -1,6 +1,6 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { TOKEN_GUARD_ICON, tokenExpiredStatusCodeField } from './common/credentialFields';
+import { TOKEN_GUARD_ICON, introspectionUrlField, tokenExpiredStatusCodeField } from './common/credentialFields';
 
 /**
  * Generic Connect-button OAuth2 (DESIGN.md §4.1). Unlike n8n's bare `oAuth2Api`, a type that *extends*
@@ -114,5 +114,6 @@ export class TokenGuardOAuth2Api implements ICredentialType {
 				'How the token endpoint wants the client credentials; the provider docs or token_endpoint_auth_methods_supported in its discovery document say which',
 		},
 		tokenExpiredStatusCodeField(401),
+		introspectionUrlField,
 	];
 }

@@ -14,7 +14,7 @@ import { isTokenGuardError } from '../nodes/shared/errors';
 import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/manualCredential';
 import { performRefreshGrant } from '../nodes/shared/manualRefresh.adapter';
 import { collectSecrets, redactText } from '../nodes/shared/redact';
-import { TOKEN_GUARD_ICON } from './common/credentialFields';
+import { introspectionUrlField, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * A refresh token obtained outside n8n (provider console, OAuth playground, CLI, M2M), kept alive by
@@ -139,6 +139,7 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			description:
 				"Optional. An API URL that answers GET with the access token, such as the provider's userinfo endpoint. With it, the credential test also proves the API accepts the new token.",
 		},
+		introspectionUrlField,
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',

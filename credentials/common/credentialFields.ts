@@ -137,3 +137,18 @@ export function oAuth2PresetProperties(spec: OAuth2PresetSpec): INodeProperties[
 		tokenExpiredStatusCodeField(spec.tokenExpiredStatusCodes),
 	];
 }
+
+/**
+ * The RFC 7662 endpoint Check Credential may send this credential's refresh token and client secret to.
+ * It lives on the credential, never on a node: only whoever may edit the credential chooses where its
+ * secrets go.
+ */
+export const introspectionUrlField: INodeProperties = {
+	displayName: 'Introspection URL',
+	name: 'introspectionUrl',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. https://auth.example.com/oauth2/introspect',
+	description:
+		"Optional. Your authorization server's RFC 7662 token introspection endpoint, used by Token Health → Check Credential with Introspect Token on. Leave empty to use the one the server publishes at /.well-known/oauth-authorization-server or /.well-known/openid-configuration on the token URL's host.",
+};

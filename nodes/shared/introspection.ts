@@ -41,20 +41,6 @@ export function parseIntrospectionResponse(response: HttpResponseLike): Result<I
 	return ok({ active: answer.active, ...(typeof answer.scope === 'string' ? { scope: answer.scope } : {}) });
 }
 
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** https, or plain http to this machine only: a client secret never crosses a network unencrypted. */
-export function isSecureEndpoint(url: string): boolean {
-	let parsed: URL;
-	try {
-		parsed = new URL(url);
-	} catch {
-		return false;
-	}
-	if (parsed.protocol === 'https:') return true;
-	return parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname.toLowerCase());
-}
-
 function originOf(url: string): string | undefined {
 	try {
 		const origin = new URL(url).origin;

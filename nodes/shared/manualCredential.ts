@@ -5,6 +5,7 @@ import { RESERVED_REFRESH_PARAMETERS } from './refreshGrant';
 import type { RetryPolicy } from './retry';
 import { DEFAULT_RETRY_POLICY } from './retry';
 import { err, ok, type Result } from './types';
+import { isLoopbackHostname } from './urls';
 
 /**
  * Reading the Token Guard Refresh Token (Manual) credential (DESIGN.md §4.2) into a refresh grant
@@ -18,8 +19,6 @@ export interface CredentialFieldError {
 	message: string;
 }
 
-/** Hosts that never leave the machine, where plain http:// cannot be sniffed on the network. */
-export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '::1', '[::1]'];
 
 /** Parameters with their own field, so there is one obvious place to set them. */
 const PARAMETERS_WITH_OWN_FIELD: Readonly<Record<string, string>> = { scope: 'Scope', audience: 'Audience' };
@@ -52,7 +51,7 @@ function readTokenUrl(value: unknown, allowInsecureHttp: boolean): Result<string
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		return err({ field: 'tokenUrl', message: `Token URL must use https://, not ${url.protocol}//` });
 	}
-	if (url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname) && !allowInsecureHttp) {
+	if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname) && !allowInsecureHttp) {
 		return err({
 			field: 'tokenUrl',
 			message: `Token URL uses plain http:// to ${url.host}, which would send the client secret and refresh token unencrypted. Use the https:// endpoint, or turn on "Allow Insecure HTTP" if this host is on a network you trust`,

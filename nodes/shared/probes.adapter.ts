@@ -13,7 +13,6 @@ import type { IntrospectionProbe, UrlProbe } from './healthCheck';
 import {
 	buildIntrospectionRequest,
 	introspectionEndpointFromMetadata,
-	isSecureEndpoint,
 	metadataUrls,
 	parseIntrospectionResponse,
 } from './introspection';
@@ -21,6 +20,7 @@ import { classifyError } from './nodeErrors';
 import type { OAuthClient } from './refreshGrant';
 import { readHeader } from './refreshGrant';
 import type { HttpResponseLike, Result } from './types';
+import { isSecureEndpoint } from './urls';
 import { err, ok } from './types';
 
 /** A probe that takes longer than this says more about the network than about the token. */

@@ -62,7 +62,7 @@ export function addManualCredential(
 	helper: HarnessCredentialsHelper,
 	server: OidcServerHandle,
 	grant: Pick<MintedGrant, 'accessToken' | 'refreshToken'>,
-	options: { expiresAt?: string; name?: string; testUrl?: string } = {},
+	options: { expiresAt?: string; name?: string; testUrl?: string; extraData?: IDataObject } = {},
 ): StoredRef {
 	const ref = helper.addCredential({
 		id: nextId('manual'),
@@ -77,6 +77,7 @@ export function addManualCredential(
 			accessToken: grant.accessToken,
 			expiresAt: options.expiresAt ?? '',
 			...(options.testUrl === undefined ? {} : { testUrl: options.testUrl }),
+			...options.extraData,
 		},
 	});
 	return { type: MANUAL_TYPE, ref };

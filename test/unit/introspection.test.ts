@@ -1,4 +1,5 @@
-import { buildIntrospectionRequest, parseIntrospectionResponse } from '../../nodes/shared/introspection';
+import { buildIntrospectionRequest, introspectionEndpointFromMetadata, metadataUrls, parseIntrospectionResponse } from '../../nodes/shared/introspection';
+import { isSecureEndpoint } from '../../nodes/shared/urls';
 
 const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
 
@@ -40,5 +41,54 @@ describe('parseIntrospectionResponse (RFC 7662 §2.2)', () => {
 		['an HTML page', { status: 200, body: '<html>login</html>' }],
 	])('%s is not an introspection answer', (_name, response) => {
 		expect(parseIntrospectionResponse(response)).toEqual({ ok: false, error: 'not_an_introspection_answer' });
+	});
+});
+
+describe('the credential-owned introspection endpoint', () => {
+	it('is looked up on the token URL\'s origin only: RFC 8414 first, then OpenID discovery', () => {
+		expect(metadataUrls('https://auth.example.com/realms/x/token?x=1')).toEqual([
+			'https://auth.example.com/.well-known/oauth-authorization-server',
+			'https://auth.example.com/.well-known/openid-configuration',
+		]);
+		expect(metadataUrls('not a url')).toEqual([]);
+		expect(metadataUrls('ftp://auth.example.com/token')).toEqual([]);
+	});
+
+	it('a published endpoint on the token URL\'s origin is used', () => {
+		const metadata = JSON.stringify({ introspection_endpoint: 'https://auth.example.com/oauth2/introspect' });
+		expect(introspectionEndpointFromMetadata(metadata, 'https://auth.example.com/oauth2/token')).toEqual({ ok: true, value: 'https://auth.example.com/oauth2/introspect' });
+	});
+
+	it.each([
+		['another host', 'https://collector.example.net/introspect'],
+		['another port', 'https://auth.example.com:8443/introspect'],
+		['plain http on the same host', 'http://auth.example.com/introspect'],
+	])('a published endpoint on %s is refused', (_label, endpoint) => {
+		const result = introspectionEndpointFromMetadata({ introspection_endpoint: endpoint }, 'https://auth.example.com/oauth2/token');
+		expect(result.ok).toBe(false);
+	});
+
+	it('metadata without an endpoint says so', () => {
+		expect(introspectionEndpointFromMetadata({ issuer: 'https://auth.example.com' }, 'https://auth.example.com/token')).toEqual({
+			ok: false,
+			error: 'the authorization server publishes no introspection endpoint',
+		});
+	});
+});
+
+describe('secure endpoints', () => {
+	it.each([
+		['https://auth.example.com/x', true],
+		['http://127.0.0.1:8080/x', true],
+		['http://127.20.0.3/x', true],
+		['http://localhost/x', true],
+		['http://[::1]:9/x', true],
+		['http://auth.example.com/x', false],
+		['http://127.0.0.1.nip.io/x', false],
+		['http://128.0.0.1/x', false],
+		['ftp://127.0.0.1/x', false],
+		['nope', false],
+	])('%s → %s', (url, secure) => {
+		expect(isSecureEndpoint(url)).toBe(secure);
 	});
 });

@@ -139,6 +139,22 @@ describe('performRefreshGrant', () => {
 		expect(endpoint.requests).toHaveLength(2);
 	});
 
+	it.each<[string, Partial<RefreshGrantConfig>]>([
+		['a wrong client secret', { clientSecret: 'wrong-secret-CANARY' }],
+		['another client authentication', { clientAuth: 'basic' }],
+		['another token URL', { tokenUrl: 'http://127.0.0.1:9/other-token' }],
+		['another scope', { scope: 'admin' }],
+		['another audience', { audience: 'https://other.example' }],
+		['other extra parameters', { extraParams: { resource: 'https://other.example' } }],
+	])('a caller with %s never receives the tokens remembered for the same refresh token', async (_label, difference) => {
+		const endpoint = fakeEndpoint([tokenAnswer({ refresh_token: 'rotated-for-the-right-client' }), { statusCode: 401, headers: json, body: { error: 'invalid_client' } }]);
+		const config = configFor();
+		await performRefreshGrant(endpoint.httpRequest, config, endpoint.options);
+		const impostor = await rejectionOf(performRefreshGrant(endpoint.httpRequest, { ...config, ...difference }, endpoint.options));
+		expect(endpoint.requests).toHaveLength(2);
+		expect(impostor.classification.category).toBe('client_misconfigured');
+	});
+
 	it('different refresh tokens are not merged', async () => {
 		const endpoint = fakeEndpoint([tokenAnswer()]);
 		await Promise.all([
