@@ -42,8 +42,28 @@ export class TokenGuardWebhookApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
+			placeholder: 'e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 			description:
-				'Secret for the webhook-signature header. Paste the receiver\'s Standard Webhooks secret (whsec_… as Svix and similar tools show it; the part after whsec_ is base64-decoded into the key), or choose any long random string and give the receiver the same string as its HMAC key.',
+				'Secret for the webhook-signature header: the receiver\'s Standard Webhooks secret (whsec_… as Svix and similar tools show it), 24 to 64 bytes once base64-decoded. No secret yet? Generate one with `openssl rand -base64 32`, prefix whsec_ and give the receiver the same string.',
+		},
+		{
+			displayName: 'Secret Format',
+			name: 'keyFormat',
+			type: 'options',
+			default: 'standard',
+			options: [
+				{
+					name: 'Standard Webhooks (base64, whsec_ optional)',
+					value: 'standard',
+					description: 'The key is the base64 after an optional whsec_, as the Standard Webhooks and Svix libraries read it',
+				},
+				{
+					name: 'Raw Text',
+					value: 'raw',
+					description: 'The key is the text itself (UTF-8, at least 24 bytes), for receivers whose own code uses a plain string as the HMAC key',
+				},
+			],
+			description: 'How the receiver turns the Signing Secret into its HMAC key. Keep Standard Webhooks unless the receiver\'s own code uses the secret text as the key.',
 		},
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password -- custom headers usually carry the receiver's API key
 		{

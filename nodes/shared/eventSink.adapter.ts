@@ -14,11 +14,14 @@ import type {
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { WEBHOOK_CREDENTIAL_TYPE } from './credentialCatalog';
+import { credentialEndpointBoundary } from './domainRestriction.adapter';
+import type { BoundaryOptions } from './domainRestriction.adapter';
 import type { CloudEvent, TokenGuardEventData, TokenGuardEventType } from './events';
 import { buildCloudEvent } from './events';
 import { collectSecrets, redactText } from './redact';
 import type { AttemptFailure, RetryPolicy } from './retry';
 import { decideRetry } from './retry';
+import { checkWebhookCredential } from './webhookSignature';
 
 export const SEND_EVENTS_PARAMETER = 'sendEvents';
 export const EVENT_DELIVERY_PARAMETER = 'eventDelivery';
@@ -187,6 +190,18 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 	// Receiver URLs often embed their own secret (Slack and Teams hooks): never echo one.
 	const secrets = [...collectSecrets(credentials), ...(url === '' ? [] : [url])];
 	if (url === '') return { status: 'failed', attempts: 0, error: 'The Token Guard Webhook credential has no Webhook URL' };
+	// A secret or header the credential cannot sign with is a setting to fix, not something a retry changes.
+	const signing = checkWebhookCredential(credentials);
+	if (!signing.ok) return { status: 'failed', attempts: 0, error: redactText(signing.error, secrets) };
+
+	// The Webhook URL is an endpoint the credential declares: its Allowed HTTP Request Domains apply, and
+	// no redirect is followed (a 307 would re-send the signed body and custom headers elsewhere).
+	let boundary: BoundaryOptions;
+	try {
+		boundary = credentialEndpointBoundary(credentials, url, ctx.getNode());
+	} catch (error) {
+		return { status: 'failed', attempts: 0, error: redactText(messageOf(error), secrets) };
+	}
 
 	const body = JSON.stringify(event);
 	const request: IHttpRequestOptions = {
@@ -200,6 +215,7 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		disableFollowRedirect: true,
+		...boundary,
 	};
 
 	let waitedMs = 0;
@@ -211,7 +227,11 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 			})) as FullResponse;
 			const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;
 			if (status >= 200 && status < 300) return { status: 'delivered', httpCode: status, attempts: attempt };
-			failure = { kind: 'failure', status, retryAfter: response?.headers?.['retry-after'], error: `The receiver answered HTTP ${status}` };
+			const answered =
+				status >= 300 && status < 400
+					? `The receiver answered HTTP ${status}, a redirect, which Token Guard does not follow for the webhook: put the final address in the Webhook URL`
+					: `The receiver answered HTTP ${status}`;
+			failure = { kind: 'failure', status, retryAfter: response?.headers?.['retry-after'], error: answered };
 		} catch (error) {
 			failure = { kind: 'failure', networkCode: networkCodeOf(error), error };
 		}
@@ -296,14 +316,22 @@ export function isDeliveryFailure(error: unknown): boolean {
 function deliveryFailure(ctx: IExecuteFunctions, type: TokenGuardEventType, delivery: Delivery, itemIndex: number): NodeOperationError {
 	const attempts = delivery.attempts === 1 ? '1 attempt' : `${delivery.attempts} attempts`;
 	const answered = delivery.httpCode === undefined ? '' : ` (HTTP ${delivery.httpCode})`;
+	// Nothing was sent: the credential's own settings stopped the delivery before any attempt.
+	const notSent = delivery.attempts === 0;
 	const error = new NodeOperationError(
 		ctx.getNode(),
-		`Could not deliver the ${type} event to the Token Guard webhook after ${attempts}${answered}: ${delivery.error ?? 'unknown error'}`,
+		notSent
+			? `Could not deliver the ${type} event to the Token Guard webhook, nothing was sent: ${delivery.error ?? 'unknown error'}`
+			: `Could not deliver the ${type} event to the Token Guard webhook after ${attempts}${answered}: ${delivery.error ?? 'unknown error'}`,
 		{
 			itemIndex,
 			description: [
-				`The webhook sink could not be reached; what the ${type} event reports happened all the same and is in n8n's log.`,
-				'Check the Webhook URL in the Token Guard Webhook credential, that the receiver is running and reachable from n8n, and that it answers with a 2xx status within the delivery Timeout.',
+				notSent
+					? `The Token Guard Webhook credential stopped the delivery; what the ${type} event reports happened all the same and is in n8n's log.`
+					: `The webhook sink could not be reached; what the ${type} event reports happened all the same and is in n8n's log.`,
+				notSent
+					? 'Fix the setting the message names in the Token Guard Webhook credential (Webhook URL, Signing Secret, Secret Format, Headers or Allowed HTTP Request Domains).'
+					: 'Check the Webhook URL in the Token Guard Webhook credential, that the receiver is running and reachable from n8n, and that it answers with a 2xx status within the delivery Timeout.',
 				'Turn off "Fail on Delivery Error" to report delivery failures on the item instead of failing the node.',
 			].join('\n'),
 		},

@@ -35,7 +35,9 @@ const canary = (field: string): string => `${MARKER}-${field}-${randomBytes(12).
 
 /** The oidc-provider client secret is a canary too, so both oidc-backed credentials carry it. */
 const OIDC_CLIENT_SECRET = canary('oidc-client-secret');
-const WEBHOOK_SIGNING_SECRET = canary('signing-secret');
+/** The webhook key is a canary too; the credential holds it as a Standard Webhooks secret (whsec_ + base64). */
+const WEBHOOK_SIGNING_KEY = canary('signing-key');
+const WEBHOOK_SIGNING_SECRET = `whsec_${Buffer.from(WEBHOOK_SIGNING_KEY).toString('base64')}`;
 const WEBHOOK_API_KEY = canary('webhook-header');
 
 // ---- the secret registry and the surfaces searched ----
@@ -51,6 +53,7 @@ function plant(label: string, value: string): string {
 }
 plant('oidc clientSecret', OIDC_CLIENT_SECRET);
 plant('webhook signingSecret', WEBHOOK_SIGNING_SECRET);
+plant('webhook signing key', WEBHOOK_SIGNING_KEY);
 plant('webhook header value', WEBHOOK_API_KEY);
 
 /** Every token the store ever held for a credential (planted, minted, rotated in, issued by a refresh). */

@@ -8,9 +8,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** Receivers reject timestamps further than this from their clock (the spec suggests 5 minutes). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;
 
-/** A `whsec_` secret is the base64 of the key; any other string is used as the key bytes. */
+/** The spec's key: the base64 after an optional `whsec_` prefix (what the Standard Webhooks libraries decode). */
 function signingKey(secret: string): Buffer {
-	return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+	return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -37,7 +37,8 @@ const SLACK_BODY_RULE = 'ok = false and error in token_expired,invalid_auth';
 jest.setTimeout(90_000);
 
 const scanner = new SecretScanner();
-const SIGNING_SECRET = scanner.canary('webhook-signing-secret');
+// A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
+const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
 
 type Family = 'connect' | 'manual';
 

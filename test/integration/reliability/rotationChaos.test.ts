@@ -37,7 +37,8 @@ type Operation = 'request' | 'refresh' | 'refreshIfExpiring';
 
 const scanner = new SecretScanner();
 const CLIENT_SECRET = scanner.canary('oidc-client-secret');
-const SIGNING_SECRET = scanner.canary('webhook-signing-secret');
+// A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
+const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
 const RECEIVER_KEY = scanner.canary('webhook-header');
 scanner.allowInHeader(API_KEY_HEADER, RECEIVER_KEY);
 

@@ -33,7 +33,8 @@ const WEBHOOK_TYPE = 'tokenGuardWebhookApi';
 const API_KEY_HEADER = 'x-api-key';
 
 const scanner = new SecretScanner();
-const SIGNING_SECRET = scanner.canary('webhook-signing-secret');
+// A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
+const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
 const RECEIVER_KEY = scanner.canary('webhook-header');
 /** Chat-style receivers carry their own secret in the URL path; it must not show up in a delivery error. */
 const URL_SECRET = scanner.canary('webhook-url-path');
