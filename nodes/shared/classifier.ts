@@ -176,7 +176,7 @@ const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 
 // Bare codes in free text (`Error: invalid_grant – token revoked`). Only snake_case codes: plain words
 // such as `unauthenticated` are too common in prose to count as a code.
-const CODE_IN_TEXT_RE = new RegExp(
+export const CODE_IN_TEXT_RE = new RegExp(
 	`\\b(${Object.keys(CODE_MEANINGS)
 		.filter((code) => code.includes('_'))
 		.join('|')})\\b`,
@@ -516,8 +516,15 @@ function statusFromText(text: string): number | undefined {
 	return undefined;
 }
 
+/** Sentence punctuation after a URL in prose; a loop, because `/[.,;:]+$/` restarts at every mark of a long run. */
+function withoutTrailingPunctuation(text: string): string {
+	let end = text.length;
+	while (end > 0 && '.,;:'.includes(text.charAt(end - 1))) end--;
+	return text.slice(0, end);
+}
+
 function urlPath(url: string): string {
-	const withoutQuery = url.split(/[?#]/)[0].replace(/[.,;:]+$/, '');
+	const withoutQuery = withoutTrailingPunctuation(url.split(/[?#]/)[0]);
 	const afterScheme = withoutQuery.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
 	const slash = afterScheme.indexOf('/');
 	return slash === -1 ? '/' : afterScheme.slice(slash);

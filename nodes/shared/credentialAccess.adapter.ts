@@ -18,7 +18,7 @@ import type { JwtClaims } from './jwt';
 import { decodeJwtClaims } from './jwt';
 import { RETRY_POLICY_DATA_KEY, readRefreshGrantConfig, retryPolicyToData } from './manualCredential';
 import { classificationFor, classifyError, findTokenGuardError } from './nodeErrors';
-import { collectSecrets, fingerprint, redactText } from './redact';
+import { collectSecrets, fingerprint, redactedSnippet, redactText } from './redact';
 import type { TokenEndpointFailure } from './refreshGrant';
 import type { AttemptFailure, AttemptOutcome, RetryPolicy } from './retry';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
@@ -331,13 +331,13 @@ function unusableRefreshError(
 	const accessToken = stringField(tokenData.access_token);
 	if (accessToken !== '' && accessToken !== previous.accessToken) return undefined;
 	const secrets = previous.state.secrets;
-	const oauthError = stringField(tokenData.error).trim().slice(0, 100);
+	const oauthError = redactedSnippet(stringField(tokenData.error).trim(), secrets, 100);
 	const description = stringField(tokenData.error_description).trim();
 	const failure: TokenEndpointFailure = {
 		kind: oauthError === '' ? 'missing_access_token' : 'oauth_error',
 		status: 200,
 		...(oauthError === '' ? {} : { oauthError }),
-		...(description === '' ? {} : { errorDescription: redactText(description, secrets).slice(0, 300) }),
+		...(description === '' ? {} : { errorDescription: redactedSnippet(description, secrets, 300) }),
 	};
 	const classification = classifyTokenEndpointFailure(failure, stringField(previous.data.accessTokenUrl));
 	const evidence = oauthError === '' ? 'no new access_token' : `error "${oauthError}"`;

@@ -9,7 +9,7 @@ import type { ErrorEvidence } from './classifier';
 import { classify } from './classifier';
 import { credentialTypeInfo } from './credentialCatalog';
 import { PROVIDER_LABELS } from './providers';
-import { redactText } from './redact';
+import { redactedSnippet, redactText } from './redact';
 import { remediationFor, summaryFor } from './remediation';
 import { CATEGORY_TRAITS } from './taxonomy';
 import type { Action, Category, Classification, Provider, Result, Severity } from './types';
@@ -415,12 +415,19 @@ export function needsAttention(diagnosis: Pick<Diagnosis, 'isOAuthIssue' | 'seve
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** A loop, not `/\/+$/`: that regex restarts at every `/` of a long run of them. */
+function withoutTrailingSlashes(url: string): string {
+	let end = url.length;
+	while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+	return url.slice(0, end);
+}
+
 /** `${instanceBaseUrl}/home/credentials/<id>`: the editor route that opens the credential's modal. */
 export function reconnectUrlFor(instanceBaseUrl: string, credentialId: string | undefined): string | null {
 	if (!credentialId || typeof instanceBaseUrl !== 'string' || instanceBaseUrl.trim() === '') return null;
 	// Ids come from error payloads; encodeURIComponent throws on a lone surrogate, so it becomes U+FFFD (as String#toWellFormed does).
 	const encodedId = encodeURIComponent(credentialId.replace(LONE_SURROGATE, '\uFFFD'));
-	return `${instanceBaseUrl.trim().replace(/\/+$/, '')}/home/credentials/${encodedId}`;
+	return `${withoutTrailingSlashes(instanceBaseUrl.trim())}/home/credentials/${encodedId}`;
 }
 
 function nodeLabel(node: { name: string | null; type: string | null }): string {
@@ -530,7 +537,7 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		name: chosen?.name ?? null,
 		reconnectUrl: reconnectUrlFor(options.instanceBaseUrl, chosen?.id),
 	};
-	const message = extracted.primaryMessage === undefined ? null : redactText(extracted.primaryMessage).slice(0, MAX_EVIDENCE_MESSAGE_LENGTH);
+	const message = extracted.primaryMessage === undefined ? null : redactedSnippet(extracted.primaryMessage, [], MAX_EVIDENCE_MESSAGE_LENGTH);
 
 	return ok({
 		isOAuthIssue: oauth,

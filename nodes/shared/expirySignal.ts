@@ -6,6 +6,7 @@
  */
 import type { ExpiryInfo } from './expiry';
 import { isExpiring } from './expiry';
+import { redactedSnippet } from './redact';
 import { readHeader } from './refreshGrant';
 import type { HttpResponseLike, Result } from './types';
 import { err, ok } from './types';
@@ -30,7 +31,7 @@ export function parseStatusCodes(text: string): Result<number[], RuleParseError>
 	const codes: number[] = [];
 	for (const part of parts) {
 		if (!/^\d{3}$/.test(part) || Number(part) < 100 || Number(part) > 599) {
-			return err({ message: `"${part.slice(0, 20)}" is not an HTTP status code (100-599); write them like 401, 403` });
+			return err({ message: `"${quoted(part, 20)}" is not an HTTP status code (100-599); write them like 401, 403` });
 		}
 		if (!codes.includes(Number(part))) codes.push(Number(part));
 	}
@@ -80,10 +81,57 @@ export type BodyRule =
 export const MAX_RULE_BODY_CHARS = 65_536;
 
 const REGEX_RULE = /^\/(.+)\/([imsu]*)$/s;
-const CONDITION_SEPARATOR = /\s+and\s+|\s*&&\s*/i;
-const IN_OPERATOR = /^(.+?)\s+in\s+(.+)$/i;
-const EQUALS_OPERATOR = /^([^=]+?)\s*==?\s*(.*)$/;
 const PATH_KEY = /^[^\s.[\]=]+$/;
+
+/** Rule text quoted in a message: redacted, then shortened. */
+const quoted = (text: string, maxLength: number): string => redactedSnippet(text.trim(), [], maxLength);
+
+// The rule is split by scanning rather than with `\s+and\s+` / `^(.+?)\s+in\s+(.+)$`, whose whitespace
+// runs overlap and make a long run of spaces quadratic.
+
+const isSpace = (char: string): boolean => char !== '' && char.trim() === '';
+
+function skipSpaces(text: string, from: number): number {
+	let at = from;
+	while (isSpace(text.charAt(at))) at++;
+	return at;
+}
+
+/** `ok = false and error in x && y = 1` → its conditions, split at ` and ` (any case, whitespace around it) and `&&`. */
+function splitConditions(source: string): string[] {
+	const parts: string[] = [];
+	let partStart = 0;
+	let at = 0;
+	while (at < source.length) {
+		if (source.startsWith('&&', at)) {
+			parts.push(source.slice(partStart, at));
+			at = partStart = skipSpaces(source, at + 2);
+		} else if (isSpace(source.charAt(at))) {
+			const wordAt = skipSpaces(source, at);
+			if (source.slice(wordAt, wordAt + 3).toLowerCase() === 'and' && isSpace(source.charAt(wordAt + 3))) {
+				parts.push(source.slice(partStart, at));
+				at = partStart = skipSpaces(source, wordAt + 3);
+			} else {
+				at = wordAt;
+			}
+		} else {
+			at++;
+		}
+	}
+	parts.push(source.slice(partStart));
+	return parts.map((part) => part.trim());
+}
+
+/** The first ` in ` (any case, whitespace on both sides): where its leading whitespace starts and where the values begin. */
+function inOperatorIn(text: string): { start: number; valuesAt: number } | undefined {
+	for (let at = 1; at + 2 < text.length; at++) {
+		if (text.slice(at, at + 2).toLowerCase() !== 'in' || !isSpace(text.charAt(at - 1)) || !isSpace(text.charAt(at + 2))) continue;
+		let start = at - 1;
+		while (start > 0 && isSpace(text.charAt(start - 1))) start--;
+		return { start, valuesAt: skipSpaces(text, at + 2) };
+	}
+	return undefined;
+}
 
 function unquote(value: string): string {
 	const trimmed = value.trim();
@@ -99,7 +147,7 @@ function parsePath(text: string): Result<PathSegment[], RuleParseError> {
 		if (piece === '*') path.push('*');
 		else if (/^\d+$/.test(piece)) path.push(Number(piece));
 		else if (PATH_KEY.test(piece)) path.push(piece);
-		else return err({ message: `"${text.trim().slice(0, 60)}" is not a field path; write it like error, error.code or errors[*].code` });
+		else return err({ message: `"${quoted(text, 60)}" is not a field path; write it like error, error.code or errors[*].code` });
 	}
 	return ok(path);
 }
@@ -107,19 +155,21 @@ function parsePath(text: string): Result<PathSegment[], RuleParseError> {
 function parseCondition(text: string): Result<BodyCondition, RuleParseError> {
 	// Whichever operator comes first decides, so `error = sign in required` stays an equality.
 	const equalsAt = text.indexOf('=');
-	const inAt = text.search(/\s+in\s+/i);
-	const useIn = inAt !== -1 && (equalsAt === -1 || inAt < equalsAt);
-	const inMatch = useIn ? IN_OPERATOR.exec(text) : null;
-	const equalsMatch = useIn ? null : EQUALS_OPERATOR.exec(text);
-	const [pathText, valuesText] = inMatch ? [inMatch[1], inMatch[2]] : equalsMatch ? [equalsMatch[1], equalsMatch[2]] : ['', ''];
+	const inOperator = inOperatorIn(text);
+	const useIn = inOperator !== undefined && (equalsAt === -1 || inOperator.start < equalsAt);
+	const [pathText, valuesText] = useIn
+		? [text.slice(0, inOperator.start), text.slice(inOperator.valuesAt)]
+		: equalsAt > 0
+			? [text.slice(0, equalsAt), text.slice(text.charAt(equalsAt + 1) === '=' ? equalsAt + 2 : equalsAt + 1)]
+			: ['', ''];
 	if (pathText.trim() === '') {
-		return err({ message: `"${text.trim().slice(0, 60)}" is not a condition; write it like ok = false or error in token_expired,invalid_auth` });
+		return err({ message: `"${quoted(text, 60)}" is not a condition; write it like ok = false or error in token_expired,invalid_auth` });
 	}
 	const path = parsePath(pathText);
 	if (!path.ok) return path;
-	const values = inMatch ? valuesText.split(',').map(unquote).filter((value) => value !== '') : [unquote(valuesText)];
+	const values = useIn ? valuesText.split(',').map(unquote).filter((value) => value !== '') : [unquote(valuesText)];
 	if (values.length === 0) {
-		return err({ message: `"${text.trim().slice(0, 60)}" lists no values after "in"; write them like error in token_expired,invalid_auth` });
+		return err({ message: `"${quoted(text, 60)}" lists no values after "in"; write them like error in token_expired,invalid_auth` });
 	}
 	return ok({ path: path.value, pathText: pathText.trim(), values });
 }
@@ -139,7 +189,7 @@ export function parseBodyRule(text: string): Result<BodyRule | null, RuleParseEr
 		}
 	}
 	const conditions: BodyCondition[] = [];
-	for (const part of source.split(CONDITION_SEPARATOR)) {
+	for (const part of splitConditions(source)) {
 		const condition = parseCondition(part);
 		if (!condition.ok) return condition;
 		conditions.push(condition.value);
@@ -232,7 +282,7 @@ export function detectExpirySignal(response: HttpResponseLike, rules: ExpiryRule
 		return { expired: true, via: 'status', detail: `HTTP ${response.status} is listed as an expiry status code` };
 	}
 	if (rules.bodyRule !== null && matchesBodyRule(rules.bodyRule, response.body)) {
-		return { expired: true, via: 'body', detail: `the response body matched the rule "${rules.bodyRule.source.slice(0, 80)}"` };
+		return { expired: true, via: 'body', detail: `the response body matched the rule "${quoted(rules.bodyRule.source, 80)}"` };
 	}
 	return { expired: false, via: 'none' };
 }

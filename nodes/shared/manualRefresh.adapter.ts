@@ -9,7 +9,7 @@ import { sleep as n8nSleep } from 'n8n-workflow';
 import { classify, classifyTokenEndpointFailure } from './classifier';
 import { TokenGuardError } from './errors';
 import type { RefreshGrantConfig, TokenEndpointFailure, TokenSet } from './refreshGrant';
-import { redactText } from './redact';
+import { redactedSnippet, redactText } from './redact';
 import { buildRefreshRequest, parseTokenResponse, readHeader } from './refreshGrant';
 import type { AttemptOutcome, RetryPolicy } from './retry';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry } from './retry';
@@ -261,7 +261,7 @@ function refreshFailureMessage(
 		failure.kind === 'network'
 			? [failure.code]
 			: failure.kind === 'request'
-				? [`request not sent: ${failure.message.slice(0, 200)}`]
+				? [`request not sent: ${redactedSnippet(failure.message, knownSecrets, 200)}`]
 				: [
 					failure.oauthError,
 					`HTTP ${failure.status}`,

@@ -12,7 +12,7 @@ import type { ErrorEvidence } from './classifier';
 import { classify } from './classifier';
 import type { CredentialTypeInfo } from './credentialCatalog';
 import { isTokenGuardError, TokenGuardError } from './errors';
-import { redactText } from './redact';
+import { redactedSnippet, redactText } from './redact';
 import { remediationFor, summaryFor } from './remediation';
 import { CATEGORY_TRAITS } from './taxonomy';
 import type { Category, Classification, Provider } from './types';
@@ -159,6 +159,13 @@ function ownDescription(error: unknown): string | undefined {
 	return typeof description === 'string' && description.trim() !== '' ? description.trim() : undefined;
 }
 
+/**
+ * The failure's own text, quoted in our message: redacted, then cut to MAX_QUOTED_TEXT_LENGTH, so a huge
+ * upstream message neither reaches the user whole nor pushes the remediation steps past redaction's cap.
+ */
+const MAX_QUOTED_TEXT_LENGTH = 2_000;
+const quoted = (text: string, secrets: string[]): string => redactedSnippet(text, secrets, MAX_QUOTED_TEXT_LENGTH, { ellipsis: '…' });
+
 /** The provider the credential type stands for wins over "unknown": it picks the remediation steps. */
 function withCredentialProvider(classification: Classification, credential?: ErrorCredential): Classification {
 	const provider = credential?.info?.provider;
@@ -173,7 +180,7 @@ function withCredentialProvider(classification: Classification, credential?: Err
  */
 export function errorMessageFor(classification: Classification, error: unknown, context: NodeErrorContext = {}): string {
 	const secrets = context.secrets ?? [];
-	if (classification.category === 'not_auth_related') return redactText(originalMessage(error), secrets);
+	if (classification.category === 'not_auth_related') return quoted(originalMessage(error), secrets);
 	return redactText(summaryFor(classification, context.credential?.name), secrets);
 }
 
@@ -186,7 +193,13 @@ export function errorDescriptionFor(classification: Classification, error: unkno
 			? undefined
 			: `Credential: ${credential.name ? `"${credential.name}" ` : ''}(${credential.info?.displayName ?? credential.type})`;
 	// Outside authentication the failure's own guidance ("Pick one of the listed credential types…") is the fix.
-	const details = classification.category === 'not_auth_related' ? ownDescription(error) : `Details: ${originalMessage(error)}`;
+	const description = ownDescription(error);
+	const details =
+		classification.category === 'not_auth_related'
+			? description === undefined
+				? undefined
+				: quoted(description, secrets)
+			: `Details: ${quoted(originalMessage(error), secrets)}`;
 	const steps = remediationFor(classification.category, classification.provider).map((step, index) => `${index + 1}. ${step}`);
 	const lines = [
 		`Category: ${classification.category} · Action: ${classification.action} · Severity: ${classification.severity}`,

@@ -5,6 +5,7 @@
  * JavaScript error. The checks here are pure (Result-returning); parameters.adapter.ts turns a
  * problem into the node error.
  */
+import { redactedSnippet } from './redact';
 import type { Result } from './types';
 import { err, ok } from './types';
 
@@ -21,8 +22,8 @@ const MAX_SHOWN_VALUE_LENGTH = 60;
 /** A short, quotable rendering of a wrong value (never the whole of a huge string). */
 export function describeValue(value: unknown): string {
 	if (typeof value === 'string') {
-		const shown = value.length > MAX_SHOWN_VALUE_LENGTH ? `${value.slice(0, MAX_SHOWN_VALUE_LENGTH)}…` : value;
-		return JSON.stringify(shown);
+		// A wrong value can still be a pasted token: redacted before it is shortened.
+		return JSON.stringify(redactedSnippet(value, [], MAX_SHOWN_VALUE_LENGTH, { ellipsis: '…' }));
 	}
 	if (value === null || value === undefined) return 'empty (null)';
 	if (Array.isArray(value)) return 'a list';

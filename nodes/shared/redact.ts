@@ -24,7 +24,8 @@ export function fingerprint(secret: string): string {
 	return `sha256:${digest.slice(0, FINGERPRINT_HEX_LENGTH)}`;
 }
 
-const redactionMarker = (secret: string): string => `[redacted ${fingerprint(secret)}]`;
+const MARKER_OPENING = '[redacted ';
+const redactionMarker = (secret: string): string => `${MARKER_OPENING}${fingerprint(secret)}]`;
 
 /**
  * Key names whose values are secrets, compared after lower-casing and dropping `_`, `-` and spaces
@@ -68,16 +69,28 @@ export function isSecretKey(key: string): boolean {
 	return SECRET_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
 }
 
+/**
+ * How much of one text the redaction reads: 64 KiB (65,536 UTF-16 code units). Longer text is cut
+ * first, at a point that splits neither a redaction marker nor a run of token characters, and ends in
+ * `[truncated: N more characters]`; the patterns below then only ever see a bounded text. Callers that
+ * must keep their own tail (a message's remediation steps) cap the untrusted part first, see
+ * `redactedSnippet`.
+ */
+export const MAX_REDACT_TEXT_LENGTH = 65_536;
+
+// Every pattern here is linear: one quantifier per character class, no nested or overlapping ones, and
+// each match can only end at a character its run cannot take (test/unit/regexSafety.test.ts checks them).
 // Patterns are compiled once; each `replace` call resets their lastIndex because they are global.
 
 /** RFC 6750 b64token after `Bearer`. Prose ("Bearer token", `Bearer error="…"`) must survive, see `looksLikeToken`. */
-const BEARER_PATTERN = /\b(Bearer)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+export const BEARER_PATTERN = /\b(Bearer)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 
-/** RFC 7617 credentials after `Basic`; only base64 that decodes to `user:password` counts. */
-const BASIC_PATTERN = /\b(Basic)(\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])/gi;
-
-/** A JWT/JWS/JWE compact serialization: the header always starts with base64url of `{"`. */
-const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)?/g;
+/**
+ * RFC 7617 credentials after `Basic`; only base64 that decodes to `user:password` counts, and only when
+ * the run ends there (a third `=` means it is something else; checked in the replacer, not by a lookahead).
+ */
+export const BASIC_PATTERN = /\b(Basic)(\s+)([A-Za-z0-9+/]{4,}={0,2})/gi;
+const BASE64_CHAR = /[A-Za-z0-9+/=]/;
 
 /** Credential parameters in query strings, form bodies and URL fragments. */
 const PARAM_NAMES = [
@@ -91,13 +104,11 @@ const PARAM_NAMES = [
 	'apikey',
 	'token',
 ];
-const PARAM_PATTERN = new RegExp(
-	`(^|[?&#;\\s"'])(${PARAM_NAMES.join('|')})=(?!\\[redacted)([^&\\s#"',;]+)`,
-	'gi',
-);
+/** `name=`; the value after it is read by `parameterValueEnd`. */
+export const PARAM_PATTERN = new RegExp(`(^|[?&#;\\s"'])(${PARAM_NAMES.join('|')})=`, 'gi');
 
 /** An OAuth authorization `code` only counts inside a query/form string (`?code=` / `&code=`), never in prose. */
-const CODE_PARAM_PATTERN = /([?&#])(code)=(?!\[redacted)([^&\s#"',;]+)/gi;
+export const CODE_PARAM_PATTERN = /([?&#])(code)=/gi;
 
 /** JSON (double quotes) and inspected-object (single quotes) string values of secret-named keys. */
 const JSON_KEYS = [
@@ -115,8 +126,10 @@ const JSON_KEYS = [
 	'authorization',
 	'signingSecret',
 ];
-const JSON_VALUE_PATTERN = new RegExp(
-	`(["']?)\\b(${JSON_KEYS.join('|')})\\1(\\s*[:=]\\s*)(["'])(?!\\[redacted)((?:(?!\\4)[^\\\\]|\\\\.)+)\\4`,
+const JSON_KEY_ALTERNATIVES = JSON_KEYS.join('|');
+/** The key (bare or in either quotes), the separator and the opening quote; the value is read by `quotedValueEnd`. */
+export const JSON_VALUE_PATTERN = new RegExp(
+	`("(?:${JSON_KEY_ALTERNATIVES})"|'(?:${JSON_KEY_ALTERNATIVES})'|\\b(?:${JSON_KEY_ALTERNATIVES}))\\s*[:=]\\s*["']`,
 	'gi',
 );
 
@@ -134,58 +147,281 @@ function looksLikeBasicCredentials(candidate: string): boolean {
 	return decoded.includes(':') && !decoded.includes('\uFFFD');
 }
 
-function uniqueKnownSecrets(secrets: Iterable<string>): string[] {
-	const unique = new Set<string>();
-	for (const secret of secrets) {
-		if (typeof secret === 'string' && secret.length >= MIN_KNOWN_SECRET_LENGTH) unique.add(secret);
-	}
-	// Longest first, so a secret that contains another one is replaced whole.
-	return [...unique].sort((a, b) => b.length - a.length);
+// ---------------------------------------------------------------------------------------------
+// Known secrets
+
+/** One spelling of a known secret and the marker that replaces it. */
+interface SecretForm {
+	form: string;
+	marker: string;
 }
 
-function replaceKnownSecrets(text: string, knownSecrets: readonly string[]): string {
-	let result = text;
-	for (const secret of knownSecrets) {
-		if (result.includes(secret)) result = result.split(secret).join(redactionMarker(secret));
-		// Form bodies and URLs carry secrets percent-encoded (Google refresh tokens contain `/`).
-		const encoded = encodeURIComponent(secret);
-		if (encoded !== secret && result.includes(encoded)) {
-			result = result.split(encoded).join(redactionMarker(secret));
+const NON_ASCII = /[\u007f-\uffff]/g;
+const PERCENT_ESCAPE = /%[0-9A-F]{2}/g;
+
+/**
+ * How a secret shows up in text besides verbatim: JSON-escaped (also with `/` written `\/`, as PHP and
+ * some gateways do, and with non-ASCII as `\u00e9`), percent-encoded (either hex case) and form-encoded.
+ */
+function spellingsOf(secret: string): string[] {
+	const json = JSON.stringify(secret).slice(1, -1);
+	const asciiJson = json.replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+	const spellings = [secret, json, json.split('/').join('\\/'), asciiJson, asciiJson.split('/').join('\\/')];
+	try {
+		const percent = encodeURIComponent(secret);
+		spellings.push(percent, percent.replace(PERCENT_ESCAPE, (escape) => escape.toLowerCase()));
+	} catch {
+		// A lone surrogate has no percent-encoding; the form encoding below still covers it.
+	}
+	spellings.push(new URLSearchParams([['', secret]]).toString().slice(1));
+	return spellings;
+}
+
+/** Every spelling of every secret of at least MIN_KNOWN_SECRET_LENGTH, longest first. */
+function knownSecretForms(secrets: Iterable<string>): SecretForm[] {
+	const markers = new Map<string, string>();
+	for (const secret of secrets) {
+		if (typeof secret !== 'string' || secret.length < MIN_KNOWN_SECRET_LENGTH) continue;
+		const marker = redactionMarker(secret);
+		for (const form of spellingsOf(secret)) if (!markers.has(form)) markers.set(form, marker);
+	}
+	// Longest first, so a secret that contains another one is replaced whole.
+	return [...markers].map(([form, marker]) => ({ form, marker })).sort((a, b) => b.form.length - a.form.length);
+}
+
+/**
+ * One pass over the text: every occurrence of every spelling is found in the original text, and
+ * overlapping occurrences merge into one replacement, so a marker is never searched again and no part
+ * of a secret survives next to another secret's marker.
+ */
+function replaceKnownSecrets(text: string, forms: readonly SecretForm[]): string {
+	const hits: Array<{ start: number; end: number; marker: string }> = [];
+	for (const { form, marker } of forms) {
+		for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + form.length)) {
+			hits.push({ start: at, end: at + form.length, marker });
 		}
 	}
-	return result;
+	if (hits.length === 0) return text;
+	hits.sort((a, b) => a.start - b.start || b.end - a.end);
+	let result = '';
+	let copied = 0;
+	for (const hit of hits) {
+		if (hit.start < copied) {
+			copied = Math.max(copied, hit.end);
+			continue;
+		}
+		result += text.slice(copied, hit.start) + hit.marker;
+		copied = hit.end;
+	}
+	return result + text.slice(copied);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWTs, found by a scan rather than a regex: with a regex every `eyJ` after a `-` restarts a scan
+// over the same characters, which is quadratic in a long run of them.
+
+const DOT = 0x2e;
+
+const isBase64UrlChar = (code: number): boolean =>
+	(code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f || code === 0x2d;
+
+const isWordChar = (code: number): boolean => isBase64UrlChar(code) && code !== 0x2d;
+
+function base64UrlRunEnd(text: string, from: number): number {
+	let at = from;
+	while (at < text.length && isBase64UrlChar(text.charCodeAt(at))) at++;
+	return at;
+}
+
+/** A header of at least 11 characters (`eyJ` + 8), then `.payload.signature`, or the five parts of a JWE. */
+function jwtEnd(text: string, headerEnd: number, headerLength: number): number | undefined {
+	if (headerLength < 11 || text.charCodeAt(headerEnd) !== DOT) return undefined;
+	const payloadEnd = base64UrlRunEnd(text, headerEnd + 1);
+	if (payloadEnd === headerEnd + 1 || text.charCodeAt(payloadEnd) !== DOT) return undefined;
+	const signatureEnd = base64UrlRunEnd(text, payloadEnd + 1);
+	if (text.charCodeAt(signatureEnd) === DOT) {
+		const fourthEnd = base64UrlRunEnd(text, signatureEnd + 1);
+		if (fourthEnd > signatureEnd + 1 && text.charCodeAt(fourthEnd) === DOT) {
+			const fifthEnd = base64UrlRunEnd(text, fourthEnd + 1);
+			if (fifthEnd > fourthEnd + 1) return fifthEnd;
+		}
+	}
+	return signatureEnd;
+}
+
+/** A JWT/JWS/JWE compact serialization: the header always starts with base64url of `{"`. */
+function replaceJwts(text: string): string {
+	let result = '';
+	let copied = 0;
+	let from = 0;
+	for (let start = text.indexOf('eyJ'); start !== -1; start = text.indexOf('eyJ', from)) {
+		if (start > 0 && isWordChar(text.charCodeAt(start - 1))) {
+			from = start + 1;
+			continue;
+		}
+		const headerEnd = base64UrlRunEnd(text, start + 3);
+		const end = jwtEnd(text, headerEnd, headerEnd - start);
+		if (end === undefined) {
+			// A later `eyJ` in the same header run has a shorter header and the same tail: it fails too.
+			from = headerEnd;
+			continue;
+		}
+		result += text.slice(copied, start) + redactionMarker(text.slice(start, end));
+		copied = from = end;
+	}
+	return copied === 0 ? text : result + text.slice(copied);
 }
 
 /** Every pattern below needs one of these; most log lines and messages have none and skip the regexes. */
 const MAY_HOLD_CREDENTIAL = /[=:]|eyJ|bearer|basic/i;
 
+// Parameter and JSON values are read by these loops after their regex found the name: the regexes stay
+// fixed prefixes, and a value can only end at the first character its run cannot take.
+
+const isLineBreak = (char: string): boolean => char === '\n' || char === '\r' || char === '\u2028' || char === '\u2029';
+
+/** A parameter value runs up to `&`, whitespace, `#`, a quote, `,` or `;`. */
+function parameterValueEnd(text: string, from: number): number {
+	let at = from;
+	while (at < text.length && !'&#"\',;'.includes(text.charAt(at)) && text.charAt(at).trim() !== '') at++;
+	return at;
+}
+
+/** A quoted value runs up to its closing quote or the end of its line; a backslash escapes the next character. */
+function quotedValueEnd(text: string, from: number, quote: string): number {
+	let at = from;
+	while (at < text.length) {
+		const char = text.charAt(at);
+		if (char === quote || char === '\n' || char === '\r') break;
+		if (char !== '\\') at++;
+		else if (at + 1 < text.length && !isLineBreak(text.charAt(at + 1))) at += 2;
+		else break;
+	}
+	return at;
+}
+
+/** Already a marker (redaction runs twice over some texts). */
+const isRedacted = (value: string): boolean => value.startsWith(MARKER_OPENING.trimEnd());
+
+/**
+ * Each match of `prefix`, with the value `valueOf` reads after it, replaced by `prefix` + marker. A match
+ * whose value is empty or already redacted is skipped, and the search goes on from its next character.
+ */
+function replaceValues(
+	text: string,
+	prefix: RegExp,
+	valueOf: (match: RegExpExecArray) => { value: string; end: number; close: string },
+): string {
+	let result = '';
+	let copied = 0;
+	prefix.lastIndex = 0;
+	for (let match = prefix.exec(text); match !== null; match = prefix.exec(text)) {
+		const { value, end, close } = valueOf(match);
+		if (value === '' || isRedacted(value)) {
+			prefix.lastIndex = match.index + 1;
+			continue;
+		}
+		result += `${text.slice(copied, match.index)}${match[0]}${redactionMarker(value)}${close}`;
+		copied = prefix.lastIndex = end;
+	}
+	return copied === 0 ? text : result + text.slice(copied);
+}
+
+function parameterValue(match: RegExpExecArray): { value: string; end: number; close: string } {
+	const from = match.index + match[0].length;
+	const end = parameterValueEnd(match.input, from);
+	return { value: match.input.slice(from, end), end, close: '' };
+}
+
+/** A value whose closing quote is missing (a body cut short) is redacted up to the end of its line. */
+function quotedValue(match: RegExpExecArray): { value: string; end: number; close: string } {
+	const from = match.index + match[0].length;
+	const quote = match[0].charAt(match[0].length - 1);
+	const valueEnd = quotedValueEnd(match.input, from, quote);
+	const close = match.input.charAt(valueEnd) === quote ? quote : '';
+	return { value: match.input.slice(from, valueEnd), end: valueEnd + close.length, close };
+}
+
 function replaceCredentialPatterns(text: string): string {
 	if (!MAY_HOLD_CREDENTIAL.test(text)) return text;
-	return text
-		.replace(JWT_PATTERN, (jwt) => redactionMarker(jwt))
+	const withoutTokens = replaceJwts(text)
 		.replace(BEARER_PATTERN, (match, scheme: string, space: string, token: string) =>
 			looksLikeToken(token) ? `${scheme}${space}${redactionMarker(token)}` : match,
 		)
-		.replace(BASIC_PATTERN, (match, scheme: string, space: string, credentials: string) =>
-			looksLikeBasicCredentials(credentials) ? `${scheme}${space}${redactionMarker(credentials)}` : match,
-		)
-		.replace(
-			JSON_VALUE_PATTERN,
-			(_match, keyQuote: string, key: string, separator: string, valueQuote: string, value: string) =>
-				`${keyQuote}${key}${keyQuote}${separator}${valueQuote}${redactionMarker(value)}${valueQuote}`,
-		)
-		.replace(PARAM_PATTERN, (_match, lead: string, name: string, value: string) => `${lead}${name}=${redactionMarker(value)}`)
-		.replace(CODE_PARAM_PATTERN, (_match, lead: string, name: string, value: string) => `${lead}${name}=${redactionMarker(value)}`);
+		.replace(BASIC_PATTERN, (match, scheme: string, space: string, credentials: string, offset: number, whole: string) =>
+			!BASE64_CHAR.test(whole.charAt(offset + match.length)) && looksLikeBasicCredentials(credentials)
+				? `${scheme}${space}${redactionMarker(credentials)}`
+				: match,
+		);
+	const withoutJsonValues = replaceValues(withoutTokens, JSON_VALUE_PATTERN, quotedValue);
+	return replaceValues(replaceValues(withoutJsonValues, PARAM_PATTERN, parameterValue), CODE_PARAM_PATTERN, parameterValue);
+}
+// ---------------------------------------------------------------------------------------------
+// The size cap
+
+/** Characters of tokens, encoded tokens and JSON-escaped tokens: a cut inside a run of them splits a secret. */
+const isTokenChar = (code: number): boolean =>
+	isBase64UrlChar(code) || code === DOT || code === 0x7e || code === 0x2b || code === 0x2f || code === 0x3d || code === 0x25 || code === 0x5c;
+
+/** A cut inside a redaction marker moves to its start: a marker cut short tells nothing. */
+function beforeOpenMarker(text: string, cut: number): number {
+	const opening = cut === 0 ? -1 : text.lastIndexOf(MARKER_OPENING, cut - 1);
+	return opening !== -1 && text.indexOf(']', opening) >= cut ? opening : cut;
 }
 
 /**
- * Replaces every known secret (length ≥ 4) by `[redacted sha256:…]`, then redacts text that looks like
- * a credential even when nobody told us about it: `Bearer …`, `Basic …`, JWTs, `access_token=` style
- * parameters, `?code=` and JSON values of secret-named keys.
+ * Where to cut text (known secrets already replaced) so that it keeps at most `limit` characters and
+ * the part kept holds no head of a secret: never inside a redaction marker, and never inside a run
+ * of token characters (a token nobody told us about, cut short, would no longer match its pattern).
+ */
+function safeCutIndex(text: string, limit: number): number {
+	let cut = beforeOpenMarker(text, limit);
+	if (cut < text.length && isTokenChar(text.charCodeAt(cut))) {
+		while (cut > 0 && isTokenChar(text.charCodeAt(cut - 1))) cut--;
+	}
+	return cut;
+}
+
+function redactWithForms(text: string, forms: readonly SecretForm[]): string {
+	if (text === '') return text;
+	const replaced = replaceKnownSecrets(text, forms);
+	if (replaced.length <= MAX_REDACT_TEXT_LENGTH) return replaceCredentialPatterns(replaced);
+	const cut = safeCutIndex(replaced, MAX_REDACT_TEXT_LENGTH);
+	return `${replaceCredentialPatterns(replaced.slice(0, cut))}[truncated: ${replaced.length - cut} more characters]`;
+}
+
+/**
+ * Replaces every known secret (length ≥ 4, in any spelling `spellingsOf` lists) by `[redacted sha256:…]`,
+ * then redacts text that looks like a credential even when nobody told us about it: `Bearer …`,
+ * `Basic …`, JWTs, `access_token=` style parameters, `?code=` and JSON values of secret-named keys.
+ * Text longer than MAX_REDACT_TEXT_LENGTH is cut before any pattern runs (see there).
  */
 export function redactText(text: string, secrets: Iterable<string> = []): string {
 	if (text === '') return text;
-	return replaceCredentialPatterns(replaceKnownSecrets(text, uniqueKnownSecrets(secrets)));
+	return redactWithForms(text, knownSecretForms(secrets));
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
+export interface SnippetOptions {
+	/** Collapse whitespace runs to one space and trim: a one-line snippet. */
+	singleLine?: boolean;
+	/** Appended when the snippet was cut short (e.g. `…`). */
+	ellipsis?: string;
+}
+
+/**
+ * The one way to shorten text that may hold a secret: redacted first, then cut to `maxLength`, so a
+ * token cut in half by the limit has already been recognised and replaced whole.
+ */
+export function redactedSnippet(text: string, secrets: Iterable<string>, maxLength: number, options: SnippetOptions = {}): string {
+	let redacted = redactText(text, secrets);
+	if (options.singleLine === true) redacted = redacted.replace(/\s+/g, ' ').trim();
+	if (redacted.length <= maxLength) return redacted;
+	let cut = beforeOpenMarker(redacted, Math.max(0, maxLength));
+	// Never leave half of a surrogate pair behind.
+	if (cut > 0 && isHighSurrogate(redacted.charCodeAt(cut - 1))) cut--;
+	return `${redacted.slice(0, cut)}${options.ellipsis ?? ''}`;
 }
 
 const CIRCULAR_MARKER = '[circular]';
@@ -198,16 +434,16 @@ function redactSecretValue(value: unknown): unknown {
 }
 
 /**
- * A redacted deep copy: strings go through `redactText`, values of secret-named keys are replaced whole,
+ * A redacted deep copy: strings go through `redactText` (size cap included), values of secret-named keys are replaced whole,
  * cycles become `[circular]` and anything deeper than MAX_REDACT_DEPTH becomes `[truncated]`.
  * Errors become plain objects (name, message, stack and own fields) because their text is what leaks.
  */
 export function redactDeep<T>(value: T, secrets: Iterable<string> = []): T {
-	const knownSecrets = uniqueKnownSecrets(secrets);
+	const forms = knownSecretForms(secrets);
 	const onPath = new WeakSet<object>();
 
 	const walk = (current: unknown, depth: number): unknown => {
-		if (typeof current === 'string') return replaceCredentialPatterns(replaceKnownSecrets(current, knownSecrets));
+		if (typeof current === 'string') return redactWithForms(current, forms);
 		if (typeof current !== 'object' || current === null) return current;
 		if (current instanceof Date) return new Date(current.getTime());
 		if (Buffer.isBuffer(current) || ArrayBuffer.isView(current)) return `[binary ${current.byteLength} bytes]`;

@@ -4,7 +4,7 @@
  * typed failure. Sending the request lives in manualRefresh.adapter.ts.
  */
 import { decodeJwtClaims } from './jwt';
-import { redactDeep, redactText } from './redact';
+import { redactDeep, redactedSnippet } from './redact';
 import type { HttpHeaders, HttpResponseLike, Result } from './types';
 import { err, ok } from './types';
 
@@ -128,12 +128,58 @@ export function readHeader(headers: HttpHeaders | undefined, name: string): stri
 
 const SNIPPET_LENGTH = 200;
 const DESCRIPTION_LENGTH = 300;
+const OAUTH_ERROR_LENGTH = 100;
 
-const stripHtml = (html: string): string =>
-	html
-		.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
-		.replace(/<[^>]*>/g, ' ')
-		.replace(/&nbsp;/g, ' ');
+// HTML is stripped by scanning, not by regexes: `<[^>]*>` and `<script[\s\S]*?<\/script>` rescan the
+// rest of the body for every `<` that is never closed, which is quadratic in a body of `<`s.
+
+const RAW_TEXT_ELEMENTS = ['script', 'style'];
+
+/** Where `</name>` (any case) starts, searching from `from`; -1 if nowhere. */
+function closingTagIndex(html: string, name: string, from: number): number {
+	for (let at = html.indexOf('</', from); at !== -1; at = html.indexOf('</', at + 2)) {
+		if (html.slice(at + 2, at + 2 + name.length).toLowerCase() === name && html.charAt(at + 2 + name.length) === '>') return at;
+	}
+	return -1;
+}
+
+/** `<script>…</script>` and `<style>…</style>` blocks become one space each. */
+function withoutRawTextElements(html: string): string {
+	// Once a closing tag is missing after one opening, it is missing after every later one too.
+	const unclosed = new Set<string>();
+	let result = '';
+	let copied = 0;
+	let from = 0;
+	for (let open = html.indexOf('<', from); open !== -1; open = html.indexOf('<', from)) {
+		const name = RAW_TEXT_ELEMENTS.find(
+			(candidate) => !unclosed.has(candidate) && html.slice(open + 1, open + 1 + candidate.length).toLowerCase() === candidate,
+		);
+		const close = name === undefined ? -1 : closingTagIndex(html, name, open + 1 + name.length);
+		if (name === undefined || close === -1) {
+			if (name !== undefined) unclosed.add(name);
+			from = open + 1;
+			continue;
+		}
+		result += `${html.slice(copied, open)} `;
+		copied = from = close + name.length + 3;
+	}
+	return copied === 0 ? html : result + html.slice(copied);
+}
+
+/** Every `<…>` becomes one space; a `<` that is never closed stays as text. */
+function withoutTags(html: string): string {
+	let result = '';
+	let copied = 0;
+	for (let open = html.indexOf('<'); open !== -1; open = html.indexOf('<', copied)) {
+		const close = html.indexOf('>', open + 1);
+		if (close === -1) break;
+		result += `${html.slice(copied, open)} `;
+		copied = close + 1;
+	}
+	return result + html.slice(copied);
+}
+
+const stripHtml = (html: string): string => withoutTags(withoutRawTextElements(html)).split('&nbsp;').join(' ');
 
 type ParsedBody =
 	| { format: 'object'; data: Record<string, unknown>; text: string }
@@ -142,8 +188,22 @@ type ParsedBody =
 const mediaTypeOf = (contentType: string | undefined): string =>
 	(contentType ?? '').split(';')[0].trim().toLowerCase();
 
-/** A URL-encoded form body, as GitHub's token endpoint answers unless asked for JSON. */
-const FORM_BODY = /^[A-Za-z0-9_.~%+-]+=[^<>{}\s]*(&[A-Za-z0-9_.~%+-]+=[^<>{}\s]*)*$/;
+const FORM_NAME = /^[A-Za-z0-9_.~%+-]+$/;
+/** Neither a name nor a value may hold these. */
+const NOT_IN_FORM_BODY = /[<>{}\s]/;
+
+/**
+ * A URL-encoded form body, as GitHub's token endpoint answers unless asked for JSON: `name=value` pairs
+ * joined by `&`. Read pair by pair rather than with one regex: a value may hold `=` and `&` may start
+ * either a value character or a new pair, and a regex that leaves that open backtracks exponentially.
+ */
+function isFormBody(text: string): boolean {
+	if (text === '' || NOT_IN_FORM_BODY.test(text)) return false;
+	return text.split('&').every((pair) => {
+		const equals = pair.indexOf('=');
+		return equals > 0 && FORM_NAME.test(pair.slice(0, equals));
+	});
+}
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
@@ -169,7 +229,7 @@ function parseBody(body: unknown, contentType: string | undefined): ParsedBody {
 	if (mediaType === 'text/html' || mediaType === 'application/xhtml+xml' || trimmed.startsWith('<')) {
 		return { format: 'html', text };
 	}
-	if (mediaType === 'application/x-www-form-urlencoded' || FORM_BODY.test(trimmed)) {
+	if (mediaType === 'application/x-www-form-urlencoded' || isFormBody(trimmed)) {
 		return { format: 'object', data: Object.fromEntries(new URLSearchParams(trimmed)), text };
 	}
 	return { format: 'text', text };
@@ -183,9 +243,8 @@ function readableText(parsed: ParsedBody, knownSecrets: string[]): string {
 	return parsed.format === 'html' ? stripHtml(parsed.text) : parsed.text;
 }
 
-/** Redacted before truncating, so a token cut in half by the limit is still recognised and removed. */
 const snippetOf = (text: string, knownSecrets: string[]): string =>
-	redactText(text, knownSecrets).replace(/\s+/g, ' ').trim().slice(0, SNIPPET_LENGTH);
+	redactedSnippet(text, knownSecrets, SNIPPET_LENGTH, { singleLine: true });
 
 const nonEmptyString = (value: unknown): string | undefined =>
 	typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -265,10 +324,10 @@ export function parseTokenResponse(
 	if (oauthError !== undefined) {
 		const description = errorDescriptionOf(data);
 		return failure('oauth_error', {
-			oauthError: oauthError.slice(0, 100),
+			oauthError: redactedSnippet(oauthError, knownSecrets, OAUTH_ERROR_LENGTH),
 			...(description === undefined
 				? {}
-				: { errorDescription: redactText(description, knownSecrets).slice(0, DESCRIPTION_LENGTH) }),
+				: { errorDescription: redactedSnippet(description, knownSecrets, DESCRIPTION_LENGTH) }),
 		});
 	}
 	if (status < 200 || status >= 300) return failure('http_error');

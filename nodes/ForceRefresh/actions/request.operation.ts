@@ -20,7 +20,7 @@ import { classificationFor } from '../../shared/nodeErrors';
 import type { Choice, ParameterCheck, ParameterProblem } from '../../shared/parameters';
 import { choice, numberAtLeast, textValue } from '../../shared/parameters';
 import { checkedParameter, checkedValue } from '../../shared/parameters.adapter';
-import { redactText } from '../../shared/redact';
+import { redactedSnippet, redactText } from '../../shared/redact';
 import type { RetryPolicy } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY } from '../../shared/retry';
 import type { Category, Result } from '../../shared/types';
@@ -480,7 +480,7 @@ const BODY_SNIPPET_LENGTH = 300;
 
 function snippet(body: unknown, secrets: string[]): string {
 	const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
-	return redactText(text.replace(/\s+/g, ' ').trim().slice(0, BODY_SNIPPET_LENGTH), secrets);
+	return redactedSnippet(text, secrets, BODY_SNIPPET_LENGTH, { singleLine: true });
 }
 
 /** A final answer that is not a success, as the error the item fails with (unless "Never Error"). */
