@@ -9,6 +9,7 @@ import type { ErrorEvidence } from './classifier';
 import { classify } from './classifier';
 import { credentialTypeInfo } from './credentialCatalog';
 import { PROVIDER_LABELS } from './providers';
+import { withoutTrailingSlashes } from './urls';
 import { redactedSnippet, redactText } from './redact';
 import { remediationFor, summaryFor } from './remediation';
 import { CATEGORY_TRAITS } from './taxonomy';
@@ -414,13 +415,6 @@ export function needsAttention(diagnosis: Pick<Diagnosis, 'isOAuthIssue' | 'seve
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** A loop, not `/\/+$/`: that regex restarts at every `/` of a long run of them. */
-function withoutTrailingSlashes(url: string): string {
-	let end = url.length;
-	while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
-	return url.slice(0, end);
-}
 
 /** `${instanceBaseUrl}/home/credentials/<id>`: the editor route that opens the credential's modal. */
 export function reconnectUrlFor(instanceBaseUrl: string, credentialId: string | undefined): string | null {

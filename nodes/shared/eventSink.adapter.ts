@@ -21,6 +21,7 @@ import { buildCloudEvent } from './events';
 import { collectSecrets, redactText } from './redact';
 import type { AttemptFailure, RetryPolicy } from './retry';
 import { decideRetry } from './retry';
+import { withoutTrailingSlashes } from './urls';
 import { checkWebhookCredential } from './webhookSignature';
 
 export const SEND_EVENTS_PARAMETER = 'sendEvents';
@@ -96,7 +97,7 @@ const FALLBACK_INSTANCE_BASE_URL = 'http://localhost:5678';
 function validBaseUrl(value: unknown): string {
 	if (typeof value !== 'string' || value.trim() === '') return FALLBACK_INSTANCE_BASE_URL;
 	try {
-		return new URL(value).host === '' ? FALLBACK_INSTANCE_BASE_URL : value.replace(/\/+$/, '');
+		return new URL(value).host === '' ? FALLBACK_INSTANCE_BASE_URL : withoutTrailingSlashes(value);
 	} catch {
 		return FALLBACK_INSTANCE_BASE_URL;
 	}

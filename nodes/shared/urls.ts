@@ -23,3 +23,10 @@ export function isSecureEndpoint(url: string): boolean {
 	}
 	return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHostname(parsed.hostname));
 }
+
+/** The URL without trailing slashes; a loop, not a pattern, so a long run of slashes costs nothing. */
+export function withoutTrailingSlashes(url: string): string {
+	let end = url.length;
+	while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+	return url.slice(0, end);
+}

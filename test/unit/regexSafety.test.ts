@@ -37,18 +37,6 @@ const COMPUTED: Record<string, Computed> = {
 	'nodes/shared/expirySignal.ts#parseBodyRule': { userWritten: true },
 };
 
-/**
- * Patterns the checker rejects in files this change could not edit at the time, each with the fix.
- * An entry is removed with its fix: the test fails once the pattern is gone or judged safe.
- */
-const PENDING: Array<{ file: string; source: string; fix: string }> = [
-	{
-		file: 'nodes/shared/eventSink.adapter.ts',
-		source: '\\/+$',
-		fix: 'validBaseUrl: trim trailing slashes with a loop instead of value.replace(/\\/+$/, "")',
-	},
-];
-
 interface FoundRegex {
 	where: string;
 	file: string;
@@ -110,8 +98,7 @@ const computedPatterns: FoundRegex[] = found.computed.flatMap(({ key, where }) =
 	return [{ where: `${where} (${key.split('#')[1]})`, file: key.split('#')[0], source: pattern.source, flags: pattern.flags }];
 });
 
-const isPending = (regex: FoundRegex): boolean => PENDING.some((pending) => pending.file === regex.file && pending.source === regex.source);
-const checked = [...found.literals, ...computedPatterns].filter((regex) => !isPending(regex));
+const checked = [...found.literals, ...computedPatterns];
 
 interface Verdict {
 	status: 'safe' | 'vulnerable' | 'unknown';
@@ -167,8 +154,7 @@ async function checkAll(regexes: FoundRegex[]): Promise<Map<string, Verdict>> {
 let verdicts = new Map<string, Verdict>();
 
 beforeAll(async () => {
-	const pendingRegexes = found.literals.filter(isPending);
-	verdicts = await checkAll([...checked, ...pendingRegexes]);
+	verdicts = await checkAll(checked);
 }, 600_000);
 
 describe('regular expressions in nodes/ and credentials/', () => {
@@ -186,15 +172,6 @@ describe('regular expressions in nodes/ and credentials/', () => {
 		'%s %s is called safe by recheck',
 		(_where, _pattern, regex) => {
 			expect(verdicts.get(keyOf(regex))).toEqual({ status: 'safe' });
-		},
-	);
-
-	it.each(PENDING.map((pending) => [pending.file, pending.source, pending] as const))(
-		'pending fix in %s (/%s/) is still there and still unsafe',
-		(_file, _source, pending) => {
-			const regex = found.literals.find((literal) => literal.file === pending.file && literal.source === pending.source);
-			expect(regex).toBeDefined();
-			expect(verdicts.get(keyOf(regex as FoundRegex))?.status).toBe('vulnerable');
 		},
 	);
 });
