@@ -41,13 +41,28 @@ export default tseslint.config(
 		files: ['nodes/**/*.ts'],
 		rules: {
 			...n8nNodesBase.configs.nodes.rules,
-			// The one deliberate exception (DESIGN.md §4, F4): both nodes accept the user's existing built-in
+			// The one deliberate exception (docs/ARCHITECTURE.md#credential-families, F4): both nodes accept the user's existing built-in
 			// n8n OAuth2 credentials (Gmail, Sheets, Outlook, Salesforce…), which is exactly what this rule
 			// forbids. It costs n8n Cloud verification; the README says so.
 			'@n8n/community-nodes/no-credential-reuse': 'off',
 			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
 			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
 			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',
+		},
+	},
+	{
+		// The engine's pure files decide; only *.adapter.ts files talk to n8n (docs/ARCHITECTURE.md#layers).
+		// Types from n8n-workflow are fine; a value (an error class, sleep, a helper) or an adapter is not.
+		files: ['nodes/shared/**/*.ts'],
+		ignores: ['nodes/shared/**/*.adapter.ts'],
+		rules: {
+			'@typescript-eslint/no-restricted-imports': [
+				'error',
+				{
+					paths: [{ name: 'n8n-workflow', allowTypeImports: true, message: 'Pure engine files import only types from n8n-workflow; put the n8n call in a *.adapter.ts file.' }],
+					patterns: [{ group: ['**/*.adapter'], allowTypeImports: true, message: 'Pure engine files do not depend on adapters; pass the value in instead.' }],
+				},
+			],
 		},
 	},
 	{

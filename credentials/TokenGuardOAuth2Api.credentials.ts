@@ -3,7 +3,7 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 import { TOKEN_GUARD_ICON, introspectionUrlField, tokenExpiredStatusCodeField } from './common/credentialFields';
 
 /**
- * Generic Connect-button OAuth2 (DESIGN.md §4.1). Unlike n8n's bare `oAuth2Api`, a type that *extends*
+ * Generic Connect-button OAuth2 (docs/ARCHITECTURE.md#credential-families). Unlike n8n's bare `oAuth2Api`, a type that *extends*
  * `oAuth2Api` gets n8n's refresh-on-expiry, persistence and cross-worker refresh lock, and it can say
  * which status codes mean "token expired".
  */

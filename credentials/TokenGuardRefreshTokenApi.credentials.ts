@@ -7,18 +7,18 @@ import type {
 	IHttpRequestHelper,
 	INodeProperties,
 } from 'n8n-workflow';
-import { UserError } from 'n8n-workflow';
+import { sleep, UserError } from 'n8n-workflow';
 
-import { credentialEndpointBoundary } from '../nodes/shared/domainRestriction.adapter';
-import { isTokenGuardError } from '../nodes/shared/errors';
-import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/manualCredential';
-import { performRefreshGrant } from '../nodes/shared/manualRefresh.adapter';
-import { collectSecrets, redactText } from '../nodes/shared/redact';
+import { credentialEndpointBoundary } from '../nodes/shared/security/domainRestriction.adapter';
+import { isTokenGuardError } from '../nodes/shared/errors/errors';
+import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/refresh/manualCredential';
+import { performRefreshGrant } from '../nodes/shared/refresh/manualGrant';
+import { collectSecrets, redactText } from '../nodes/shared/security/redact';
 import { introspectionUrlField, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * A refresh token obtained outside n8n (provider console, OAuth playground, CLI, M2M), kept alive by
- * n8n's generic pre-authentication path (DESIGN.md §4.2): n8n calls `preAuthentication` when the hidden
+ * n8n's generic pre-authentication path (docs/ARCHITECTURE.md#credential-families): n8n calls `preAuthentication` when the hidden
  * expirable `accessToken` is empty, after a 401, and on every credential test, and persists every key
  * it returns — including a rotated refresh token.
  */
@@ -168,7 +168,7 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			const { tokens } = await performRefreshGrant(
 				async (options) => await this.helpers.httpRequest({ ...options, ...boundary }),
 				config.value,
-				{ policy: retryPolicyFromData(credentials) },
+				{ policy: retryPolicyFromData(credentials), sleep },
 			);
 			// Every returned key is persisted; refreshToken is always included so a rotated one is kept.
 			return { ...toPersistedTokenFields(tokens) };

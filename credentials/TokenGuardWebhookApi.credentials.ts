@@ -7,11 +7,11 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { signWebhookRequest } from '../nodes/shared/webhookSignature';
+import { signWebhookRequest } from '../nodes/shared/events/webhookSignature';
 import { TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
- * Monitoring sink (DESIGN.md §4.3): where Token Guard posts its CloudEvents, signed per Standard
+ * Monitoring sink (docs/ARCHITECTURE.md#credential-families): where Token Guard posts its CloudEvents, signed per Standard
  * Webhooks. Signing lives in `authenticate`, so every request made with this credential — the nodes'
  * deliveries and n8n's credential test alike — carries a signature the receiver can verify.
  */

@@ -2,16 +2,16 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { credentialSlots, credentialTypeProperty } from '../shared/credentialCatalog';
-import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/eventSink.adapter';
+import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSink.adapter';
 import * as refresh from './actions/refresh.operation';
 import * as refreshIfExpiring from './actions/refreshIfExpiring.operation';
 import * as request from './actions/request.operation';
 import { router } from './actions/router';
 
-// The curated built-in OAuth2 types let users keep their existing credentials (DESIGN.md §4, F4).
+// The curated built-in OAuth2 types let users keep their existing credentials (docs/ARCHITECTURE.md#credential-families, F4).
 const credentials = [...credentialSlots, eventSinkCredentialSlot];
 
-/** Thin assembly: parameters come from the operation files, work from the router (DESIGN.md §3). */
+/** Thin assembly: parameters come from the operation files, work from the router (docs/ARCHITECTURE.md#layers). */
 export class ForceRefresh implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Force Refresh',

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/eventSink.adapter';
+import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSink.adapter';
 import * as checkCredential from './actions/checkCredential.operation';
 import { alertingProperties, OPERATION_PARAMETER } from './actions/common';
 import * as diagnoseError from './actions/diagnoseError.operation';
@@ -9,7 +9,7 @@ import { router } from './actions/router';
 
 /**
  * The selected credential for Check Credential, and the webhook sink when "Send Events to Webhook" is on.
- * The list includes n8n's built-in OAuth2 types on purpose (DESIGN.md §4, F4: users check the credentials
+ * The list includes n8n's built-in OAuth2 types on purpose (docs/ARCHITECTURE.md#credential-families, F4: users check the credentials
  * they already have). That is what the community rule no-credential-reuse forbids, so the package is not
  * eligible for n8n Cloud verification; the README says so.
  */

@@ -1,6 +1,6 @@
 /**
  * Every credential type the nodes accept, with the family that decides how it is refreshed
- * (DESIGN.md §4): `connect` types extend n8n's oAuth2Api and refresh through n8n's own
+ * (docs/ARCHITECTURE.md#credential-families): `connect` types extend n8n's oAuth2Api and refresh through n8n's own
  * refreshOAuth2Token (persisted, locked); the `manual` type refreshes through its preAuthentication
  * hook. Built-in types are the curated F4 list: the user's existing n8n credentials.
  */
@@ -93,7 +93,7 @@ export const credentialTypeProperty: INodeProperties = {
 
 /**
  * One credential slot per accepted type, shown only for the selected type. Listing n8n's built-in
- * types here is what lets users keep their existing credentials (DESIGN.md §4, F4); it is also why
+ * types here is what lets users keep their existing credentials (docs/ARCHITECTURE.md#credential-families, F4); it is also why
  * eslint.config.mjs turns off the community lint rule `no-credential-reuse` for the nodes.
  */
 export const credentialSlots: INodeCredentialDescription[] = CREDENTIAL_TYPES.map((info) => ({

@@ -1,10 +1,10 @@
 /**
- * Types shared by every part of the token engine. They are the contracts of DESIGN.md §5:
+ * Types shared by every part of the token engine. They are the contracts of docs/ARCHITECTURE.md#taxonomy:
  * the diagnosis taxonomy (§5.1), the event envelope (§5.2) and fingerprints instead of secrets (§5.3).
  * Nothing in nodes/shared/ reaches into an n8n execution context except the files named `*.adapter.ts`.
  */
 
-/** DESIGN.md §5.1 taxonomy. */
+/** The categories of docs/ARCHITECTURE.md#taxonomy. */
 export type Category =
 	| 'refresh_token_invalid'
 	| 'refresh_token_missing'

@@ -4,7 +4,7 @@
  *
  *   node --require ./test/bench/register.js test/bench/diagnose.bench.ts
  */
-import { diagnose } from '../../nodes/shared/diagnosis';
+import { diagnose } from '../../nodes/shared/diagnose/diagnosis';
 import { PAYLOADS } from '../integration/tokenHealthPayloads';
 import { runBenchmarks } from './runner';
 

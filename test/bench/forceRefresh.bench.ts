@@ -14,8 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import type { IDataObject } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../nodes/shared/credentialAccess.adapter';
-import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
+import { forgetRefreshMemory } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { clearCapturedLogs, runNode } from '../harness';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';
 import type { StoredRef } from '../integration/forceRefreshSupport';

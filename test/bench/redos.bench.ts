@@ -9,8 +9,8 @@
  * redactText (a run of `eyJ-` made the old JWT pattern quadratic; the mixed one is realistic text), and
  * the `eyJ-` run once more just under the size cap.
  */
-import { redactText } from '../../nodes/shared/redact';
-import { parseTokenResponse } from '../../nodes/shared/refreshGrant';
+import { redactText } from '../../nodes/shared/security/redact';
+import { parseTokenResponse } from '../../nodes/shared/oauth/refreshGrant';
 import { runBenchmarks } from './runner';
 
 const RUNS = 25;

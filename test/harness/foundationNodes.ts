@@ -18,10 +18,10 @@ import type {
 } from 'n8n-workflow';
 
 import { MANUAL_CREDENTIAL_TYPE, WEBHOOK_CREDENTIAL_TYPE } from '../../nodes/shared/credentialCatalog';
-import type { TokenGuardError } from '../../nodes/shared/errors';
-import { emitEvent, eventSinkCredentialSlot, eventSinkProperties } from '../../nodes/shared/eventSink.adapter';
-import { findTokenGuardError, toNodeError } from '../../nodes/shared/nodeErrors';
-import { collectSecrets } from '../../nodes/shared/redact';
+import type { TokenGuardError } from '../../nodes/shared/errors/errors';
+import { emitEvent, eventSinkCredentialSlot, eventSinkProperties } from '../../nodes/shared/events/eventSink.adapter';
+import { findTokenGuardError, toNodeError } from '../../nodes/shared/errors/nodeErrors.adapter';
+import { collectSecrets } from '../../nodes/shared/security/redact';
 import { HttpProbeNode } from './testNodes';
 
 const CONNECT_CREDENTIAL_TYPE = 'tokenGuardOAuth2Api';

@@ -16,9 +16,9 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { fingerprint } from '../../nodes/shared/redact';
+import { fingerprint } from '../../nodes/shared/security/redact';
 
-// The product's own token fingerprint (DESIGN.md §5.3), re-exported for the harness tests.
+// The product's own token fingerprint (docs/ARCHITECTURE.md#secrets), re-exported for the harness tests.
 export { fingerprint };
 
 function fingerprintStrings(data: IDataObject): Record<string, string> {

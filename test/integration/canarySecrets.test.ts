@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §5.3 end to end: canary secrets planted in every secret field of every Token Guard
+ * docs/ARCHITECTURE.md#secrets end to end: canary secrets planted in every secret field of every Token Guard
  * credential type, driven through the success and failure flows of the manual and Connect-button
  * credentials (real oidc-provider, and a fault server whose answers echo the secrets back), with
  * refresh.failed events sent through the real event sink to a webhook receiver. Every node output,

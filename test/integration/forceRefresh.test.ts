@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { isSingleUseBody } from '../../nodes/shared/authorizedRequest.adapter';
-import type { SelectedCredential } from '../../nodes/shared/credentialAccess.adapter';
-import { forgetRefreshMemory, readCredentialToken, refreshCredentialToken } from '../../nodes/shared/credentialAccess.adapter';
+import { isSingleUseBody } from '../../nodes/shared/http/authorizedRequest.adapter';
+import type { SelectedCredential } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory, readCredentialToken, refreshCredentialToken } from '../../nodes/shared/refresh/credentialAccess.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
-import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
+import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';
 import { startFaultServer } from '../servers/faultServer';
 import type { FaultServerHandle } from '../servers/faultServer';

@@ -7,8 +7,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../nodes/shared/credentialAccess.adapter';
-import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
+import { forgetRefreshMemory } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { startOidcServer } from '../servers/oidcServer';
 import type { OidcServerHandle } from '../servers/oidcServer';
 import { addConnectCredential, addManualCredential, newHelper, runForceRefresh, tokenGuardOf, waitMs } from './forceRefreshSupport';

@@ -129,7 +129,7 @@ describe('manual credential on n8n\'s httpRequestWithAuthentication path', () =>
 describe('revoked grant', () => {
 	// Issue 3 §5 asks for an error whose MESSAGE names the credential and says to reconnect, like n8n's
 	// own 'The credential "X" needs to be reconnected.' Open gap: the headline built by toNodeError
-	// (nodes/shared/remediation.ts SUMMARY_PREDICATES.refresh_token_invalid, via nodeErrors.ts
+	// (nodes/shared/diagnose/remediation.ts SUMMARY_PREDICATES.refresh_token_invalid, via errors/nodeErrors.adapter.ts
 	// errorMessageFor) names the credential but leaves "reconnect" to the description; the message
 	// assertion below fails until the headline says it.
 	it('fails with an error that names the credential and says to reconnect it', async () => {

@@ -3,12 +3,12 @@
  * credential, on n8n's real path: httpRequestWithAuthentication → our preAuthentication →
  * performRefreshGrant → n8n's helpers.httpRequest. Each fault checks the category the run fails with,
  * how many times the token endpoint was asked, and that waiting stayed within the retry policy's cap.
- * Expected categories follow DESIGN.md §5.1, the attempt counts follow DEFAULT_RETRY_POLICY.
+ * Expected categories follow docs/ARCHITECTURE.md#taxonomy, the attempt counts follow DEFAULT_RETRY_POLICY.
  */
 import type { IDataObject } from 'n8n-workflow';
 
 import { TokenGuardRefreshTokenApi } from '../../credentials/TokenGuardRefreshTokenApi.credentials';
-import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
+import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/http/retry';
 import type { Category } from '../../nodes/shared/types';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import type { RunResult } from '../harness';
@@ -179,7 +179,7 @@ describe('server errors and broken connections', () => {
 		expect(JSON.stringify(run.item.event)).toContain('ECONNRESET');
 	});
 
-	// PRODUCT BUG (open): performRefreshGrant (nodes/shared/manualRefresh.adapter.ts, the httpRequest call
+	// PRODUCT BUG (open): performRefreshGrant (nodes/shared/refresh/manualGrant.ts, the httpRequest call
 	// in refreshWithRetry) passes no `timeout`, so n8n's 300 s axios default applies per attempt and a hung
 	// token endpoint holds the execution for up to 4 × 300 s. This test expects the refresh to end within
 	// the policy cap (+5 s) as provider_unavailable; until the adapter bounds each attempt, it fails after

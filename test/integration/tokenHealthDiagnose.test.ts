@@ -5,8 +5,8 @@
  */
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { STATIC_DATA_KEY } from '../../nodes/shared/alertState';
-import { ALL_CATEGORIES } from '../../nodes/shared/taxonomy';
+import { STATIC_DATA_KEY } from '../../nodes/shared/diagnose/alertState';
+import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import type { RunNodeOptions, RunResult } from '../harness';

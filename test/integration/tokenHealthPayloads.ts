@@ -1,5 +1,5 @@
 /**
- * Real-world failures as Token Health receives them: n8n 2.x errors (research/n8n-internals.md §4.2)
+ * Real-world failures as Token Health receives them: n8n 2.x errors (docs/ARCHITECTURE.md#what-n8n-does)
  * shaped as Error Trigger items, older n8n RFC texts, provider bodies, the seeds' cases, language-model
  * key errors, network errors and failures that have nothing to do with authentication. Shared by the
  * integration table and the benchmark.
@@ -34,7 +34,7 @@ interface ErrorShape {
 
 let executionCounter = 100;
 
-/** What n8n 2.x puts in `execution.error` for a NodeApiError/NodeOperationError (research §4.1). */
+/** What n8n 2.x puts in `execution.error` for a NodeApiError/NodeOperationError (docs/ARCHITECTURE.md#what-n8n-does). */
 export function nodeError(shape: ErrorShape): IDataObject {
 	return {
 		level: 'warning',
@@ -91,7 +91,7 @@ const RFC_INVALID_GRANT =
 	'The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.';
 
 export const PAYLOADS: PayloadCase[] = [
-	// ---- n8n 2.x refresh and request errors (research §4.2) ----
+	// ---- n8n 2.x refresh and request errors (docs/ARCHITECTURE.md#what-n8n-does) ----
 	{
 		name: 'n8n 2.x: credential needs to be reconnected (invalid_grant on refresh)',
 		json: errorTriggerItem(

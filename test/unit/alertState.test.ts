@@ -7,8 +7,8 @@ import {
 	readAlertState,
 	recordFailure,
 	recordSuccess,
-} from '../../nodes/shared/alertState';
-import type { AlertState, FailureInput } from '../../nodes/shared/alertState';
+} from '../../nodes/shared/diagnose/alertState';
+import type { AlertState, FailureInput } from '../../nodes/shared/diagnose/alertState';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 1);

@@ -3,7 +3,7 @@ import {
 	classifyApiResponse,
 	classifyTokenEndpointFailure,
 	type ErrorEvidence,
-} from '../../nodes/shared/classifier';
+} from '../../nodes/shared/classify/classifier';
 import type { Category, HttpResponseLike, Provider } from '../../nodes/shared/types';
 
 interface Case {

@@ -1,4 +1,4 @@
-import { CLOCK_SKEW_NOISE_MS, clockSkewFromDateHeader, isSignificantSkew, parseHttpDate } from '../../nodes/shared/clock';
+import { CLOCK_SKEW_NOISE_MS, clockSkewFromDateHeader, isSignificantSkew, parseHttpDate } from '../../nodes/shared/oauth/clock';
 
 // Wed, 21 Oct 2015 07:28:00 GMT
 const DATE_MS = 1445412480000;

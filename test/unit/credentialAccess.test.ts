@@ -1,12 +1,12 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
-import type { SelectedCredential } from '../../nodes/shared/credentialAccess.adapter';
-import { refreshCredentialToken, tokenFromCredentialData } from '../../nodes/shared/credentialAccess.adapter';
-import { isTokenGuardError } from '../../nodes/shared/errors';
-import type { TokenGuardError } from '../../nodes/shared/errors';
-import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
-import type { RetryPolicy } from '../../nodes/shared/retry';
+import type { SelectedCredential } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { refreshCredentialToken, tokenFromCredentialData } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { isTokenGuardError } from '../../nodes/shared/errors/errors';
+import type { TokenGuardError } from '../../nodes/shared/errors/errors';
+import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/http/retry';
+import type { RetryPolicy } from '../../nodes/shared/http/retry';
 
 const CONNECT_TYPE = 'tokenGuardOAuth2Api';
 const NAME = 'My CRM';

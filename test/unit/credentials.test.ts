@@ -22,8 +22,8 @@ import { TokenGuardRefreshTokenApi } from '../../credentials/TokenGuardRefreshTo
 import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.credentials';
 import { TokenGuardXeroOAuth2Api } from '../../credentials/TokenGuardXeroOAuth2Api.credentials';
 import { TokenGuardZohoOAuth2Api } from '../../credentials/TokenGuardZohoOAuth2Api.credentials';
-import { isTokenGuardError } from '../../nodes/shared/errors';
-import { forgetRecentRefreshes } from '../../nodes/shared/manualRefresh.adapter';
+import { isTokenGuardError } from '../../nodes/shared/errors/errors';
+import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import {
 	RETRY_POLICY_DATA_KEY,
 	parseExtraParameters,
@@ -31,9 +31,9 @@ import {
 	retryPolicyFromData,
 	retryPolicyToData,
 	toPersistedTokenFields,
-} from '../../nodes/shared/manualCredential';
-import type { RetryPolicy } from '../../nodes/shared/retry';
-import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
+} from '../../nodes/shared/refresh/manualCredential';
+import type { RetryPolicy } from '../../nodes/shared/http/retry';
+import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/http/retry';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -6,9 +6,9 @@ import {
 	needsAttention,
 	reconnectUrlFor,
 	resolveField,
-} from '../../nodes/shared/diagnosis';
-import type { Diagnosis, DiagnoseOptions } from '../../nodes/shared/diagnosis';
-import { ALL_CATEGORIES, CATEGORY_TRAITS } from '../../nodes/shared/taxonomy';
+} from '../../nodes/shared/diagnose/diagnosis';
+import type { Diagnosis, DiagnoseOptions } from '../../nodes/shared/diagnose/diagnosis';
+import { ALL_CATEGORIES, CATEGORY_TRAITS } from '../../nodes/shared/classify/taxonomy';
 import type { Category, Classification } from '../../nodes/shared/types';
 
 const BASE = 'https://n8n.example.com';

@@ -5,7 +5,7 @@ import {
 	credentialEndpointBoundary,
 	typedUrlBoundary,
 	useDomainFunctionsForTesting,
-} from '../../nodes/shared/domainRestriction.adapter';
+} from '../../nodes/shared/security/domainRestriction.adapter';
 
 const node: INode = { id: 'n1', name: 'Force Refresh', type: 'n8n-nodes-token-guard.forceRefresh', typeVersion: 1, position: [0, 0], parameters: {} };
 const restricted = { allowedHttpRequestDomains: 'domains', allowedDomains: 'sheets.googleapis.com' };

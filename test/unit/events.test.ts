@@ -6,7 +6,7 @@ import {
 	TOKEN_GUARD_EVENT_TYPES,
 	type BuildCloudEventInput,
 	type TokenGuardEventData,
-} from '../../nodes/shared/events';
+} from '../../nodes/shared/events/events';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -4,7 +4,7 @@ import {
 	isExpiring,
 	resolveExpiry,
 	timeLeftMs,
-} from '../../nodes/shared/expiry';
+} from '../../nodes/shared/oauth/expiry';
 
 const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const jwtWithExp = (exp: number): string => `${segment({ alg: 'RS256' })}.${segment({ exp })}.sig`;

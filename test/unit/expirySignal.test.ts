@@ -8,8 +8,8 @@ import {
 	parseBodyRule,
 	parseStatusCodes,
 	proactiveMarginMs,
-} from '../../nodes/shared/expirySignal';
-import type { BodyRule, ExpiryRules } from '../../nodes/shared/expirySignal';
+} from '../../nodes/shared/http/expirySignal';
+import type { BodyRule, ExpiryRules } from '../../nodes/shared/http/expirySignal';
 import type { HttpResponseLike } from '../../nodes/shared/types';
 
 const rule = (text: string): BodyRule => {

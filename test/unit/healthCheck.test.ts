@@ -1,6 +1,6 @@
-import { assessHealth, CLOCK_SKEW_FINDING_MS, parseScopes } from '../../nodes/shared/healthCheck';
-import type { HealthInput, HealthReport } from '../../nodes/shared/healthCheck';
-import { CATEGORY_TRAITS } from '../../nodes/shared/taxonomy';
+import { assessHealth, CLOCK_SKEW_FINDING_MS, parseScopes } from '../../nodes/shared/diagnose/healthCheck';
+import type { HealthInput, HealthReport } from '../../nodes/shared/diagnose/healthCheck';
+import { CATEGORY_TRAITS } from '../../nodes/shared/classify/taxonomy';
 import type { Category, Classification } from '../../nodes/shared/types';
 
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);

@@ -1,5 +1,5 @@
-import { buildIntrospectionRequest, introspectionEndpointFromMetadata, metadataUrls, parseIntrospectionResponse } from '../../nodes/shared/introspection';
-import { isSecureEndpoint } from '../../nodes/shared/urls';
+import { buildIntrospectionRequest, introspectionEndpointFromMetadata, metadataUrls, parseIntrospectionResponse } from '../../nodes/shared/oauth/introspection';
+import { isSecureEndpoint } from '../../nodes/shared/security/urls';
 
 const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
 

@@ -1,4 +1,4 @@
-import { decodeJwtClaims } from '../../nodes/shared/jwt';
+import { decodeJwtClaims } from '../../nodes/shared/oauth/jwt';
 
 const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const jwt = (payload: unknown, header: unknown = { alg: 'RS256', typ: 'JWT' }): string =>

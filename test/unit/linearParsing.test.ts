@@ -3,10 +3,10 @@
  * time: each of these inputs made a backtracking regex restart over the same characters, taking seconds
  * (or, for the form-body check, exponential time: 82 bytes took about 10 s).
  */
-import { classify } from '../../nodes/shared/classifier';
-import { reconnectUrlFor } from '../../nodes/shared/diagnosis';
-import { parseBodyRule } from '../../nodes/shared/expirySignal';
-import { parseTokenResponse } from '../../nodes/shared/refreshGrant';
+import { classify } from '../../nodes/shared/classify/classifier';
+import { reconnectUrlFor } from '../../nodes/shared/diagnose/diagnosis';
+import { parseBodyRule } from '../../nodes/shared/http/expirySignal';
+import { parseTokenResponse } from '../../nodes/shared/oauth/refreshGrant';
 import type { HttpResponseLike } from '../../nodes/shared/types';
 
 const context = { previousRefreshToken: 'rt-CANARY-linear-5a1c', nowMs: 0 };

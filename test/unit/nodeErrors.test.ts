@@ -1,9 +1,9 @@
 import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { asTimeout } from '../../nodes/shared/authorizedRequest.adapter';
+import { asTimeout } from '../../nodes/shared/http/authorizedRequest.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
-import { TokenGuardError } from '../../nodes/shared/errors';
+import { TokenGuardError } from '../../nodes/shared/errors/errors';
 import {
 	classificationFor,
 	classifyError,
@@ -11,8 +11,8 @@ import {
 	failureFor,
 	findTokenGuardError,
 	toNodeError,
-} from '../../nodes/shared/nodeErrors';
-import { ALL_CATEGORIES } from '../../nodes/shared/taxonomy';
+} from '../../nodes/shared/errors/nodeErrors.adapter';
+import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import type { Category } from '../../nodes/shared/types';
 
 const node: INode = {

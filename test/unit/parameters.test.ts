@@ -10,8 +10,8 @@ import {
 	optionalHttpUrl,
 	text,
 	textValue,
-} from '../../nodes/shared/parameters';
-import { checkedParameter, checkedValue, isParameterError } from '../../nodes/shared/parameters.adapter';
+} from '../../nodes/shared/parameters/parameters';
+import { checkedParameter, checkedValue, isParameterError } from '../../nodes/shared/parameters/parameters.adapter';
 import { alertSettings, scopeList } from '../../nodes/TokenHealth/actions/common';
 
 const node: INode = { id: 'n1', name: 'Token Health', type: 'n8n-nodes-token-guard.tokenHealth', typeVersion: 1, position: [0, 0], parameters: {} };

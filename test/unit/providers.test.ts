@@ -1,4 +1,4 @@
-import { detectProvider, PROVIDER_LABELS, urlLikeWords, type ProviderHints } from '../../nodes/shared/providers';
+import { detectProvider, PROVIDER_LABELS, urlLikeWords, type ProviderHints } from '../../nodes/shared/classify/providers';
 import type { Provider } from '../../nodes/shared/types';
 
 describe('detectProvider', () => {

@@ -8,7 +8,7 @@ import {
 	MAX_REDACT_DEPTH,
 	redactDeep,
 	redactText,
-} from '../../nodes/shared/redact';
+} from '../../nodes/shared/security/redact';
 
 /** Independent of the code under test: what the spec says a fingerprint is. */
 const expectedFingerprint = (secret: string): string =>

@@ -5,13 +5,13 @@
  * form-encoded).
  */
 import { createHash } from 'crypto';
-import { diagnose } from '../../nodes/shared/diagnosis';
-import { isTokenGuardError } from '../../nodes/shared/errors';
-import { performRefreshGrant } from '../../nodes/shared/manualRefresh.adapter';
-import { classificationFor, errorDescriptionFor, errorMessageFor } from '../../nodes/shared/nodeErrors';
-import { describeValue } from '../../nodes/shared/parameters';
-import { MAX_REDACT_TEXT_LENGTH, redactDeep, redactedSnippet, redactText } from '../../nodes/shared/redact';
-import { parseTokenResponse } from '../../nodes/shared/refreshGrant';
+import { diagnose } from '../../nodes/shared/diagnose/diagnosis';
+import { isTokenGuardError } from '../../nodes/shared/errors/errors';
+import { performRefreshGrant } from '../../nodes/shared/refresh/manualGrant';
+import { classificationFor, errorDescriptionFor, errorMessageFor } from '../../nodes/shared/errors/nodeErrors.adapter';
+import { describeValue } from '../../nodes/shared/parameters/parameters';
+import { MAX_REDACT_TEXT_LENGTH, redactDeep, redactedSnippet, redactText } from '../../nodes/shared/security/redact';
+import { parseTokenResponse } from '../../nodes/shared/oauth/refreshGrant';
 
 const marker = (secret: string): string => `[redacted sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 12)}]`;
 

@@ -1,11 +1,11 @@
+import { readHeader } from '../../nodes/shared/errors/facts';
 import {
 	buildRefreshRequest,
 	parseTokenResponse,
-	readHeader,
 	type RefreshGrantConfig,
 	type TokenEndpointFailure,
 	type TokenSet,
-} from '../../nodes/shared/refreshGrant';
+} from '../../nodes/shared/oauth/refreshGrant';
 import type { HttpResponseLike } from '../../nodes/shared/types';
 
 const OLD_RT = 'rt-old-CANARY-7f3a9c1e5b2d';

@@ -15,10 +15,10 @@ import { join, relative } from 'path';
 import * as ts from 'typescript';
 import { Worker } from 'worker_threads';
 
-import { CODE_IN_TEXT_RE } from '../../nodes/shared/classifier';
-import type { BodyRule } from '../../nodes/shared/expirySignal';
-import { matchesBodyRule, MAX_RULE_BODY_CHARS } from '../../nodes/shared/expirySignal';
-import { JSON_VALUE_PATTERN, PARAM_PATTERN } from '../../nodes/shared/redact';
+import { CODE_IN_TEXT_RE } from '../../nodes/shared/classify/classifier';
+import type { BodyRule } from '../../nodes/shared/http/expirySignal';
+import { matchesBodyRule, MAX_RULE_BODY_CHARS } from '../../nodes/shared/http/expirySignal';
+import { JSON_VALUE_PATTERN, PARAM_PATTERN } from '../../nodes/shared/security/redact';
 
 const ROOT = join(__dirname, '..', '..');
 const SCANNED_FOLDERS = ['nodes', 'credentials'];
@@ -30,11 +30,11 @@ type Computed = { pattern: () => RegExp } | { userWritten: true };
 
 /** Every `new RegExp(…)` in the package, by file and the variable or function it sits in. */
 const COMPUTED: Record<string, Computed> = {
-	'nodes/shared/classifier.ts#CODE_IN_TEXT_RE': { pattern: () => CODE_IN_TEXT_RE },
-	'nodes/shared/redact.ts#PARAM_PATTERN': { pattern: () => PARAM_PATTERN },
-	'nodes/shared/redact.ts#JSON_VALUE_PATTERN': { pattern: () => JSON_VALUE_PATTERN },
+	'nodes/shared/classify/classifier.ts#CODE_IN_TEXT_RE': { pattern: () => CODE_IN_TEXT_RE },
+	'nodes/shared/security/redact.ts#PARAM_PATTERN': { pattern: () => PARAM_PATTERN },
+	'nodes/shared/security/redact.ts#JSON_VALUE_PATTERN': { pattern: () => JSON_VALUE_PATTERN },
 	// "Expired When" regex rules are the user's own; what they may read is capped (tested below).
-	'nodes/shared/expirySignal.ts#parseBodyRule': { userWritten: true },
+	'nodes/shared/http/expirySignal.ts#parseBodyRule': { userWritten: true },
 };
 
 interface FoundRegex {
@@ -160,7 +160,7 @@ beforeAll(async () => {
 describe('regular expressions in nodes/ and credentials/', () => {
 	it('are found by the parser: literals in every file that has them, and each `RegExp(` a text search finds', () => {
 		expect(found.literals.length).toBeGreaterThan(100);
-		expect(found.literals.map((regex) => regex.file)).toEqual(expect.arrayContaining(['nodes/shared/redact.ts', 'nodes/shared/refreshGrant.ts']));
+		expect(found.literals.map((regex) => regex.file)).toEqual(expect.arrayContaining(['nodes/shared/security/redact.ts', 'nodes/shared/oauth/refreshGrant.ts']));
 		expect(found.computed.length).toBe(found.textualConstructorCount);
 	});
 

@@ -1,5 +1,5 @@
-import { remediationFor, summaryFor } from '../../nodes/shared/remediation';
-import { ALL_CATEGORIES } from '../../nodes/shared/taxonomy';
+import { remediationFor, summaryFor } from '../../nodes/shared/diagnose/remediation';
+import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import type { Category, Classification, Provider } from '../../nodes/shared/types';
 
 const PROVIDERS: Provider[] = [

@@ -9,7 +9,7 @@ import {
 	parseRetryAfter,
 	type RetryPolicy,
 	runWithRetry,
-} from '../../nodes/shared/retry';
+} from '../../nodes/shared/http/retry';
 
 const NOW = Date.UTC(2015, 9, 21, 7, 28, 0); // Wed, 21 Oct 2015 07:28:00 GMT
 const policy: RetryPolicy = { maxAttempts: 4, maxTotalWaitMs: 30_000, baseDelayMs: 500, maxDelayMs: 10_000 };

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 
-import { SingleFlight, singleFlightKey } from '../../nodes/shared/singleFlight';
+import { SingleFlight, singleFlightKey } from '../../nodes/shared/refresh/singleFlight';
 
 /** A promise the test settles by hand, so ordering never depends on timers. */
 const deferred = <T>() => {

@@ -8,7 +8,7 @@ import {
 	signingKeyOf,
 	signPayload,
 	signWebhookRequest,
-} from '../../nodes/shared/webhookSignature';
+} from '../../nodes/shared/events/webhookSignature';
 
 /**
  * A verifier written from the Standard Webhooks spec text, sharing no code with the signer:

@@ -1,4 +1,4 @@
-import { bearerError, parseWwwAuthenticate, type Challenge } from '../../nodes/shared/wwwAuthenticate';
+import { bearerError, parseWwwAuthenticate, type Challenge } from '../../nodes/shared/oauth/wwwAuthenticate';
 
 describe('parseWwwAuthenticate', () => {
 	it.each<[string, string | string[] | undefined, Challenge[]]>([

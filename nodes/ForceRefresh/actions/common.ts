@@ -5,12 +5,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
-import type { RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
-import type { Delivery } from '../../shared/eventSink.adapter';
-import { emitEvent, isDeliveryFailure } from '../../shared/eventSink.adapter';
-import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
-import { classificationFor, classifyForNode, toNodeError } from '../../shared/nodeErrors';
-import { isParameterError } from '../../shared/parameters.adapter';
+import type { RefreshResult, SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { Delivery } from '../../shared/events/eventSink.adapter';
+import { emitEvent, isDeliveryFailure } from '../../shared/events/eventSink.adapter';
+import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';
+import { classificationFor, classifyForNode, toNodeError } from '../../shared/errors/nodeErrors.adapter';
+import { isParameterError } from '../../shared/parameters/parameters.adapter';
 import type { Category, Classification, Severity } from '../../shared/types';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
@@ -47,7 +47,7 @@ export function passThroughItem(item: INodeExecutionData, index: number, tokenGu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Events (DESIGN.md §5.2)
+// Events (docs/ARCHITECTURE.md#events)
 
 function eventBase(selected: SelectedCredential, severity: Severity): TokenGuardEventData {
 	return {

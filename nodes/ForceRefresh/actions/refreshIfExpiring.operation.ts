@@ -5,13 +5,13 @@
  */
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { SelectedCredential } from '../../shared/credentialAccess.adapter';
-import { readCredentialToken, refreshShared, selectedCredential } from '../../shared/credentialAccess.adapter';
-import type { Delivery } from '../../shared/eventSink.adapter';
-import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
-import { decideProactiveRefresh } from '../../shared/expirySignal';
-import { numberAtLeast } from '../../shared/parameters';
-import { checkedParameter } from '../../shared/parameters.adapter';
+import type { SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import { readCredentialToken, refreshShared, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { Delivery } from '../../shared/events/eventSink.adapter';
+import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
+import { decideProactiveRefresh } from '../../shared/http/expirySignal';
+import { numberAtLeast } from '../../shared/parameters/parameters';
+import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { TokenGuardInfo } from './common';
 import {
 	credentialLabel,

@@ -5,23 +5,23 @@
  */
 import type { IExecuteFunctions, INodeCredentialDescription, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { alertKey } from '../../shared/alertState';
-import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/credentialAccess.adapter';
-import { forceRefresh, readCredentialToken, selectedCredential } from '../../shared/credentialAccess.adapter';
+import { alertKey } from '../../shared/diagnose/alertState';
+import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import { forceRefresh, readCredentialToken, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
 import { CREDENTIAL_TYPE_PARAMETER, credentialSlots, credentialTypeProperty } from '../../shared/credentialCatalog';
-import { reconnectUrlFor } from '../../shared/diagnosis';
-import { emitEvent, eventContext } from '../../shared/eventSink.adapter';
-import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events';
-import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/expiry';
-import type { HealthReport, RefreshProbe } from '../../shared/healthCheck';
-import { assessHealth } from '../../shared/healthCheck';
-import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/nodeErrors';
-import { booleanFlag, nonNegativeNumber, optionalHttpUrl } from '../../shared/parameters';
-import { checkedParameter } from '../../shared/parameters.adapter';
-import { probeIntrospection, probeUrl } from '../../shared/probes.adapter';
-import { PROVIDER_LABELS } from '../../shared/providers';
-import { redactDeep } from '../../shared/redact';
-import { summaryFor } from '../../shared/remediation';
+import { reconnectUrlFor } from '../../shared/diagnose/diagnosis';
+import { emitEvent, eventContext } from '../../shared/events/eventSink.adapter';
+import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';
+import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
+import type { HealthReport, RefreshProbe } from '../../shared/diagnose/healthCheck';
+import { assessHealth } from '../../shared/diagnose/healthCheck';
+import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/errors/nodeErrors.adapter';
+import { booleanFlag, nonNegativeNumber, optionalHttpUrl } from '../../shared/parameters/parameters';
+import { checkedParameter } from '../../shared/parameters/parameters.adapter';
+import { probeIntrospection, probeUrl } from '../../shared/http/probes.adapter';
+import { PROVIDER_LABELS } from '../../shared/classify/providers';
+import { redactDeep } from '../../shared/security/redact';
+import { summaryFor } from '../../shared/diagnose/remediation';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, scopeList, summarizeEvent } from './common';
 

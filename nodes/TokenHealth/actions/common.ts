@@ -4,14 +4,14 @@
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/alertState';
-import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/alertState';
-import type { Delivery } from '../../shared/eventSink.adapter';
-import { parseScopes } from '../../shared/healthCheck';
-import type { CloudEvent } from '../../shared/events';
-import type { ParameterCheck } from '../../shared/parameters';
-import { describeValue, nonNegativeNumber } from '../../shared/parameters';
-import { checkedParameter } from '../../shared/parameters.adapter';
+import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/diagnose/alertState';
+import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/diagnose/alertState';
+import type { Delivery } from '../../shared/events/eventSink.adapter';
+import { parseScopes } from '../../shared/diagnose/healthCheck';
+import type { CloudEvent } from '../../shared/events/events';
+import type { ParameterCheck } from '../../shared/parameters/parameters';
+import { describeValue, nonNegativeNumber } from '../../shared/parameters/parameters';
+import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import { err, ok } from '../../shared/types';
 
 export const OPERATION_PARAMETER = 'operation';

@@ -5,13 +5,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { alertKey } from '../../shared/alertState';
-import type { Diagnosis } from '../../shared/diagnosis';
-import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnosis';
-import { emitEvent, eventContext, executionUrl } from '../../shared/eventSink.adapter';
-import type { TokenGuardEventData } from '../../shared/events';
-import { text } from '../../shared/parameters';
-import { checkedParameter } from '../../shared/parameters.adapter';
+import { alertKey } from '../../shared/diagnose/alertState';
+import type { Diagnosis } from '../../shared/diagnose/diagnosis';
+import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnose/diagnosis';
+import { emitEvent, eventContext, executionUrl } from '../../shared/events/eventSink.adapter';
+import type { TokenGuardEventData } from '../../shared/events/events';
+import { text } from '../../shared/parameters/parameters';
+import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 

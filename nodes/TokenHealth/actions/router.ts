@@ -5,8 +5,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { describeValue } from '../../shared/parameters';
-import { redactText } from '../../shared/redact';
+import { describeValue } from '../../shared/parameters/parameters';
+import { redactText } from '../../shared/security/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
 import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';

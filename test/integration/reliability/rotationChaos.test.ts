@@ -12,9 +12,9 @@
  */
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../../nodes/shared/credentialAccess.adapter';
-import { forgetRecentRefreshes } from '../../../nodes/shared/manualRefresh.adapter';
-import { ALL_CATEGORIES } from '../../../nodes/shared/taxonomy';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
+import { ALL_CATEGORIES } from '../../../nodes/shared/classify/taxonomy';
 import { startFaultServer } from '../../servers/faultServer';
 import type { FaultServerHandle } from '../../servers/faultServer';
 import { startOidcServer } from '../../servers/oidcServer';

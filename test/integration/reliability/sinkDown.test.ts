@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { DELIVERY_RETRY_POLICY } from '../../../nodes/shared/eventSink.adapter';
+import { DELIVERY_RETRY_POLICY } from '../../../nodes/shared/events/eventSink.adapter';
 import { TokenHealth } from '../../../nodes/TokenHealth/TokenHealth.node';
 import { runNode } from '../../harness';
 import type { HarnessCredentialsHelper, RunResult } from '../../harness';

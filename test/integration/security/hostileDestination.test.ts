@@ -10,8 +10,8 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { forgetRecentRefreshes } from '../../../nodes/shared/manualRefresh.adapter';
-import { forgetRefreshMemory } from '../../../nodes/shared/credentialAccess.adapter';
+import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
 import { TokenHealth } from '../../../nodes/TokenHealth/TokenHealth.node';
 import { runNode } from '../../harness';
 import type { RunResult } from '../../harness';

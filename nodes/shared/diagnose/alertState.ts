@@ -1,0 +1,178 @@
+/**
+ * Alert hygiene in the style of Nango's connection notifications: the first failure of a credential
+ * alerts, repeats inside a cooldown are marked duplicates and not re-sent, and the first success after a
+ * failure announces the recovery once. The state is a plain JSON object the node keeps in workflow
+ * static data (saved by n8n for error, trigger and webhook executions — not for manual runs). Pure: the
+ * caller passes the time and gets a new state back.
+ */
+import type { Category, Severity } from '../types';
+
+export const ALERT_STATE_VERSION = 1;
+
+/** The key under `getWorkflowStaticData('global')` that holds this package's state. */
+export const STATIC_DATA_KEY = 'tokenGuardAlerts';
+
+/** Default cooldown: one alert per credential and problem per hour. */
+export const DEFAULT_COOLDOWN_MINUTES = 60;
+
+/** Static data is one JSON blob per workflow, rewritten on every execution: keep it small. */
+export const MAX_ALERT_ENTRIES = 200;
+
+/** Entries untouched this long are forgotten (a failure nobody saw again for a week is history). */
+export const ENTRY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface AlertEntry {
+	category: Category;
+	severity: Severity;
+	/** Epoch ms of the first failure of this open episode. */
+	firstSeenMs: number;
+	lastSeenMs: number;
+	/** Epoch ms of the last failure that was alerted (not a duplicate). */
+	lastAlertMs: number;
+	/** Failures in this episode, alerted or not. */
+	occurrences: number;
+	/** Duplicates since the last alert. */
+	suppressed: number;
+	credential?: { type?: string; id?: string; name?: string };
+}
+
+export interface AlertState {
+	version: typeof ALERT_STATE_VERSION;
+	entries: Record<string, AlertEntry>;
+}
+
+export interface AlertSubject {
+	credentialId?: string | null;
+	credentialType?: string | null;
+	workflowId?: string | null;
+	category: Category;
+}
+
+/**
+ * Per credential when one is known — a dead credential is one problem however many workflows hit it —
+ * otherwise per workflow and category.
+ */
+export function alertKey(subject: AlertSubject): string {
+	if (subject.credentialId) return `credential:${subject.credentialId}`;
+	return `workflow:${subject.workflowId ?? 'unknown'}:${subject.category}`;
+}
+
+export const emptyAlertState = (): AlertState => ({ version: ALERT_STATE_VERSION, entries: {} });
+
+const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+
+function isFiniteNumber(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+function readEntry(value: unknown): AlertEntry | undefined {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const entry = value as Partial<AlertEntry>;
+	if (typeof entry.category !== 'string' || !SEVERITIES.includes(entry.severity as Severity)) return undefined;
+	if (![entry.firstSeenMs, entry.lastSeenMs, entry.lastAlertMs, entry.occurrences, entry.suppressed].every(isFiniteNumber)) return undefined;
+	return { ...(entry as AlertEntry) };
+}
+
+/** Whatever static data holds (nothing, an older shape, hand-edited junk) → a valid state. */
+export function readAlertState(value: unknown): AlertState {
+	const state = emptyAlertState();
+	const entries = typeof value === 'object' && value !== null ? (value as { entries?: unknown }).entries : undefined;
+	if (typeof entries !== 'object' || entries === null) return state;
+	for (const [key, raw] of Object.entries(entries)) {
+		const entry = readEntry(raw);
+		if (entry) state.entries[key] = entry;
+	}
+	return state;
+}
+
+/** Drops entries past retention, then the least recently seen ones above the cap. */
+export function pruneAlertState(state: AlertState, nowMs: number): AlertState {
+	const kept = Object.entries(state.entries)
+		.filter(([, entry]) => nowMs - entry.lastSeenMs < ENTRY_RETENTION_MS)
+		.sort(([, a], [, b]) => b.lastSeenMs - a.lastSeenMs)
+		.slice(0, MAX_ALERT_ENTRIES);
+	return { version: ALERT_STATE_VERSION, entries: Object.fromEntries(kept) };
+}
+
+export interface FailureDecision {
+	/** True: an alert for the same key and category went out inside the cooldown; do not re-send. */
+	duplicate: boolean;
+	occurrences: number;
+	/** Duplicates folded into this alert (when not a duplicate) or so far (when one). */
+	suppressed: number;
+	firstSeenMs: number;
+}
+
+export interface FailureInput {
+	key: string;
+	category: Category;
+	severity: Severity;
+	nowMs: number;
+	cooldownMs: number;
+	credential?: AlertEntry['credential'];
+}
+
+/**
+ * Records one failure. A repeat is a duplicate only while the cooldown since the last alert runs and
+ * the category is unchanged: a different problem with the same credential (rate limited, then revoked)
+ * is news and alerts again.
+ */
+export function recordFailure(state: AlertState, input: FailureInput): { state: AlertState; decision: FailureDecision } {
+	const previous = state.entries[input.key];
+	const cooldownMs = Math.max(0, input.cooldownMs);
+	const withinCooldown = previous !== undefined && input.nowMs - previous.lastAlertMs < cooldownMs && input.nowMs >= previous.lastAlertMs;
+	const duplicate = withinCooldown && previous.category === input.category;
+
+	const entry: AlertEntry = previous
+		? {
+				...previous,
+				category: input.category,
+				severity: input.severity,
+				lastSeenMs: input.nowMs,
+				occurrences: previous.occurrences + 1,
+				lastAlertMs: duplicate ? previous.lastAlertMs : input.nowMs,
+				suppressed: duplicate ? previous.suppressed + 1 : 0,
+			}
+		: {
+				category: input.category,
+				severity: input.severity,
+				firstSeenMs: input.nowMs,
+				lastSeenMs: input.nowMs,
+				lastAlertMs: input.nowMs,
+				occurrences: 1,
+				suppressed: 0,
+			};
+	const credential = input.credential ?? previous?.credential;
+	if (credential) entry.credential = credential;
+
+	const next = pruneAlertState({ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry } }, input.nowMs);
+	return {
+		state: next,
+		decision: {
+			duplicate,
+			occurrences: entry.occurrences,
+			// When this alert goes out, it reports the duplicates that were held back since the last one.
+			suppressed: duplicate ? entry.suppressed : (previous?.suppressed ?? 0),
+			firstSeenMs: entry.firstSeenMs,
+		},
+	};
+}
+
+export interface Recovery {
+	key: string;
+	/** The open episode that just ended. */
+	entry: AlertEntry;
+	downtimeMs: number;
+}
+
+/** Records a success: closes an open episode for `key` and reports it once; later successes report nothing. */
+export function recordSuccess(state: AlertState, input: { key: string; nowMs: number }): { state: AlertState; recovered?: Recovery } {
+	const entry = state.entries[input.key];
+	if (!entry) return { state };
+	const entries = { ...state.entries };
+	delete entries[input.key];
+	return {
+		state: { version: ALERT_STATE_VERSION, entries },
+		recovered: { key: input.key, entry, downtimeMs: Math.max(0, input.nowMs - entry.firstSeenMs) },
+	};
+}
