@@ -10,8 +10,8 @@ import {
 	evidenceFromError,
 	failureFor,
 	findTokenGuardError,
-	toNodeError,
-} from '../../nodes/shared/errors/nodeErrors.adapter';
+} from '../../nodes/shared/errors/classification';
+import { toNodeError } from '../../nodes/shared/errors/nodeErrors.adapter';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import type { Category } from '../../nodes/shared/types';
 

@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import { diagnose } from '../../nodes/shared/diagnose/diagnosis';
 import { isTokenGuardError } from '../../nodes/shared/errors/errors';
 import { performRefreshGrant } from '../../nodes/shared/refresh/manualGrant';
-import { classificationFor, errorDescriptionFor, errorMessageFor } from '../../nodes/shared/errors/nodeErrors.adapter';
+import { classificationFor, errorDescriptionFor, errorMessageFor } from '../../nodes/shared/errors/classification';
 import { describeValue } from '../../nodes/shared/parameters/parameters';
 import { MAX_REDACT_TEXT_LENGTH, redactDeep, redactedSnippet, redactText } from '../../nodes/shared/security/redact';
 import { parseTokenResponse } from '../../nodes/shared/oauth/refreshGrant';

@@ -9,7 +9,8 @@ import type { RefreshResult, SelectedCredential } from '../../shared/refresh/cre
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';
-import { classificationFor, classifyForNode, toNodeError } from '../../shared/errors/nodeErrors.adapter';
+import { classificationFor, classifyForNode } from '../../shared/errors/classification';
+import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
 import { isParameterError } from '../../shared/parameters/parameters.adapter';
 import type { Category, Classification, Severity } from '../../shared/types';
 

@@ -16,7 +16,7 @@ import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 import type { ExpiryRules, RuleParseError } from '../../shared/http/expirySignal';
 import { parseBodyRule, parseStatusCodes } from '../../shared/http/expirySignal';
-import { classificationFor } from '../../shared/errors/nodeErrors.adapter';
+import { classificationFor } from '../../shared/errors/classification';
 import type { Choice, ParameterCheck, ParameterProblem } from '../../shared/parameters/parameters';
 import { choice, numberAtLeast, textValue } from '../../shared/parameters/parameters';
 import { checkedParameter, checkedValue } from '../../shared/parameters/parameters.adapter';

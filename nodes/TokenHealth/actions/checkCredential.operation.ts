@@ -15,7 +15,8 @@ import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/even
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 import type { HealthReport, RefreshProbe } from '../../shared/diagnose/healthCheck';
 import { assessHealth } from '../../shared/diagnose/healthCheck';
-import { classificationFor, classifyError, findTokenGuardError, toNodeError } from '../../shared/errors/nodeErrors.adapter';
+import { classificationFor, classifyError, findTokenGuardError } from '../../shared/errors/classification';
+import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
 import { booleanFlag, nonNegativeNumber, optionalHttpUrl } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import { probeIntrospection, probeUrl } from '../../shared/http/probes.adapter';

@@ -25,7 +25,7 @@ import {
 	parseJsonBody,
 	proactiveMarginMs,
 } from './expirySignal';
-import { classificationFor, classifyError } from '../errors/nodeErrors.adapter';
+import { classificationFor, classifyError } from '../errors/classification';
 import { redactText } from '../security/redact';
 import { readHeader } from '../errors/facts';
 import type { AttemptOutcome, RetryPolicy } from './retry';

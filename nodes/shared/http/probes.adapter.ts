@@ -16,7 +16,7 @@ import {
 	metadataUrls,
 	parseIntrospectionResponse,
 } from '../oauth/introspection';
-import { classifyError } from '../errors/nodeErrors.adapter';
+import { classifyError } from '../errors/classification';
 import type { OAuthClient } from '../oauth/refreshGrant';
 import { readHeader } from '../errors/facts';
 import type { HttpResponseLike, Result } from '../types';

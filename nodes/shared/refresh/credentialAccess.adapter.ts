@@ -17,7 +17,7 @@ import { resolveExpiry } from '../oauth/expiry';
 import type { JwtClaims } from '../oauth/jwt';
 import { decodeJwtClaims } from '../oauth/jwt';
 import { RETRY_POLICY_DATA_KEY, readRefreshGrantConfig, retryPolicyToData } from './manualCredential';
-import { classificationFor, classifyError, findTokenGuardError } from '../errors/nodeErrors.adapter';
+import { classificationFor, classifyError, findTokenGuardError } from '../errors/classification';
 import { collectSecrets, fingerprint, redactedSnippet, redactText } from '../security/redact';
 import type { TokenEndpointFailure } from '../oauth/refreshGrant';
 import type { AttemptFailure, AttemptOutcome, RetryPolicy } from '../http/retry';
