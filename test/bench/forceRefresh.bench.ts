@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IDataObject } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../nodes/shared/refresh/sharedRefresh.adapter';
 import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { clearCapturedLogs, runNode } from '../harness';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { isSingleUseBody } from '../../nodes/shared/http/authorizedRequest.adapter';
-import type { SelectedCredential } from '../../nodes/shared/refresh/credentialAccess.adapter';
-import { forgetRefreshMemory, readCredentialToken, refreshCredentialToken } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import type { SelectedCredential } from '../../nodes/shared/refresh/tokenState';
+import { readCredentialToken } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory, refreshCredentialToken } from '../../nodes/shared/refresh/sharedRefresh.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
 import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';

@@ -7,7 +7,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../nodes/shared/refresh/sharedRefresh.adapter';
 import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { startOidcServer } from '../servers/oidcServer';
 import type { OidcServerHandle } from '../servers/oidcServer';

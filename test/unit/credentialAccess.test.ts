@@ -1,8 +1,9 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
-import type { SelectedCredential } from '../../nodes/shared/refresh/credentialAccess.adapter';
-import { refreshCredentialToken, tokenFromCredentialData } from '../../nodes/shared/refresh/credentialAccess.adapter';
+import type { SelectedCredential } from '../../nodes/shared/refresh/tokenState';
+import { refreshCredentialToken } from '../../nodes/shared/refresh/sharedRefresh.adapter';
+import { tokenFromCredentialData } from '../../nodes/shared/refresh/tokenState';
 import { isTokenGuardError } from '../../nodes/shared/errors/errors';
 import type { TokenGuardError } from '../../nodes/shared/errors/errors';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/http/retry';

@@ -5,7 +5,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
-import type { RefreshResult, SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { RefreshResult, SelectedCredential } from '../../shared/refresh/tokenState';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';

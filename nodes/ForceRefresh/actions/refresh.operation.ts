@@ -5,8 +5,9 @@
  */
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
-import { forceRefresh, readTokenState, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { SelectedCredential } from '../../shared/refresh/tokenState';
+import { readTokenState, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import { forceRefresh } from '../../shared/refresh/sharedRefresh.adapter';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardInfo } from './common';
 import { credentialLabel, emitRefreshFailed, emitRefreshSucceeded, errorItem, isoOrNull, nodeErrorFor, passThroughItem } from './common';

@@ -5,8 +5,9 @@
  */
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
-import { readCredentialToken, refreshShared, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { SelectedCredential } from '../../shared/refresh/tokenState';
+import { readCredentialToken, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import { refreshShared } from '../../shared/refresh/sharedRefresh.adapter';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 import { decideProactiveRefresh } from '../../shared/http/expirySignal';

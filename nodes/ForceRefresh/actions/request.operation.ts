@@ -9,7 +9,7 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, INodeExecutio
 import type { AuthorizedRequest, AutoRefreshOutcome, RefreshStep, ResponseFormat } from '../../shared/http/authorizedRequest.adapter';
 import { RunTokenCache, requestWithAutoRefresh } from '../../shared/http/authorizedRequest.adapter';
 import { classifyApiResponse } from '../../shared/classify/classifier';
-import type { SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { SelectedCredential } from '../../shared/refresh/tokenState';
 import { selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
 import { TokenGuardError } from '../../shared/errors/errors';
 import type { Delivery } from '../../shared/events/eventSink.adapter';

@@ -6,8 +6,9 @@
 import type { IExecuteFunctions, INodeCredentialDescription, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { alertKey } from '../../shared/diagnose/alertState';
-import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/refresh/credentialAccess.adapter';
-import { forceRefresh, readCredentialToken, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import type { CredentialToken, RefreshResult, SelectedCredential } from '../../shared/refresh/tokenState';
+import { readCredentialToken, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
+import { forceRefresh } from '../../shared/refresh/sharedRefresh.adapter';
 import { CREDENTIAL_TYPE_PARAMETER, credentialSlots, credentialTypeProperty } from '../../shared/credentialCatalog';
 import { reconnectUrlFor } from '../../shared/diagnose/diagnosis';
 import { emitEvent, eventContext } from '../../shared/events/eventSink.adapter';

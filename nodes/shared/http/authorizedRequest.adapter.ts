@@ -11,8 +11,10 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
-import type { CredentialToken, SelectedCredential, SharedRefresh } from '../refresh/credentialAccess.adapter';
-import { readCredentialToken, refreshShared } from '../refresh/credentialAccess.adapter';
+import type { SharedRefresh } from '../refresh/sharedRefresh.adapter';
+import type { CredentialToken, SelectedCredential } from '../refresh/tokenState';
+import { readCredentialToken } from '../refresh/credentialAccess.adapter';
+import { refreshShared } from '../refresh/sharedRefresh.adapter';
 import type { BoundaryOptions } from '../security/domainRestriction.adapter';
 import { typedUrlBoundaryFor } from '../security/domainRestriction.adapter';
 import { TokenGuardError } from '../errors/errors';

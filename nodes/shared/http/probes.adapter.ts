@@ -7,7 +7,7 @@ import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
 import { classifyApiResponse } from '../classify/classifier';
 import { clockSkewFromDateHeader } from '../oauth/clock';
-import type { CredentialToken, SelectedCredential } from '../refresh/credentialAccess.adapter';
+import type { CredentialToken, SelectedCredential } from '../refresh/tokenState';
 import { credentialEndpointBoundaryFor, typedUrlBoundaryFor } from '../security/domainRestriction.adapter';
 import type { IntrospectionProbe, UrlProbe } from '../diagnose/healthCheck';
 import {

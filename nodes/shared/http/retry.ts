@@ -219,3 +219,6 @@ export async function runWithRetry<T>(
 		waitedMs += decision.delayMs;
 	}
 }
+
+/** A wait or a timeout for a message, to a tenth of a second: "2.5 s". */
+export const secondsText = (ms: number): string => `${Math.round(ms / 100) / 10} s`;

@@ -23,7 +23,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/sharedRefresh.adapter';
 import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
 import { ForceRefresh } from '../../../nodes/ForceRefresh/ForceRefresh.node';
 import { TokenHealth } from '../../../nodes/TokenHealth/TokenHealth.node';

@@ -12,7 +12,7 @@
  */
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/sharedRefresh.adapter';
 import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
 import { ALL_CATEGORIES } from '../../../nodes/shared/classify/taxonomy';
 import { startFaultServer } from '../../servers/faultServer';

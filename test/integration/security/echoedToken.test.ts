@@ -3,7 +3,7 @@
  * snippet of that body, redacted before it is cut to length, in whatever spelling the body uses
  * (verbatim, JSON-escaped with `\/`, percent-encoded). Neither the token nor its head may show.
  */
-import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/sharedRefresh.adapter';
 import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
 import type { FaultServerHandle } from '../../servers/faultServer';
 import { startFaultServer } from '../../servers/faultServer';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { forgetRecentRefreshes } from '../../../nodes/shared/refresh/manualGrant';
-import { forgetRefreshMemory } from '../../../nodes/shared/refresh/credentialAccess.adapter';
+import { forgetRefreshMemory } from '../../../nodes/shared/refresh/sharedRefresh.adapter';
 import { TokenHealth } from '../../../nodes/TokenHealth/TokenHealth.node';
 import { runNode } from '../../harness';
 import type { RunResult } from '../../harness';
