@@ -1,6 +1,6 @@
 /**
  * What every Force Refresh operation shares: the `tokenGuard` object on each output item, the events
- * a refresh produces, error items for "Continue On Fail", and a bounded-concurrency item runner.
+ * a refresh produces, failures for "Continue On Fail", and a bounded-concurrency item runner.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { DateTime } from 'luxon';
@@ -13,6 +13,8 @@ import { classificationFor, classifyForNode } from '../../shared/errors/classifi
 import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
 import { isParameterError } from '../../shared/parameters/parameters.adapter';
 import type { Category, Classification, Severity } from '../../shared/types';
+import type { ItemResult } from '../../operationContract';
+import { OperationFailure } from '../../operationContract';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
 
@@ -39,11 +41,10 @@ export const credentialLabel = (selected: SelectedCredential): TokenGuardInfo['c
 });
 
 /** Input json and binary pass through; `tokenGuard` is added (or replaced). */
-export function passThroughItem(item: INodeExecutionData, index: number, tokenGuard: TokenGuardInfo): INodeExecutionData {
+export function passThroughItem(item: INodeExecutionData, tokenGuard: TokenGuardInfo): ItemResult {
 	return {
 		json: { ...item.json, tokenGuard: tokenGuard as unknown as IDataObject },
 		...(item.binary === undefined ? {} : { binary: item.binary }),
-		pairedItem: { item: index },
 	};
 }
 
@@ -182,21 +183,14 @@ export function nodeErrorFor(
 	return { error: toNodeError(ctx.getNode(), error, context), classification: classifyForNode(error, context) };
 }
 
-/** What "Continue On Fail" puts out instead of the failed item: the error and the tokenGuard verdict. */
-export function errorItem(
-	failure: ItemFailure,
-	index: number,
-	tokenGuard: Omit<TokenGuardInfo, 'category'>,
-): INodeExecutionData {
+/** The failure the router gets: the node error, and what "Continue On Fail" puts out instead (error and tokenGuard verdict). */
+export function operationFailure(failure: ItemFailure, tokenGuard: Omit<TokenGuardInfo, 'category'>): OperationFailure {
 	const description = (failure.error as { description?: unknown }).description;
-	return {
-		json: {
-			error: failure.error.message,
-			...(typeof description === 'string' && description !== '' ? { description } : {}),
-			tokenGuard: { ...tokenGuard, category: failure.classification.category } as unknown as IDataObject,
-		},
-		pairedItem: { item: index },
-	};
+	return new OperationFailure(failure.error, {
+		error: failure.error.message,
+		...(typeof description === 'string' && description !== '' ? { description } : {}),
+		tokenGuard: { ...tokenGuard, category: failure.classification.category } as unknown as IDataObject,
+	});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,4 +218,30 @@ export async function mapWithConcurrency<T>(count: number, limit: number, work: 
 	await Promise.all(workers);
 	if (failure !== undefined) throw failure.error;
 	return results;
+}
+
+/**
+ * A refresh that failed (Refresh Now, Refresh If Expiring): announced as refresh.failed, then the
+ * failure for the router, with the attempts the engine counted.
+ */
+export async function refreshFailure(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	run: { selected: SelectedCredential | undefined; secrets: string[]; reason: TokenGuardReason; operation: string; startedAt: number; tokenFingerprint: string },
+): Promise<OperationFailure> {
+	const { selected, secrets } = run;
+	let delivery: Delivery | undefined;
+	if (selected !== undefined) {
+		delivery = await emitRefreshFailed(ctx, selected, error, { reason: run.reason, operation: run.operation }, 0, secrets);
+	}
+	return operationFailure(nodeErrorFor(ctx, error, selected, 0, secrets), {
+		refreshed: false,
+		reason: run.reason,
+		attempts: (error as { stats?: { attempts?: number } }).stats?.attempts ?? 0,
+		expiresAt: null,
+		tokenFingerprint: run.tokenFingerprint,
+		durationMs: Date.now() - run.startedAt,
+		credential: selected === undefined ? { type: 'unknown', name: null } : credentialLabel(selected),
+		...(delivery === undefined ? {} : { delivery }),
+	});
 }

@@ -8,9 +8,9 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import type { SelectedCredential } from '../../shared/refresh/tokenState';
 import { readTokenState, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
 import { forceRefresh } from '../../shared/refresh/sharedRefresh.adapter';
-import type { Delivery } from '../../shared/events/eventSink.adapter';
+import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
-import { credentialLabel, emitRefreshFailed, emitRefreshSucceeded, errorItem, isoOrNull, nodeErrorFor, passThroughItem } from './common';
+import { credentialLabel, emitRefreshSucceeded, isoOrNull, passThroughItem, refreshFailure } from './common';
 
 export const description: INodeProperties[] = [
 	{
@@ -25,8 +25,10 @@ export const description: INodeProperties[] = [
 
 const OPERATION = 'refresh';
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
+/** Works once per run: the router passes the one result to every item. */
+export const runsOnce = true;
+
+export async function executeOnce(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<ItemResult[]> {
 	const startedAt = Date.now();
 	let selected: SelectedCredential | undefined;
 	let secrets: string[] = [];
@@ -46,24 +48,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
 			delivery,
 		};
-		return [items.map((item, index) => passThroughItem(item, index, tokenGuard))];
+		return items.map((item) => passThroughItem(item, tokenGuard));
 	} catch (error) {
-		let delivery: Delivery | undefined;
-		if (selected !== undefined) {
-			delivery = await emitRefreshFailed(this, selected, error, { reason: 'forced', operation: OPERATION }, 0, secrets);
-		}
-		const failure = nodeErrorFor(this, error, selected, 0, secrets);
-		if (!this.continueOnFail()) throw failure.error;
-		const tokenGuard = {
-			refreshed: false,
-			reason: 'forced' as const,
-			attempts: (error as { stats?: { attempts?: number } }).stats?.attempts ?? 0,
-			expiresAt: null,
-			tokenFingerprint: 'none',
-			durationMs: Date.now() - startedAt,
-			credential: selected === undefined ? { type: 'unknown', name: null } : credentialLabel(selected),
-			...(delivery === undefined ? {} : { delivery }),
-		};
-		return [items.map((_item, index) => errorItem(failure, index, tokenGuard))];
+		throw await refreshFailure(this, error, { selected, secrets, reason: 'forced', operation: OPERATION, startedAt, tokenFingerprint: 'none' });
 	}
 }

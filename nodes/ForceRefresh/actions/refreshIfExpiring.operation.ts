@@ -5,7 +5,7 @@
  */
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { SelectedCredential } from '../../shared/refresh/tokenState';
+import type { CredentialToken, SelectedCredential } from '../../shared/refresh/tokenState';
 import { readCredentialToken, selectedCredential } from '../../shared/refresh/credentialAccess.adapter';
 import { refreshShared } from '../../shared/refresh/sharedRefresh.adapter';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
@@ -13,17 +13,9 @@ import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 import { decideProactiveRefresh } from '../../shared/http/expirySignal';
 import { numberAtLeast } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
+import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
-import {
-	credentialLabel,
-	emitRefreshFailed,
-	emitRefreshSucceeded,
-	emitTokenExpiring,
-	errorItem,
-	isoOrNull,
-	nodeErrorFor,
-	passThroughItem,
-} from './common';
+import { credentialLabel, emitRefreshSucceeded, emitTokenExpiring, isoOrNull, passThroughItem, refreshFailure } from './common';
 
 const show = { show: { operation: ['refreshIfExpiring'] } };
 
@@ -61,88 +53,96 @@ function marginMsOf(ctx: IExecuteFunctions): number {
 	return Math.round(margin * 1000);
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const startedAt = Date.now();
-	let selected: SelectedCredential | undefined;
-	let secrets: string[] = [];
-	let tokenFingerprint = 'none';
+/** What the run learned so far; a failure reports it. */
+interface RunState {
+	startedAt: number;
+	selected: SelectedCredential | undefined;
+	secrets: string[];
+	tokenFingerprint: string;
+}
+
+type Decision = ReturnType<typeof decideProactiveRefresh>;
+
+/** Refreshes (announcing token.expiring first when the expiry is known) and says what happened. */
+async function refreshProactively(
+	ctx: IExecuteFunctions,
+	run: RunState,
+	selected: SelectedCredential,
+	current: CredentialToken,
+	decision: Decision,
+	marginMs: number,
+): Promise<TokenGuardInfo> {
+	const { secrets, tokenFingerprint } = run;
+	if (decision.state !== 'unknown') {
+		await emitTokenExpiring(
+			ctx,
+			selected,
+			{ expiresAtMs: current.state.expiry.expiresAtMs, timeLeftMs: decision.timeLeftMs, marginMs, tokenFingerprint, operation: OPERATION },
+			0,
+			secrets,
+		);
+	}
+	// Another run refreshing at the same moment shares this refresh instead of spending the token again.
+	const shared = await refreshShared(ctx, selected, tokenFingerprint);
+	if (!shared.outcome.ok) throw shared.outcome.error;
+	const { token, refresh } = shared.outcome.value;
+	let delivery: Delivery | undefined;
+	if (refresh !== undefined) {
+		delivery = await emitRefreshSucceeded(ctx, selected, refresh, { reason: 'proactive', operation: OPERATION }, 0, secrets);
+	}
+	return {
+		refreshed: true,
+		reason: 'proactive',
+		attempts: refresh?.attempts ?? 0,
+		expiresAt: isoOrNull(token.state.expiry.expiresAtMs),
+		tokenFingerprint: token.state.tokenFingerprint,
+		durationMs: Date.now() - run.startedAt,
+		credential: credentialLabel(selected),
+		expiryState: decision.state,
+		secondsLeft: secondsLeftOf(decision),
+		...(refresh?.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: refresh.refreshTokenRotated }),
+		...(delivery === undefined ? {} : { delivery }),
+	};
+}
+
+const secondsLeftOf = (decision: Decision): number | null => (decision.timeLeftMs === null ? null : Math.round(decision.timeLeftMs / 1000));
+
+/** Reads the parameters and the token, decides, and refreshes when the decision says so. */
+async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<TokenGuardInfo> {
+	const marginMs = marginMsOf(ctx);
+	const refreshWhenUnknown = ctx.getNodeParameter('refreshWhenUnknown', 0, false) === true;
+	const selected = selectedCredential(ctx, 0);
+	run.selected = selected;
+	const current = await readCredentialToken(ctx, selected);
+	run.secrets = current.state.secrets;
+	run.tokenFingerprint = current.state.tokenFingerprint;
+	const decision: Decision =
+		current.accessToken === ''
+			? { refresh: true, state: 'expired' as const, timeLeftMs: null }
+			: decideProactiveRefresh({ expiry: current.state.expiry, nowMs: Date.now(), marginMs, refreshWhenUnknown });
+	if (decision.refresh) return await refreshProactively(ctx, run, selected, current, decision, marginMs);
+	return {
+		refreshed: false,
+		reason: 'not-needed',
+		attempts: 0,
+		expiresAt: isoOrNull(current.state.expiry.expiresAtMs),
+		tokenFingerprint: run.tokenFingerprint,
+		durationMs: Date.now() - run.startedAt,
+		credential: credentialLabel(selected),
+		expiryState: decision.state,
+		secondsLeft: secondsLeftOf(decision),
+	};
+}
+
+/** Decided once per run: the router passes the one result to every item. */
+export const runsOnce = true;
+
+export async function executeOnce(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<ItemResult[]> {
+	const run: RunState = { startedAt: Date.now(), selected: undefined, secrets: [], tokenFingerprint: 'none' };
 	try {
-		const marginMs = marginMsOf(this);
-		const refreshWhenUnknown = this.getNodeParameter('refreshWhenUnknown', 0, false) === true;
-		selected = selectedCredential(this, 0);
-		const current = await readCredentialToken(this, selected);
-		secrets = current.state.secrets;
-		tokenFingerprint = current.state.tokenFingerprint;
-		const decision =
-			current.accessToken === ''
-				? { refresh: true, state: 'expired' as const, timeLeftMs: null }
-				: decideProactiveRefresh({ expiry: current.state.expiry, nowMs: Date.now(), marginMs, refreshWhenUnknown });
-		const secondsLeft = decision.timeLeftMs === null ? null : Math.round(decision.timeLeftMs / 1000);
-
-		if (!decision.refresh) {
-			const tokenGuard: TokenGuardInfo = {
-				refreshed: false,
-				reason: 'not-needed',
-				attempts: 0,
-				expiresAt: isoOrNull(current.state.expiry.expiresAtMs),
-				tokenFingerprint,
-				durationMs: Date.now() - startedAt,
-				credential: credentialLabel(selected),
-				expiryState: decision.state,
-				secondsLeft,
-			};
-			return [items.map((item, index) => passThroughItem(item, index, tokenGuard))];
-		}
-
-		if (decision.state !== 'unknown') {
-			await emitTokenExpiring(
-				this,
-				selected,
-				{ expiresAtMs: current.state.expiry.expiresAtMs, timeLeftMs: decision.timeLeftMs, marginMs, tokenFingerprint, operation: OPERATION },
-				0,
-				secrets,
-			);
-		}
-		// Another run refreshing at the same moment shares this refresh instead of spending the token again.
-		const shared = await refreshShared(this, selected, tokenFingerprint);
-		if (!shared.outcome.ok) throw shared.outcome.error;
-		const { token, refresh } = shared.outcome.value;
-		let delivery: Delivery | undefined;
-		if (refresh !== undefined) {
-			delivery = await emitRefreshSucceeded(this, selected, refresh, { reason: 'proactive', operation: OPERATION }, 0, secrets);
-		}
-		const tokenGuard: TokenGuardInfo = {
-			refreshed: true,
-			reason: 'proactive',
-			attempts: refresh?.attempts ?? 0,
-			expiresAt: isoOrNull(token.state.expiry.expiresAtMs),
-			tokenFingerprint: token.state.tokenFingerprint,
-			durationMs: Date.now() - startedAt,
-			credential: credentialLabel(selected),
-			expiryState: decision.state,
-			secondsLeft,
-			...(refresh?.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: refresh.refreshTokenRotated }),
-			...(delivery === undefined ? {} : { delivery }),
-		};
-		return [items.map((item, index) => passThroughItem(item, index, tokenGuard))];
+		const tokenGuard = await checkAndRefresh(this, run);
+		return items.map((item) => passThroughItem(item, tokenGuard));
 	} catch (error) {
-		let delivery: Delivery | undefined;
-		if (selected !== undefined) {
-			delivery = await emitRefreshFailed(this, selected, error, { reason: 'proactive', operation: OPERATION }, 0, secrets);
-		}
-		const failure = nodeErrorFor(this, error, selected, 0, secrets);
-		if (!this.continueOnFail()) throw failure.error;
-		const tokenGuard = {
-			refreshed: false,
-			reason: 'proactive' as const,
-			attempts: (error as { stats?: { attempts?: number } }).stats?.attempts ?? 0,
-			expiresAt: null,
-			tokenFingerprint,
-			durationMs: Date.now() - startedAt,
-			credential: selected === undefined ? { type: 'unknown', name: null } : credentialLabel(selected),
-			...(delivery === undefined ? {} : { delivery }),
-		};
-		return [items.map((_item, index) => errorItem(failure, index, tokenGuard))];
+		throw await refreshFailure(this, error, { ...run, reason: 'proactive', operation: OPERATION });
 	}
 }
