@@ -15,7 +15,7 @@ import { join, relative } from 'path';
 import * as ts from 'typescript';
 import { Worker } from 'worker_threads';
 
-import { CODE_IN_TEXT_RE } from '../../nodes/shared/classify/classifier';
+import { CODE_IN_TEXT_RE } from '../../nodes/shared/classify/codes';
 import type { BodyRule } from '../../nodes/shared/http/expirySignal';
 import { matchesBodyRule, MAX_RULE_BODY_CHARS } from '../../nodes/shared/http/expirySignal';
 import { JSON_VALUE_PATTERN, PARAM_PATTERN } from '../../nodes/shared/security/redact';
@@ -30,7 +30,7 @@ type Computed = { pattern: () => RegExp } | { userWritten: true };
 
 /** Every `new RegExp(…)` in the package, by file and the variable or function it sits in. */
 const COMPUTED: Record<string, Computed> = {
-	'nodes/shared/classify/classifier.ts#CODE_IN_TEXT_RE': { pattern: () => CODE_IN_TEXT_RE },
+	'nodes/shared/classify/codes.ts#CODE_IN_TEXT_RE': { pattern: () => CODE_IN_TEXT_RE },
 	'nodes/shared/security/redact.ts#PARAM_PATTERN': { pattern: () => PARAM_PATTERN },
 	'nodes/shared/security/redact.ts#JSON_VALUE_PATTERN': { pattern: () => JSON_VALUE_PATTERN },
 	// "Expired When" regex rules are the user's own; what they may read is capped (tested below).

@@ -75,3 +75,13 @@ export function readHeader(headers: HttpHeaders | undefined, name: string): stri
 	}
 	return undefined;
 }
+
+/** Every value of a header by case-insensitive name, as text: one response can carry several WWW-Authenticate challenges. */
+export function readHeaderValues(headers: HttpHeaders | undefined, name: string): string[] | undefined {
+	if (!headers) return undefined;
+	const wanted = name.toLowerCase();
+	const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === wanted);
+	const value = key === undefined ? undefined : headers[key];
+	if (value === undefined || value === null) return undefined;
+	return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [String(value)];
+}
