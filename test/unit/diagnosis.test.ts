@@ -5,8 +5,8 @@ import {
 	isRefreshFailure,
 	needsAttention,
 	reconnectUrlFor,
-	resolveField,
 } from '../../nodes/shared/diagnose/diagnosis';
+import { resolveField } from '../../nodes/shared/diagnose/errorPayload';
 import type { Diagnosis, DiagnoseOptions } from '../../nodes/shared/diagnose/diagnosis';
 import { ALL_CATEGORIES, CATEGORY_TRAITS } from '../../nodes/shared/classify/taxonomy';
 import type { Category, Classification } from '../../nodes/shared/types';
