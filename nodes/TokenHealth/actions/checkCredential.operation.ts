@@ -24,7 +24,8 @@ import { probeIntrospection, probeUrl } from '../../shared/http/probes.adapter';
 import { PROVIDER_LABELS } from '../../shared/classify/providers';
 import { redactDeep } from '../../shared/security/redact';
 import { summaryFor } from '../../shared/diagnose/remediation';
-import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
+import type { FailureInput } from '../../shared/diagnose/alertState';
+import type { AlertLedger, AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, scopeList, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['checkCredential'] } };
@@ -123,89 +124,88 @@ function legacyIntrospectionRequested(ctx: IExecuteFunctions): boolean {
 	return typeof legacy === 'string' && legacy.trim() !== '';
 }
 
-export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
-	const selected = selectedCredential(this, itemIndex);
-	const context = eventContext(this);
+/** The operation's parameters, all checked before any refresh or probe so a wrong value stops the run first. */
+function readCheckParameters(ctx: IExecuteFunctions, itemIndex: number) {
 	const marginMinutes = checkedParameter(
-		this,
+		ctx,
 		itemIndex,
 		{ name: 'expiryMarginMinutes', displayName: 'Expiry Margin (Minutes)', fallback: DEFAULT_MARGIN_MINUTES },
 		nonNegativeNumber(String(DEFAULT_MARGIN_MINUTES)),
 	);
-	const requiredScopes = checkedParameter(this, itemIndex, { name: 'requiredScopes', displayName: 'Required Scopes', fallback: '' }, scopeList);
-	const refreshNow = checkedParameter(this, itemIndex, { name: 'refreshNow', displayName: 'Refresh Now', fallback: false }, booleanFlag);
+	const requiredScopes = checkedParameter(ctx, itemIndex, { name: 'requiredScopes', displayName: 'Required Scopes', fallback: '' }, scopeList);
+	const refreshNow = checkedParameter(ctx, itemIndex, { name: 'refreshNow', displayName: 'Refresh Now', fallback: false }, booleanFlag);
 	const probeUrlParameter = checkedParameter(
-		this,
+		ctx,
 		itemIndex,
 		{ name: 'probeUrl', displayName: 'Probe URL', fallback: '' },
 		optionalHttpUrl('https://api.example.com/userinfo'),
 	);
-	const introspect = checkedParameter(this, itemIndex, { name: 'introspect', displayName: 'Introspect Token', fallback: false }, booleanFlag) || legacyIntrospectionRequested(this);
+	const introspect = checkedParameter(ctx, itemIndex, { name: 'introspect', displayName: 'Introspect Token', fallback: false }, booleanFlag) || legacyIntrospectionRequested(ctx);
 	// Checked with the other parameters so a wrong value stops the run before any refresh or probe.
-	const settings = alertSettings(this, itemIndex);
+	const settings = alertSettings(ctx, itemIndex);
+	return { marginMinutes, requiredScopes, refreshNow, probeUrlParameter, introspect, settings };
+}
 
+type CheckParameters = ReturnType<typeof readCheckParameters>;
+
+/** The stored token and what the live probes the user asked for found. */
+async function gatherEvidence(ctx: IExecuteFunctions, selected: SelectedCredential, parameters: CheckParameters, itemIndex: number) {
 	let token: CredentialToken;
 	try {
-		token = await readCredentialToken(this, selected, itemIndex);
+		token = await readCredentialToken(ctx, selected, itemIndex);
 	} catch (error) {
-		throw toNodeError(this.getNode(), error, { credential: selected, itemIndex });
+		throw toNodeError(ctx.getNode(), error, { credential: selected, itemIndex });
 	}
 	const secrets = token.state.secrets;
-
-	const refresh = refreshNow && token.state.connected ? await runRefresh(this, selected) : undefined;
+	const refresh = parameters.refreshNow && token.state.connected ? await runRefresh(ctx, selected) : undefined;
 	// Probes after a successful refresh use the token it just stored.
-	if (refresh?.result) token = await readCredentialToken(this, selected, itemIndex);
+	if (refresh?.result) token = await readCredentialToken(ctx, selected, itemIndex);
 	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
-	const probe = probeUrlParameter === undefined ? undefined : await probeUrl(this, selected, probeUrlParameter, token);
-	const introspection = introspect ? await probeIntrospection(this, selected, token) : undefined;
+	const probe = parameters.probeUrlParameter === undefined ? undefined : await probeUrl(ctx, selected, parameters.probeUrlParameter, token);
+	const introspection = parameters.introspect ? await probeIntrospection(ctx, selected, token) : undefined;
+	return { token, allSecrets, refresh, probe, introspection };
+}
 
-	const nowMs = Date.now();
-	const provider = selected.info.provider;
-	const report = assessHealth({
+type Evidence = Awaited<ReturnType<typeof gatherEvidence>>;
+
+function assess(evidence: Evidence, parameters: CheckParameters, provider: SelectedCredential['info']['provider'], nowMs: number): HealthReport {
+	const { token, refresh, probe, introspection } = evidence;
+	return assessHealth({
 		nowMs,
 		provider,
 		token: { connected: token.state.connected, refreshTokenPresent: token.state.refreshTokenPresent, expiry: token.state.expiry, scope: token.state.scope, claims: token.state.claims },
-		marginMs: marginMinutes * 60_000,
-		requiredScopes,
+		marginMs: parameters.marginMinutes * 60_000,
+		requiredScopes: parameters.requiredScopes,
 		clockSkewMs: probe?.clockSkewMs ?? introspection?.clockSkewMs ?? null,
 		...(refresh ? { refresh: refresh.probe } : {}),
 		...(probe ? { probe: probe.probe } : {}),
 		...(introspection ? { introspection: introspection.probe } : {}),
 	});
+}
 
-	const key = alertKey({ credentialId: selected.id, workflowId: context.workflow.id, category: report.primaryCategory ?? 'not_auth_related' });
-	const credential = { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) };
-	const problem = report.status !== 'healthy';
-	let duplicate = false;
-	let occurrences = 0;
-	let recovered: ReturnType<AlertLedger['success']>;
-	if (problem) {
-		const decision = ledger.failure({
-			key,
-			category: report.primaryCategory ?? 'not_auth_related',
-			severity: report.status === 'critical' ? 'critical' : 'warning',
-			nowMs,
-			cooldownMs: settings.cooldownMs,
-			credential,
-		});
-		duplicate = decision.duplicate;
-		occurrences = decision.occurrences;
-	} else {
-		recovered = ledger.success(key, nowMs);
-	}
-
-	const severity = report.status === 'healthy' ? 'info' : report.status;
-	const base: TokenGuardEventData = {
+/** A problem is recorded in the alert memory (duplicate or not); a healthy result may end an outage. */
+function recordOutcome(ledger: AlertLedger, report: HealthReport, key: string, credential: FailureInput['credential'], settings: AlertSettings, nowMs: number) {
+	if (report.status === 'healthy') return { duplicate: false, occurrences: 0, recovered: ledger.success(key, nowMs) };
+	const decision = ledger.failure({
+		key,
+		category: report.primaryCategory ?? 'not_auth_related',
+		severity: report.status === 'critical' ? 'critical' : 'warning',
+		nowMs,
+		cooldownMs: settings.cooldownMs,
 		credential,
-		provider,
-		...(report.primaryCategory ? { category: report.primaryCategory } : {}),
-		severity,
-		expiresAt: report.expiresAt,
-		details: { status: report.status, findings: report.findings.map((finding) => ({ code: finding.code, severity: finding.severity })) },
-	};
+	});
+	return { duplicate: decision.duplicate, occurrences: decision.occurrences, recovered: undefined };
+}
+
+type AlertOutcome = ReturnType<typeof recordOutcome>;
+
+/** The events of one check, in the order a receiver expects them; repeats inside the cooldown are suppressed. */
+async function announce(ctx: IExecuteFunctions, base: TokenGuardEventData, report: HealthReport, evidence: Evidence, alert: AlertOutcome, itemIndex: number): Promise<EmittedEvent[]> {
+	const { refresh } = evidence;
+	const { duplicate, recovered } = alert;
 	const emitted: EmittedEvent[] = [];
 	const emit = async (type: TokenGuardEventType, data: TokenGuardEventData, suppress: boolean) =>
-		emitted.push(summarizeEvent(await emitEvent(this, type, data, { itemIndex, suppress, secrets: allSecrets })));
+		emitted.push(summarizeEvent(await emitEvent(ctx, type, data, { itemIndex, suppress, secrets: evidence.allSecrets })));
 
 	if (refresh?.probe.ok) {
 		await emit('refresh.succeeded', { ...base, severity: 'info', attempts: refresh.probe.attempts, durationMs: refresh.probe.durationMs }, false);
@@ -213,7 +213,7 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 		const { classification } = refresh.probe;
 		await emit('refresh.failed', { ...base, category: classification.category, action: classification.action, severity: classification.severity }, duplicate);
 	}
-	if (report.expiring === true) await emit('token.expiring', { ...base, severity: report.status === 'healthy' ? 'info' : severity }, duplicate);
+	if (report.expiring === true) await emit('token.expiring', { ...base, severity: report.status === 'healthy' ? 'info' : base.severity }, duplicate);
 	await emit('health.checked', base, duplicate);
 	if (recovered) {
 		await emit(
@@ -222,12 +222,28 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 			false,
 		);
 	}
+	return emitted;
+}
 
-	const json = {
+function eventBase(report: HealthReport, credential: TokenGuardEventData['credential'], provider: TokenGuardEventData['provider']): TokenGuardEventData {
+	return {
+		credential,
+		provider,
+		...(report.primaryCategory ? { category: report.primaryCategory } : {}),
+		severity: report.status === 'healthy' ? 'info' : report.status,
+		expiresAt: report.expiresAt,
+		details: { status: report.status, findings: report.findings.map((finding) => ({ code: finding.code, severity: finding.severity })) },
+	};
+}
+
+function reportJson(report: HealthReport, selected: SelectedCredential, evidence: Evidence, alert: AlertOutcome, emitted: EmittedEvent[], instanceBaseUrl: string, nowMs: number) {
+	const { token, refresh, probe, introspection } = evidence;
+	const { recovered } = alert;
+	return {
 		status: report.status,
 		summary: summaryOf(report, selected),
-		credential: { type: selected.type, id: selected.id ?? null, name: selected.name ?? null, reconnectUrl: reconnectUrlFor(context.instanceBaseUrl, selected.id) },
-		provider,
+		credential: { type: selected.type, id: selected.id ?? null, name: selected.name ?? null, reconnectUrl: reconnectUrlFor(instanceBaseUrl, selected.id) },
+		provider: selected.info.provider,
 		checkedAt: new Date(nowMs).toISOString(),
 		findings: report.findings,
 		refreshTokenPresent: token.state.refreshTokenPresent,
@@ -243,15 +259,30 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 		refresh: refresh?.result ? { attempts: refresh.result.attempts, durationMs: refresh.result.durationMs, refreshTokenRotated: refresh.result.refreshTokenRotated ?? null } : null,
 		probe: probe?.probe.kind === 'answered' ? { httpCode: probe.probe.status, durationMs: probe.probe.durationMs } : null,
 		introspection: introspection?.probe.kind === 'answered' ? { tokenKind: introspection.probe.tokenKind, active: introspection.probe.active } : null,
-		duplicate,
-		occurrences,
+		duplicate: alert.duplicate,
+		occurrences: alert.occurrences,
 		...(recovered ? { recovered: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } } : {}),
 		events: emitted,
 		delivery: combinedDelivery(emitted),
 	};
+}
+
+export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+	const selected = selectedCredential(this, itemIndex);
+	const context = eventContext(this);
+	const parameters = readCheckParameters(this, itemIndex);
+	const evidence = await gatherEvidence(this, selected, parameters, itemIndex);
+	const nowMs = Date.now();
+	const report = assess(evidence, parameters, selected.info.provider, nowMs);
+
+	const key = alertKey({ credentialId: selected.id, workflowId: context.workflow.id, category: report.primaryCategory ?? 'not_auth_related' });
+	const credential = { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) };
+	const alert = recordOutcome(ledger, report, key, credential, parameters.settings, nowMs);
+	const emitted = await announce(this, eventBase(report, credential, selected.info.provider), report, evidence, alert, itemIndex);
+	const json = reportJson(report, selected, evidence, alert, emitted, context.instanceBaseUrl, nowMs);
 	return {
 		// Findings quote provider texts via the classifier's reasons; the last guard is redaction with the credential's secrets.
-		item: { json: redactDeep(json, allSecrets) as unknown as INodeExecutionData['json'], pairedItem: { item: itemIndex } },
-		needsAttention: routeTo(problem, duplicate, settings),
+		item: { json: redactDeep(json, evidence.allSecrets) as unknown as INodeExecutionData['json'] },
+		needsAttention: routeTo(report.status !== 'healthy', alert.duplicate, parameters.settings),
 	};
 }

@@ -2,7 +2,7 @@
  * What both Token Health operations share: the alert cooldown kept in workflow static data, the
  * routing to "Needs Attention" / "OK", and the per-item event summary.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/diagnose/alertState';
 import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/diagnose/alertState';
@@ -13,6 +13,7 @@ import type { ParameterCheck } from '../../shared/parameters/parameters';
 import { describeValue, nonNegativeNumber } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import { err, ok } from '../../shared/types';
+import type { ItemResult } from '../../operationContract';
 
 export const OPERATION_PARAMETER = 'operation';
 export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
@@ -129,8 +130,9 @@ export class AlertLedger {
 	}
 }
 
+/** What a Token Health operation returns for one item: the output item and which output it goes to. */
 export interface RoutedItem {
-	item: INodeExecutionData;
+	item: ItemResult;
 	needsAttention: boolean;
 }
 

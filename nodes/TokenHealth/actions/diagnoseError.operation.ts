@@ -12,7 +12,7 @@ import { emitEvent, eventContext, executionUrl } from '../../shared/events/event
 import type { TokenGuardEventData } from '../../shared/events/events';
 import { text } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
-import type { AlertLedger, EmittedEvent, RoutedItem } from './common';
+import type { AlertLedger, AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
@@ -76,9 +76,10 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 	return data;
 }
 
-export async function execute(this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
-	const context = eventContext(this);
-	const errorField = checkedParameter(this, itemIndex, { name: 'errorField', displayName: 'Error Field', fallback: '' }, text('body.lastError'));
+/** The diagnosis of one item's error, read from the Error Field or where n8n puts it. */
+function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemIndex: number): Diagnosis {
+	const context = eventContext(ctx);
+	const errorField = checkedParameter(ctx, itemIndex, { name: 'errorField', displayName: 'Error Field', fallback: '' }, text('body.lastError'));
 	const result = diagnose(item.json, {
 		instanceBaseUrl: context.instanceBaseUrl,
 		errorField,
@@ -92,35 +93,36 @@ export async function execute(this: IExecuteFunctions, item: INodeExecutionData,
 		},
 	});
 	if (!result.ok) {
-		throw new NodeOperationError(this.getNode(), `Error Field "${errorField}" does not exist in item ${itemIndex}`, {
+		throw new NodeOperationError(ctx.getNode(), `Error Field "${errorField}" does not exist in item ${itemIndex}`, {
 			itemIndex,
 			description: `${result.error.message}. Use dots for nested fields (e.g. body.lastError), or leave "Error Field" empty to read the Error Trigger's or error output's error.`,
 		});
 	}
-	const diagnosis = result.value;
+	return result.value;
+}
+
+/** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
+function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings) {
+	const decision = ledger.failure({
+		key: alertKey({ credentialId: diagnosis.credential.id, workflowId: diagnosis.source.workflowId, category: diagnosis.category }),
+		category: diagnosis.category,
+		severity: diagnosis.severity,
+		nowMs: Date.now(),
+		cooldownMs: settings.cooldownMs,
+		credential: {
+			...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
+			...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
+			...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
+		},
+	});
+	return { duplicate: decision.duplicate, occurrences: decision.occurrences, suppressedDuplicates: decision.suppressed };
+}
+
+export async function execute(this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+	const diagnosis = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosis);
-
-	let duplicate = false;
-	let occurrences = 1;
-	let suppressedDuplicates = 0;
-	if (problem) {
-		const decision = ledger.failure({
-			key: alertKey({ credentialId: diagnosis.credential.id, workflowId: diagnosis.source.workflowId, category: diagnosis.category }),
-			category: diagnosis.category,
-			severity: diagnosis.severity,
-			nowMs: Date.now(),
-			cooldownMs: settings.cooldownMs,
-			credential: {
-				...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
-				...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
-				...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
-			},
-		});
-		duplicate = decision.duplicate;
-		occurrences = decision.occurrences;
-		suppressedDuplicates = decision.suppressed;
-	}
+	const { duplicate, occurrences, suppressedDuplicates } = problem ? recordProblem(ledger, diagnosis, settings) : { duplicate: false, occurrences: 1, suppressedDuplicates: 0 };
 
 	const data = eventData(diagnosis, occurrences, duplicate);
 	const events: EmittedEvent[] = [];
@@ -140,7 +142,6 @@ export async function execute(this: IExecuteFunctions, item: INodeExecutionData,
 				events,
 				delivery: combinedDelivery(events),
 			} as unknown as INodeExecutionData['json'],
-			pairedItem: { item: itemIndex },
 		},
 		needsAttention: routeTo(problem, duplicate, settings),
 	};

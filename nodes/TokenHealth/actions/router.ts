@@ -5,6 +5,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import type { ItemOperation } from '../../operationContract';
+import { paired } from '../../operationContract';
 import { describeValue } from '../../shared/parameters/parameters';
 import { redactText } from '../../shared/security/redact';
 import * as checkCredential from './checkCredential.operation';
@@ -12,19 +14,18 @@ import type { RoutedItem, TokenHealthOperation } from './common';
 import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
 import * as diagnoseError from './diagnoseError.operation';
 
-type OperationExecute = (this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger) => Promise<RoutedItem>;
-
-const OPERATIONS: Readonly<Record<TokenHealthOperation, OperationExecute>> = {
-	diagnoseError: diagnoseError.execute,
-	checkCredential: checkCredential.execute,
+// Both operations work item by item and share the run's alert ledger (nodes/operationContract.ts).
+const OPERATIONS: Readonly<Record<TokenHealthOperation, ItemOperation<AlertLedger, RoutedItem>>> = {
+	diagnoseError,
+	checkCredential,
 };
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const operation: unknown = this.getNodeParameter(OPERATION_PARAMETER, 0);
 	// Own keys only: "constructor" or "__proto__" must not reach Object.prototype.
-	const execute = typeof operation === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation as TokenHealthOperation] : undefined;
-	if (execute === undefined) {
+	const chosen = typeof operation === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation as TokenHealthOperation] : undefined;
+	if (chosen === undefined) {
 		throw new NodeOperationError(this.getNode(), `Operation: ${describeValue(operation)} is not supported. Pick "Diagnose Error" or "Check Credential".`);
 	}
 
@@ -33,8 +34,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
-				const routed = await execute.call(this, items[itemIndex], itemIndex, ledger);
-				outputs[routed.needsAttention ? NEEDS_ATTENTION_OUTPUT : OK_OUTPUT].push(routed.item);
+				const routed = await chosen.execute.call(this, items[itemIndex], itemIndex, ledger);
+				outputs[routed.needsAttention ? NEEDS_ATTENTION_OUTPUT : OK_OUTPUT].push(paired(routed.item, itemIndex));
 			} catch (error) {
 				const nodeError =
 					error instanceof NodeOperationError || error instanceof NodeApiError
@@ -42,7 +43,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 						: new NodeOperationError(this.getNode(), error instanceof Error ? error : String(error), { itemIndex });
 				if (!this.continueOnFail()) throw nodeError;
 				const message = nodeError.message;
-				outputs[NEEDS_ATTENTION_OUTPUT].push({ json: { error: redactText(message) }, pairedItem: { item: itemIndex } });
+				outputs[NEEDS_ATTENTION_OUTPUT].push(paired({ json: { error: redactText(message) } }, itemIndex));
 			}
 		}
 	} finally {
