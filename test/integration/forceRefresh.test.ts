@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { isSingleUseBody } from '../../nodes/shared/http/authorizedRequest.adapter';
+import { isSingleUseBody } from '../../nodes/shared/http/signedSend.adapter';
 import type { SelectedCredential } from '../../nodes/shared/refresh/tokenState';
 import { readCredentialToken } from '../../nodes/shared/refresh/credentialAccess.adapter';
 import { forgetRefreshMemory, refreshCredentialToken } from '../../nodes/shared/refresh/sharedRefresh.adapter';

@@ -1,7 +1,7 @@
 import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { asTimeout } from '../../nodes/shared/http/authorizedRequest.adapter';
+import { asTimeout } from '../../nodes/shared/http/signedSend.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
 import { TokenGuardError } from '../../nodes/shared/errors/errors';
 import {

@@ -9,10 +9,11 @@ import { classify, classifyTokenEndpointFailure } from '../classify/classifier';
 import { TokenGuardError } from '../errors/errors';
 import type { RefreshGrantConfig, TokenEndpointFailure, TokenSet } from '../oauth/refreshGrant';
 import { redactedSnippet, redactText } from '../security/redact';
-import { readHeader } from '../errors/facts';
+import { networkCodeOf, readHeader } from '../errors/facts';
 import { buildRefreshRequest, parseTokenResponse } from '../oauth/refreshGrant';
 import type { AttemptOutcome, RetryPolicy } from '../http/retry';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry } from '../http/retry';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_POLICY, runWithRetry, secondsText } from '../http/retry';
+import { RecentMemory } from './recentMemory';
 import { SingleFlight, singleFlightKey } from './singleFlight';
 import type { Category, Classification, HttpHeaders, HttpResponseLike } from '../types';
 
@@ -48,28 +49,11 @@ const inFlightRefreshes = new SingleFlight<Omit<RefreshOutcome, 'shared'>>();
  * the whole grant. Within this window such a caller gets the result the first caller received.
  */
 export const ROTATION_MEMORY_MS = 60_000;
-const ROTATION_MEMORY_MAX_ENTRIES = 1000;
-const recentRefreshes = new Map<string, { result: Omit<RefreshOutcome, 'shared'>; finishedAtMs: number }>();
+const recentRefreshes = new RecentMemory<Omit<RefreshOutcome, 'shared'>>({ maxEntries: 1000, ttlMs: ROTATION_MEMORY_MS });
 
-function rememberedRefresh(key: string, nowMs: number): Omit<RefreshOutcome, 'shared'> | undefined {
-	const entry = recentRefreshes.get(key);
-	if (!entry) return undefined;
-	const expiresAtMs = entry.result.tokens.expiresAtMs;
-	const stillUsable = expiresAtMs === null || expiresAtMs > nowMs;
-	if (nowMs - entry.finishedAtMs < ROTATION_MEMORY_MS && stillUsable) return entry.result;
-	recentRefreshes.delete(key);
-	return undefined;
-}
-
-function rememberRefresh(key: string, result: Omit<RefreshOutcome, 'shared'>, nowMs: number): void {
-	recentRefreshes.delete(key);
-	recentRefreshes.set(key, { result, finishedAtMs: nowMs });
-	// Maps iterate in insertion order, so the first key is the oldest entry.
-	if (recentRefreshes.size > ROTATION_MEMORY_MAX_ENTRIES) {
-		const oldest = recentRefreshes.keys().next().value;
-		if (oldest !== undefined) recentRefreshes.delete(oldest);
-	}
-}
+/** A remembered result only helps while its access token is still usable. */
+const stillUsable = (nowMs: number) => (result: Omit<RefreshOutcome, 'shared'>): boolean =>
+	result.tokens.expiresAtMs === null || result.tokens.expiresAtMs > nowMs;
 
 /** Forgets remembered refreshes (tests, and a user who explicitly wants a brand-new exchange). */
 export function forgetRecentRefreshes(): void {
@@ -108,14 +92,15 @@ export async function performRefreshGrant(
 ): Promise<RefreshOutcome> {
 	const now = options.now ?? (() => Date.now());
 	const key = refreshGrantKey(config);
-	const remembered = rememberedRefresh(key, now());
+	const nowMs = now();
+	const remembered = recentRefreshes.get(key, nowMs, stillUsable(nowMs));
 	if (remembered) return { ...remembered, attempts: 0, waitedMs: 0, shared: true };
 
 	let startedHere = false;
 	const result = await inFlightRefreshes.run(key, async () => {
 		startedHere = true;
 		const fresh = await refreshWithRetry(httpRequest, config, options);
-		rememberRefresh(key, fresh, now());
+		recentRefreshes.set(key, fresh, now());
 		return fresh;
 	});
 	return { ...result, shared: !startedHere };
@@ -207,18 +192,6 @@ function toHttpResponse(raw: unknown): HttpResponseLike {
 	return { status: 200, headers: {}, body: raw };
 }
 
-/** The system/axios error code of a failed connection (`code`, or `cause.code` when wrapped). */
-function networkCodeOf(error: unknown): string | undefined {
-	if (typeof error !== 'object' || error === null) return undefined;
-	const { code, cause } = error as { code?: unknown; cause?: unknown };
-	if (typeof code === 'string' && code !== '') return code;
-	if (typeof cause === 'object' && cause !== null) {
-		const causeCode = (cause as { code?: unknown }).code;
-		if (typeof causeCode === 'string' && causeCode !== '') return causeCode;
-	}
-	return undefined;
-}
-
 const HEADLINES: Record<Category, string> = {
 	refresh_token_invalid: 'Token endpoint rejected the refresh token',
 	refresh_token_missing: 'Token endpoint needs a refresh token and none was sent',
@@ -249,8 +222,6 @@ const ADVICE: Record<Category, string> = {
 	not_auth_related: 'check the token URL and what the token endpoint answers.',
 };
 
-const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
-
 /** One plain message naming the category and the evidence; never a secret. */
 function refreshFailureMessage(
 	classification: Classification,
@@ -273,7 +244,7 @@ function refreshFailureMessage(
 				];
 	const evidenceText = evidence.filter((part): part is string => part !== undefined).join(', ');
 	const attemptsText =
-		stats.attempts > 1 ? ` after ${stats.attempts} attempts over ${seconds(stats.waitedMs)}` : '';
+		stats.attempts > 1 ? ` after ${stats.attempts} attempts over ${secondsText(stats.waitedMs)}` : '';
 	const description =
 		'errorDescription' in failure && failure.errorDescription !== undefined
 			? ` Provider said: "${redactText(failure.errorDescription, knownSecrets)}"`
