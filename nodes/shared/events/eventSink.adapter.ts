@@ -22,6 +22,7 @@ import { collectSecrets, redactText } from '../security/redact';
 import type { AttemptFailure, RetryPolicy } from '../http/retry';
 import { decideRetry } from '../http/retry';
 import { withoutTrailingSlashes } from '../security/urls';
+import { networkCodeOf } from '../errors/facts';
 import { checkWebhookCredential } from './webhookSignature';
 
 export const SEND_EVENTS_PARAMETER = 'sendEvents';
@@ -159,28 +160,22 @@ interface FullResponse {
 	headers?: Record<string, string | string[] | undefined>;
 }
 
-const NETWORK_CODE_RE = /^E[A-Z_]+$|^UND_ERR_[A-Z_]+$/;
-
-/** The connection error code of a failed request, wherever n8n's NodeApiError wrapping put it. */
-function networkCodeOf(error: unknown): string | undefined {
-	const seen = new Set<unknown>();
-	let current: unknown = error;
-	while (current !== null && typeof current === 'object' && !seen.has(current) && seen.size < 5) {
-		seen.add(current);
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string' && NETWORK_CODE_RE.test(code)) return code;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
-}
-
 function messageOf(error: unknown): string {
 	if (error instanceof Error) return error.message;
 	return typeof error === 'string' ? error : 'Unknown delivery error';
 }
 
-/** POSTs the signed event with bounded retries. Never throws: failures come back as a Delivery. */
-async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: DeliverySettings, itemIndex: number): Promise<Delivery> {
+/** The receiver as the Webhook credential describes it, checked before anything is sent. */
+interface Sink {
+	credentials: ICredentialDataDecryptedObject;
+	url: string;
+	/** Everything delivery errors must never echo. */
+	secrets: string[];
+	boundary: BoundaryOptions;
+}
+
+/** Reads and checks the Webhook credential; a problem comes back as a failed Delivery (no attempt made). */
+async function readSink(ctx: IExecuteFunctions, itemIndex: number): Promise<Sink | Delivery> {
 	let credentials: ICredentialDataDecryptedObject;
 	try {
 		credentials = await ctx.getCredentials(WEBHOOK_CREDENTIAL_TYPE, itemIndex);
@@ -197,48 +192,60 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 
 	// The Webhook URL is an endpoint the credential declares: its Allowed HTTP Request Domains apply, and
 	// no redirect is followed (a 307 would re-send the signed body and custom headers elsewhere).
-	let boundary: BoundaryOptions;
 	try {
-		boundary = credentialEndpointBoundary(credentials, url, ctx.getNode());
+		return { credentials, url, secrets, boundary: credentialEndpointBoundary(credentials, url, ctx.getNode()) };
 	} catch (error) {
 		return { status: 'failed', attempts: 0, error: redactText(messageOf(error), secrets) };
 	}
+}
 
-	const body = JSON.stringify(event);
-	const request: IHttpRequestOptions = {
+function deliveryRequest(event: CloudEvent, sink: Sink, settings: DeliverySettings): IHttpRequestOptions {
+	return {
 		method: 'POST',
-		url,
+		url: sink.url,
 		// Sent as the exact string the credential signs; the event id doubles as the webhook-id so retries share it.
-		body,
+		body: JSON.stringify(event),
 		headers: { 'content-type': 'application/json', 'webhook-id': event.id },
 		json: false,
 		timeout: settings.timeoutMs,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		disableFollowRedirect: true,
-		...boundary,
+		...sink.boundary,
 	};
+}
 
+/** One POST: the Delivery when the receiver took it, otherwise the failure for the retry decision. */
+async function attemptDelivery(ctx: IExecuteFunctions, request: IHttpRequestOptions, sink: Sink, attempt: number): Promise<Delivery | AttemptFailure> {
+	try {
+		const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, WEBHOOK_CREDENTIAL_TYPE, { ...request }, {
+			credentialsDecrypted: { id: '', name: '', type: WEBHOOK_CREDENTIAL_TYPE, data: sink.credentials },
+		})) as FullResponse;
+		const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;
+		if (status >= 200 && status < 300) return { status: 'delivered', httpCode: status, attempts: attempt };
+		const answered =
+			status >= 300 && status < 400
+				? `The receiver answered HTTP ${status}, a redirect, which Token Guard does not follow for the webhook: put the final address in the Webhook URL`
+				: `The receiver answered HTTP ${status}`;
+		return { kind: 'failure', status, retryAfter: response?.headers?.['retry-after'], error: answered };
+	} catch (error) {
+		return { kind: 'failure', networkCode: networkCodeOf(error), error };
+	}
+}
+
+/** POSTs the signed event with bounded retries. Never throws: failures come back as a Delivery. */
+async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: DeliverySettings, itemIndex: number): Promise<Delivery> {
+	const sink = await readSink(ctx, itemIndex);
+	if ('status' in sink) return sink;
+	const request = deliveryRequest(event, sink, settings);
 	let waitedMs = 0;
 	for (let attempt = 1; ; attempt++) {
-		let failure: AttemptFailure;
-		try {
-			const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, WEBHOOK_CREDENTIAL_TYPE, { ...request }, {
-				credentialsDecrypted: { id: '', name: '', type: WEBHOOK_CREDENTIAL_TYPE, data: credentials },
-			})) as FullResponse;
-			const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;
-			if (status >= 200 && status < 300) return { status: 'delivered', httpCode: status, attempts: attempt };
-			const answered =
-				status >= 300 && status < 400
-					? `The receiver answered HTTP ${status}, a redirect, which Token Guard does not follow for the webhook: put the final address in the Webhook URL`
-					: `The receiver answered HTTP ${status}`;
-			failure = { kind: 'failure', status, retryAfter: response?.headers?.['retry-after'], error: answered };
-		} catch (error) {
-			failure = { kind: 'failure', networkCode: networkCodeOf(error), error };
-		}
+		const outcome = await attemptDelivery(ctx, request, sink, attempt);
+		if (!('kind' in outcome)) return outcome;
+		const failure = outcome;
 		const decision = decideRetry({ outcome: failure, attempt, waitedMs, policy: DELIVERY_RETRY_POLICY, nowMs: Date.now(), random: Math.random });
 		if (!decision.retry) {
-			const delivery: Delivery = { status: 'failed', attempts: attempt, error: redactText(messageOf(failure.error), secrets) };
+			const delivery: Delivery = { status: 'failed', attempts: attempt, error: redactText(messageOf(failure.error), sink.secrets) };
 			if (failure.status) delivery.httpCode = failure.status;
 			return delivery;
 		}

@@ -5,7 +5,7 @@
  */
 import { decodeJwtClaims } from './jwt';
 import { redactDeep, redactedSnippet } from '../security/redact';
-import { readHeader } from '../errors/facts';
+import { isRecord, readHeader } from '../errors/facts';
 import type { HttpResponseLike, Result } from '../types';
 import { err, ok } from '../types';
 
@@ -193,12 +193,10 @@ function isFormBody(text: string): boolean {
 	});
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-
 /** Body as n8n hands it over (already-parsed JSON, a string or a Buffer) → object, HTML or other text. */
 function parseBody(body: unknown, contentType: string | undefined): ParsedBody {
-	if (isPlainObject(body)) return { format: 'object', data: body, text: JSON.stringify(body) };
+	// A Buffer is an object too, but it holds the answer's bytes: it is read as text below.
+	if (isRecord(body) && !Buffer.isBuffer(body)) return { format: 'object', data: body, text: JSON.stringify(body) };
 	if (body === undefined || body === null) return { format: 'object', data: {}, text: '' };
 	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : JSON.stringify(body);
 	const trimmed = text.trim();
@@ -209,7 +207,7 @@ function parseBody(body: unknown, contentType: string | undefined): ParsedBody {
 		try {
 			const parsed: unknown = JSON.parse(trimmed);
 			// Valid JSON that is not an object (an array, a bare string) carries no token fields.
-			return { format: 'object', data: isPlainObject(parsed) ? parsed : {}, text };
+			return { format: 'object', data: isRecord(parsed) ? parsed : {}, text };
 		} catch {
 			// Declared JSON that does not parse is reported below as HTML or text, with a snippet.
 		}
@@ -245,7 +243,7 @@ function oauthErrorOf(data: Record<string, unknown>): string | undefined {
 	const error = data.error;
 	const direct = nonEmptyString(error);
 	if (direct) return direct;
-	if (isPlainObject(error)) {
+	if (isRecord(error)) {
 		const nested = nonEmptyString(error.code) ?? nonEmptyString(error.type);
 		if (nested) return nested;
 	}
@@ -259,7 +257,7 @@ function errorDescriptionOf(data: Record<string, unknown>): string | undefined {
 	return (
 		nonEmptyString(data.error_description) ??
 		nonEmptyString(data.message) ??
-		(isPlainObject(error) ? nonEmptyString(error.message) : undefined)
+		(isRecord(error) ? nonEmptyString(error.message) : undefined)
 	);
 }
 
@@ -322,8 +320,14 @@ export function parseTokenResponse(
 
 	const accessToken = nonEmptyString(data.access_token);
 	if (accessToken === undefined) return failure('missing_access_token');
+	return ok(tokenSetOf(data, accessToken, context));
+}
 
-	// RFC 6749 §6: a new refresh token replaces the old one; no new one means the old one stays valid.
+/**
+ * The tokens of a successful answer. RFC 6749 §6: a new refresh token replaces the old one; no new
+ * one means the old one stays valid.
+ */
+function tokenSetOf(data: Record<string, unknown>, accessToken: string, context: { previousRefreshToken: string; nowMs: number }): TokenSet {
 	const returnedRefreshToken = nonEmptyString(data.refresh_token) ?? context.previousRefreshToken;
 	const refreshTokenRotated = returnedRefreshToken !== context.previousRefreshToken;
 	const expiresInSeconds = positiveSeconds(data.expires_in);
@@ -337,7 +341,7 @@ export function parseTokenResponse(
 	const scope = scopeOf(data.scope);
 	const idToken = nonEmptyString(data.id_token);
 
-	return ok<TokenSet>({
+	return {
 		accessToken,
 		refreshToken: returnedRefreshToken,
 		refreshTokenRotated,
@@ -346,5 +350,5 @@ export function parseTokenResponse(
 		...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
 		...(scope === undefined ? {} : { scope }),
 		...(idToken === undefined ? {} : { idToken }),
-	});
+	};
 }
