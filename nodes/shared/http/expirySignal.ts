@@ -7,7 +7,7 @@
 import type { ExpiryInfo } from '../oauth/expiry';
 import { isExpiring } from '../oauth/expiry';
 import { redactedSnippet } from '../security/redact';
-import { readHeader } from '../errors/facts';
+import { isRecord, readHeader } from '../errors/facts';
 import type { HttpResponseLike, Result } from '../types';
 import { err, ok } from '../types';
 import { bearerError } from '../oauth/wwwAuthenticate';
@@ -196,9 +196,6 @@ export function parseBodyRule(text: string): Result<BodyRule | null, RuleParseEr
 	}
 	return ok({ kind: 'conditions', conditions, source });
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Every value the path reaches (a `*` fans out over array elements or object values). */
 function valuesAt(value: unknown, path: readonly PathSegment[]): unknown[] {

@@ -33,14 +33,10 @@ function manualConfigError(selected: SelectedCredential, data: ICredentialDataDe
 }
 
 /**
- * n8n runs a credential's preAuthentication — and persists every key it returns — only from inside an
- * authenticated request, and only when the hidden expirable field (`accessToken`) is empty. So the
- * refresh is one httpRequestWithAuthentication call with the stored data and an emptied access token
- * (n8n-core takes `credentialsDecrypted.data` as the credential; the CLI's preAuthentication rule does
- * the rest). The request itself is a GET of the credential's Test URL, or else its token URL, which is
- * harmless: no refresh_token parameter is sent, and HTTP errors are ignored so that a non-2xx answer
- * can never make n8n run a second refresh. The engine single-flights the grant per refresh token and
- * remembers rotations, so parallel callers never spend one refresh token twice.
+ * One refresh through n8n's preAuthentication loop (see the header). n8n-core takes
+ * `credentialsDecrypted.data` as the credential, so the stored data with an emptied access token is
+ * enough to make it run the hook; the engine single-flights the grant and remembers rotations, so
+ * parallel callers never spend one refresh token twice.
  */
 export async function refreshManual(
 	ctx: IExecuteFunctions,

@@ -123,18 +123,23 @@ export function boundaryRefusal(error: unknown, provider: Provider): TokenGuardE
 	);
 }
 
-/** `typedUrlBoundary` for a node operation: a refusal becomes a TokenGuardError for the node's error handling. */
+/** Runs a boundary check for a node operation: a refusal becomes a TokenGuardError for the node's error handling. */
+function boundaryForNode(provider: Provider, check: () => BoundaryOptions): BoundaryOptions {
+	try {
+		return check();
+	} catch (error) {
+		throw boundaryRefusal(error, provider);
+	}
+}
+
+/** `typedUrlBoundary` for a node operation, refusals as TokenGuardError. */
 export function typedUrlBoundaryFor(
 	node: INode,
 	credential: { info: { provider: Provider } },
 	credentialData: ICredentialDataDecryptedObject,
 	url: string,
 ): BoundaryOptions {
-	try {
-		return typedUrlBoundary(node, credentialData, url);
-	} catch (error) {
-		throw boundaryRefusal(error, credential.info.provider);
-	}
+	return boundaryForNode(credential.info.provider, () => typedUrlBoundary(node, credentialData, url));
 }
 
 /** `credentialEndpointBoundary` for a node operation, refusals as TokenGuardError. */
@@ -144,9 +149,5 @@ export function credentialEndpointBoundaryFor(
 	credentialData: ICredentialDataDecryptedObject,
 	url: string,
 ): BoundaryOptions {
-	try {
-		return credentialEndpointBoundary(credentialData, url, node);
-	} catch (error) {
-		throw boundaryRefusal(error, credential.info.provider);
-	}
+	return boundaryForNode(credential.info.provider, () => credentialEndpointBoundary(credentialData, url, node));
 }
