@@ -14,7 +14,7 @@ import { remediationFor, summaryFor } from '../diagnose/remediation';
 import { CATEGORY_TRAITS } from '../classify/taxonomy';
 import type { Category, Classification, Provider } from '../types';
 
-/** The credential an error is about; structurally the `SelectedCredential` of credentialAccess.adapter. */
+/** The credential an error is about; structurally the `SelectedCredential` of refresh/tokenState. */
 export interface ErrorCredential {
 	type: string;
 	info?: Pick<CredentialTypeInfo, 'provider' | 'displayName'>;
