@@ -59,8 +59,21 @@ export default tseslint.config(
 			'@typescript-eslint/no-restricted-imports': [
 				'error',
 				{
-					paths: [{ name: 'n8n-workflow', allowTypeImports: true, message: 'Pure engine files import only types from n8n-workflow; put the n8n call in a *.adapter.ts file.' }],
-					patterns: [{ group: ['**/*.adapter'], allowTypeImports: true, message: 'Pure engine files do not depend on adapters; pass the value in instead.' }],
+					paths: [
+						{
+							name: 'n8n-workflow',
+							allowTypeImports: true,
+							message:
+								'Pure engine files import only types from n8n-workflow; put the n8n call in a *.adapter.ts file.',
+						},
+					],
+					patterns: [
+						{
+							group: ['**/*.adapter'],
+							allowTypeImports: true,
+							message: 'Pure engine files do not depend on adapters; pass the value in instead.',
+						},
+					],
 				},
 			],
 		},

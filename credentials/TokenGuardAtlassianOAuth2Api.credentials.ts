@@ -40,7 +40,8 @@ export class TokenGuardAtlassianOAuth2Api implements ICredentialType {
 			scope: {
 				kind: 'withOfflineAccess',
 				default: 'read:jira-work read:jira-user',
-				description: 'Scopes added to the app under Permissions, e.g. read:jira-work write:jira-work read:confluence-content.all.',
+				description:
+					'Scopes added to the app under Permissions, e.g. read:jira-work write:jira-work read:confluence-content.all.',
 			},
 			tokenExpiredStatusCodes: [401, 403, 404],
 		}),

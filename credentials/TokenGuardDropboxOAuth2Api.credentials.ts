@@ -40,7 +40,7 @@ export class TokenGuardDropboxOAuth2Api implements ICredentialType {
 				default: '',
 				placeholder: 'e.g. files.metadata.read files.content.read',
 				description:
-					'Space-separated scopes enabled on the app\'s Permissions tab. Leave empty to get every scope the app has.',
+					"Space-separated scopes enabled on the app's Permissions tab. Leave empty to get every scope the app has.",
 			},
 			tokenExpiredStatusCodes: 401,
 		}),

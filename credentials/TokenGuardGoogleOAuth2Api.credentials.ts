@@ -34,7 +34,8 @@ export class TokenGuardGoogleOAuth2Api implements ICredentialType {
 			clientHints: {
 				clientId:
 					'Google Cloud Console → APIs & Services → Credentials → your OAuth 2.0 Client ID (type "Web application", with n8n\'s OAuth Redirect URL as an authorized redirect URI)',
-				clientSecret: 'Google Cloud Console → APIs & Services → Credentials → your OAuth 2.0 Client ID → Client secrets',
+				clientSecret:
+					'Google Cloud Console → APIs & Services → Credentials → your OAuth 2.0 Client ID → Client secrets',
 			},
 			scope: {
 				kind: 'editable',

@@ -50,7 +50,8 @@ export class TokenGuardMicrosoftOAuth2Api implements ICredentialType {
 			scope: {
 				kind: 'withOfflineAccess',
 				default: 'openid User.Read',
-				description: 'Delegated permissions the workflows need, e.g. Mail.Read Files.ReadWrite, as granted under API permissions.',
+				description:
+					'Delegated permissions the workflows need, e.g. Mail.Read Files.ReadWrite, as granted under API permissions.',
 			},
 			tokenExpiredStatusCodes: 401,
 		}),

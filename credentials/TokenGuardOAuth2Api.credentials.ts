@@ -82,7 +82,7 @@ export class TokenGuardOAuth2Api implements ICredentialType {
 			default: '',
 			placeholder: 'e.g. openid profile offline_access',
 			description:
-				'Space-separated scopes from the API\'s docs. Many providers only issue a refresh token when you add offline_access (or an equivalent, see Auth URI Query Parameters).',
+				"Space-separated scopes from the API's docs. Many providers only issue a refresh token when you add offline_access (or an equivalent, see Auth URI Query Parameters).",
 		},
 		{
 			displayName: 'Auth URI Query Parameters',

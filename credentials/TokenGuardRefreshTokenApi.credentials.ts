@@ -11,7 +11,11 @@ import { sleep, UserError } from 'n8n-workflow';
 
 import { credentialEndpointBoundary } from '../nodes/shared/security/domainRestriction.adapter';
 import { isTokenGuardError } from '../nodes/shared/errors/errors';
-import { readRefreshGrantConfig, retryPolicyFromData, toPersistedTokenFields } from '../nodes/shared/refresh/manualCredential';
+import {
+	readRefreshGrantConfig,
+	retryPolicyFromData,
+	toPersistedTokenFields,
+} from '../nodes/shared/refresh/manualCredential';
 import { performRefreshGrant } from '../nodes/shared/refresh/manualGrant';
 import { collectSecrets, redactText } from '../nodes/shared/security/redact';
 import { introspectionUrlField, TOKEN_GUARD_ICON } from './common/credentialFields';
@@ -55,7 +59,8 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			required: true,
-			description: "The client ID of the OAuth app the refresh token was issued to, from the provider's developer console",
+			description:
+				"The client ID of the OAuth app the refresh token was issued to, from the provider's developer console",
 		},
 		{
 			displayName: 'Client Secret',
@@ -111,7 +116,8 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. https://api.example.com',
-			description: 'Optional. Only for providers that want an audience on refresh (Auth0-style APIs); see their token endpoint docs.',
+			description:
+				'Optional. Only for providers that want an audience on refresh (Auth0-style APIs); see their token endpoint docs.',
 		},
 		{
 			displayName: 'Extra Parameters',
@@ -158,7 +164,9 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
 		const config = readRefreshGrantConfig(credentials);
 		if (!config.ok) {
-			throw new UserError(`Token Guard Refresh Token credential, field "${config.error.field}": ${config.error.message}`);
+			throw new UserError(
+				`Token Guard Refresh Token credential, field "${config.error.field}": ${config.error.message}`,
+			);
 		}
 		// The token URL is the credential's own endpoint: its domain list applies, and no redirect is followed,
 		// since a 307 would re-send the refresh token and client secret to wherever it points.

@@ -33,7 +33,7 @@ export class TokenGuardWebhookApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. https://alerts.example.com/hooks/token-guard',
 			description:
-				'Where Token Guard POSTs its events (CloudEvents JSON): the endpoint URL your receiver shows, e.g. a Svix endpoint, an incident tool\'s webhook or another n8n Webhook node\'s production URL',
+				"Where Token Guard POSTs its events (CloudEvents JSON): the endpoint URL your receiver shows, e.g. a Svix endpoint, an incident tool's webhook or another n8n Webhook node's production URL",
 		},
 		{
 			displayName: 'Signing Secret',
@@ -44,7 +44,7 @@ export class TokenGuardWebhookApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 			description:
-				'Secret for the webhook-signature header: the receiver\'s Standard Webhooks secret (whsec_… as Svix and similar tools show it), 24 to 64 bytes once base64-decoded. No secret yet? Generate one with `openssl rand -base64 32`, prefix whsec_ and give the receiver the same string.',
+				"Secret for the webhook-signature header: the receiver's Standard Webhooks secret (whsec_… as Svix and similar tools show it), 24 to 64 bytes once base64-decoded. No secret yet? Generate one with `openssl rand -base64 32`, prefix whsec_ and give the receiver the same string.",
 		},
 		{
 			displayName: 'Secret Format',
@@ -55,15 +55,18 @@ export class TokenGuardWebhookApi implements ICredentialType {
 				{
 					name: 'Standard Webhooks (base64, whsec_ optional)',
 					value: 'standard',
-					description: 'The key is the base64 after an optional whsec_, as the Standard Webhooks and Svix libraries read it',
+					description:
+						'The key is the base64 after an optional whsec_, as the Standard Webhooks and Svix libraries read it',
 				},
 				{
 					name: 'Raw Text',
 					value: 'raw',
-					description: 'The key is the text itself (UTF-8, at least 24 bytes), for receivers whose own code uses a plain string as the HMAC key',
+					description:
+						'The key is the text itself (UTF-8, at least 24 bytes), for receivers whose own code uses a plain string as the HMAC key',
 				},
 			],
-			description: 'How the receiver turns the Signing Secret into its HMAC key. Keep Standard Webhooks unless the receiver\'s own code uses the secret text as the key.',
+			description:
+				"How the receiver turns the Signing Secret into its HMAC key. Keep Standard Webhooks unless the receiver's own code uses the secret text as the key.",
 		},
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password -- custom headers usually carry the receiver's API key
 		{

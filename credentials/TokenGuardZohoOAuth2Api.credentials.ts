@@ -60,7 +60,7 @@ export class TokenGuardZohoOAuth2Api implements ICredentialType {
 				default: '',
 				required: true,
 				placeholder: 'e.g. ZohoCRM.modules.ALL,ZohoCRM.settings.READ',
-				description: 'Zoho scopes (Service.scope.OPERATION) from the Zoho product\'s API docs, separated by commas.',
+				description: "Zoho scopes (Service.scope.OPERATION) from the Zoho product's API docs, separated by commas.",
 			},
 			tokenExpiredStatusCodes: 401,
 		}),

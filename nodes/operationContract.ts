@@ -45,4 +45,7 @@ export class OperationFailure extends Error {
 	}
 }
 
-export const paired = (result: ItemResult, itemIndex: number): INodeExecutionData => ({ ...result, pairedItem: { item: itemIndex } });
+export const paired = (result: ItemResult, itemIndex: number): INodeExecutionData => ({
+	...result,
+	pairedItem: { item: itemIndex },
+});

@@ -32,7 +32,8 @@ const BENCHES = {
 	memory: { file: 'test/bench/memory.bench.ts', args: [], nodeFlags: ['--expose-gc'] },
 };
 
-const commandOf = ({ file, args, nodeFlags = [] }, only = args) => ['node', ...nodeFlags, '--require', REGISTER, file, ...only].join(' ');
+const commandOf = ({ file, args, nodeFlags = [] }, only = args) =>
+	['node', ...nodeFlags, '--require', REGISTER, file, ...only].join(' ');
 
 function runBench(name) {
 	const bench = BENCHES[name];
@@ -100,16 +101,46 @@ function summarize({ forceRefresh, diagnose, memory }) {
 	const p5 = memory.memory;
 
 	return {
-		P1: figure(p1, 'token-endpoint calls per 1,000-item burst on an expired token', '= 1', p1 === 1 && ours.every((row) => row.failedItems === 0), commandOf(BENCHES.forceRefresh, ['burst']), {
-			rows: burst,
-			n8nHttpRequestWithAuthentication: burst.find((row) => row.case.startsWith('n8n'))?.tokenCalls,
-		}),
-		P2: figure(p2, 'API 401s per access-token lifetime, proactive refresh on', '= 0', p2 === 0 && proactiveOn.every((row) => row.failedExecutions === 0), commandOf(BENCHES.forceRefresh, ['proactive']), {
-			rows: proactive,
-			n8nHttpRequestWithAuthentication: Object.fromEntries(n8nProactive.map((row) => [`${row.itemsInFlight} in flight`, row.api401sPerTokenLifetime])),
-		}),
-		P3: figure(overhead.ratio, 'median wall time, Request With Auto-Refresh ÷ httpRequestWithAuthentication, 10,000 items', '≤ 1.05', overhead.ratio <= 1.05, commandOf(BENCHES.forceRefresh, ['overhead']), overhead),
-		P4: figure(p4, 'ms of CPU (user + system) for 10,000 Diagnose Error payloads', '≤ 1000', p4 <= 1000, commandOf(BENCHES.diagnose), diagnose.diagnose),
+		P1: figure(
+			p1,
+			'token-endpoint calls per 1,000-item burst on an expired token',
+			'= 1',
+			p1 === 1 && ours.every((row) => row.failedItems === 0),
+			commandOf(BENCHES.forceRefresh, ['burst']),
+			{
+				rows: burst,
+				n8nHttpRequestWithAuthentication: burst.find((row) => row.case.startsWith('n8n'))?.tokenCalls,
+			},
+		),
+		P2: figure(
+			p2,
+			'API 401s per access-token lifetime, proactive refresh on',
+			'= 0',
+			p2 === 0 && proactiveOn.every((row) => row.failedExecutions === 0),
+			commandOf(BENCHES.forceRefresh, ['proactive']),
+			{
+				rows: proactive,
+				n8nHttpRequestWithAuthentication: Object.fromEntries(
+					n8nProactive.map((row) => [`${row.itemsInFlight} in flight`, row.api401sPerTokenLifetime]),
+				),
+			},
+		),
+		P3: figure(
+			overhead.ratio,
+			'median wall time, Request With Auto-Refresh ÷ httpRequestWithAuthentication, 10,000 items',
+			'≤ 1.05',
+			overhead.ratio <= 1.05,
+			commandOf(BENCHES.forceRefresh, ['overhead']),
+			overhead,
+		),
+		P4: figure(
+			p4,
+			'ms of CPU (user + system) for 10,000 Diagnose Error payloads',
+			'≤ 1000',
+			p4 <= 1000,
+			commandOf(BENCHES.diagnose),
+			diagnose.diagnose,
+		),
 		P5: figure(
 			p5.heapUsedSlopeMbPer10kItems,
 			'MB of heap kept per 10,000 items (least-squares slope after gc, 100,000 items)',
@@ -125,7 +156,12 @@ async function main() {
 	const startedAt = Date.now();
 	const results = {};
 	for (const name of Object.keys(BENCHES)) results[name] = await runBench(name);
-	const report = { machine: machine(), startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, ...summarize(results) };
+	const report = {
+		machine: machine(),
+		startedAt: new Date(startedAt).toISOString(),
+		durationMs: Date.now() - startedAt,
+		...summarize(results),
+	};
 	process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -77,10 +77,14 @@ if (process.argv.includes('--json')) {
 		),
 	);
 } else {
-	for (const { file, lines } of longFiles) console.error(`check-size: ${file} has ${lines} lines (max ${MAX_FILE_LINES})`);
-	for (const fn of longFunctions) console.error(`check-size: ${fn.file}:${fn.line} ${fn.name} has ${fn.lines} lines (max ${MAX_FUNCTION_LINES})`);
+	for (const { file, lines } of longFiles)
+		console.error(`check-size: ${file} has ${lines} lines (max ${MAX_FILE_LINES})`);
+	for (const fn of longFunctions)
+		console.error(`check-size: ${fn.file}:${fn.line} ${fn.name} has ${fn.lines} lines (max ${MAX_FUNCTION_LINES})`);
 	if (longFiles.length === 0 && longFunctions.length === 0) {
-		console.log(`check-size: ${measured.length} files, none over ${MAX_FILE_LINES} lines; no function over ${MAX_FUNCTION_LINES} lines`);
+		console.log(
+			`check-size: ${measured.length} files, none over ${MAX_FILE_LINES} lines; no function over ${MAX_FUNCTION_LINES} lines`,
+		);
 	}
 }
 process.exitCode = longFiles.length > 0 || longFunctions.length > 0 ? 1 : 0;

@@ -22,4 +22,6 @@ if (problems.length > 0) {
 	for (const problem of problems) console.error(`verify-package: ${problem}`);
 	process.exit(1);
 }
-console.log(`verify-package: ${pkg.n8n.nodes.length} nodes and ${pkg.n8n.credentials.length} credentials built; no runtime dependencies`);
+console.log(
+	`verify-package: ${pkg.n8n.nodes.length} nodes and ${pkg.n8n.credentials.length} credentials built; no runtime dependencies`,
+);

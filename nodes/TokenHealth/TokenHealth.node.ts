@@ -46,13 +46,15 @@ export class TokenHealth implements INodeType {
 						name: 'Diagnose Error',
 						value: 'diagnoseError',
 						action: 'Diagnose a failed execution',
-						description: 'Explain an error from an Error Trigger, an error output or Continue On Fail: OAuth problem or not, which credential, what to do',
+						description:
+							'Explain an error from an Error Trigger, an error output or Continue On Fail: OAuth problem or not, which credential, what to do',
 					},
 					{
 						name: 'Check Credential',
 						value: 'checkCredential',
 						action: 'Check a credential',
-						description: 'Report whether a credential can still refresh, when its token expires, its scopes and clock drift',
+						description:
+							'Report whether a credential can still refresh, when its token expires, its scopes and clock drift',
 					},
 				],
 				default: 'diagnoseError',

@@ -18,7 +18,12 @@ export interface CredentialTypeInfo {
 	builtIn: boolean;
 }
 
-const ours = (name: string, displayName: string, provider: Provider, family: CredentialFamily = 'connect'): CredentialTypeInfo => ({
+const ours = (
+	name: string,
+	displayName: string,
+	provider: Provider,
+	family: CredentialFamily = 'connect',
+): CredentialTypeInfo => ({
 	name,
 	displayName,
 	family,
@@ -83,9 +88,7 @@ export const credentialTypeProperty: INodeProperties = {
 	name: CREDENTIAL_TYPE_PARAMETER,
 	type: 'options',
 	noDataExpression: true,
-	options: CREDENTIAL_TYPES.map(
-		(info): INodePropertyOptions => ({ name: info.displayName, value: info.name }),
-	),
+	options: CREDENTIAL_TYPES.map((info): INodePropertyOptions => ({ name: info.displayName, value: info.name })),
 	default: 'tokenGuardOAuth2Api',
 	description:
 		'Which kind of credential to use. "n8n:" entries are your existing built-in n8n OAuth2 credentials; the others are this package\'s own types.',

@@ -20,14 +20,7 @@ export type Category =
 	| 'not_auth_related';
 
 export type Action =
-	| 'reconnect'
-	| 'add_scopes'
-	| 'fix_client'
-	| 'force_refresh'
-	| 'sync_clock'
-	| 'retry_later'
-	| 'check_api_key'
-	| 'none';
+	'reconnect' | 'add_scopes' | 'fix_client' | 'force_refresh' | 'sync_clock' | 'retry_later' | 'check_api_key' | 'none';
 
 export type Severity = 'info' | 'warning' | 'critical';
 

@@ -30,11 +30,16 @@ export class HttpRequestWithAuthenticationBaseline implements INodeType {
 		const concurrency = this.getNodeParameter('concurrency', 0) as number;
 		const results = await mapWithConcurrency(items.length, concurrency, async (index) => {
 			const url = this.getNodeParameter('url', index) as string;
-			const body = (await this.helpers.httpRequestWithAuthentication.call(this, CONNECT_TYPE, { method: 'GET', url, json: true })) as IDataObject;
+			const body = (await this.helpers.httpRequestWithAuthentication.call(this, CONNECT_TYPE, {
+				method: 'GET',
+				url,
+				json: true,
+			})) as IDataObject;
 			return { json: body, pairedItem: { item: index } };
 		});
 		return [results];
 	}
 }
 
-export const benchItems = (count: number): INodeExecutionData[] => Array.from({ length: count }, (_value, index) => ({ json: { index } }));
+export const benchItems = (count: number): INodeExecutionData[] =>
+	Array.from({ length: count }, (_value, index) => ({ json: { index } }));

@@ -19,7 +19,13 @@ import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { clearCapturedLogs, runNode } from '../harness';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';
 import type { StoredRef } from '../integration/forceRefreshSupport';
-import { addConnectCredential, addManualCredential, newHelper, runForceRefresh, waitMs } from '../integration/forceRefreshSupport';
+import {
+	addConnectCredential,
+	addManualCredential,
+	newHelper,
+	runForceRefresh,
+	waitMs,
+} from '../integration/forceRefreshSupport';
 import { startFaultServer } from '../servers/faultServer';
 import { startOidcServer } from '../servers/oidcServer';
 import type { OidcServerHandle } from '../servers/oidcServer';
@@ -36,9 +42,21 @@ async function burst(): Promise<IDataObject[]> {
 	try {
 		const rows: IDataObject[] = [];
 		const cases: Array<[string, (helper: HarnessCredentialsHelper) => Promise<StoredRef>, boolean]> = [
-			['forceRefresh request, connect family', async (helper) => addConnectCredential(helper, server, await staleGrant(server)), false],
-			['forceRefresh request, manual family', async (helper) => addManualCredential(helper, server, await staleGrant(server)), false],
-			["n8n httpRequestWithAuthentication, connect family", async (helper) => addConnectCredential(helper, server, await staleGrant(server)), true],
+			[
+				'forceRefresh request, connect family',
+				async (helper) => addConnectCredential(helper, server, await staleGrant(server)),
+				false,
+			],
+			[
+				'forceRefresh request, manual family',
+				async (helper) => addManualCredential(helper, server, await staleGrant(server)),
+				false,
+			],
+			[
+				'n8n httpRequestWithAuthentication, connect family',
+				async (helper) => addConnectCredential(helper, server, await staleGrant(server)),
+				true,
+			],
 		];
 		for (const [name, addCredential, baseline] of cases) {
 			forgetRecentRefreshes();
@@ -56,7 +74,12 @@ async function burst(): Promise<IDataObject[]> {
 						credentials: { [credential.type]: credential.ref },
 						items: items(ITEMS),
 					})
-				: await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), concurrency: ITEMS }, { itemCount: ITEMS });
+				: await runForceRefresh(
+						helper,
+						credential,
+						{ operation: 'request', url: server.apiUrl('me'), concurrency: ITEMS },
+						{ itemCount: ITEMS },
+					);
 			const durationMs = Math.round(performance.now() - startedAt);
 			const stats = await server.stats();
 			rows.push({
@@ -89,8 +112,20 @@ async function proactive(): Promise<IDataObject[]> {
 			['proactive on (default margin), connect family', 'connect', 300, false, 5],
 			['proactive on (default margin), manual family', 'manual', 300, false, 5],
 			['proactive off (401 → refresh → replay), connect family', 'connect', 0, false, 5],
-			["n8n httpRequestWithAuthentication (refresh after a 401), connect family, 5 items in flight", 'connect', 0, true, 5],
-			["n8n httpRequestWithAuthentication (refresh after a 401), connect family, 1 item at a time", 'connect', 0, true, 1],
+			[
+				'n8n httpRequestWithAuthentication (refresh after a 401), connect family, 5 items in flight',
+				'connect',
+				0,
+				true,
+				5,
+			],
+			[
+				'n8n httpRequestWithAuthentication (refresh after a 401), connect family, 1 item at a time',
+				'connect',
+				0,
+				true,
+				1,
+			],
 		];
 		for (const [name, family, proactiveMarginSeconds, baseline, concurrency] of cases) {
 			forgetRecentRefreshes();
@@ -100,7 +135,9 @@ async function proactive(): Promise<IDataObject[]> {
 			const expiresAtMs = Date.now() + TTL_SECONDS * 1000;
 			const credential =
 				family === 'connect'
-					? addConnectCredential(helper, server, grant, { tokenData: { expires_in: TTL_SECONDS, n8n_expires_at: String(expiresAtMs) } })
+					? addConnectCredential(helper, server, grant, {
+							tokenData: { expires_in: TTL_SECONDS, n8n_expires_at: String(expiresAtMs) },
+						})
 					: addManualCredential(helper, server, grant, { expiresAt: new Date(expiresAtMs).toISOString() });
 			await server.resetStats();
 			const endAt = Date.now() + LIFETIMES * TTL_SECONDS * 1000;
@@ -116,7 +153,12 @@ async function proactive(): Promise<IDataObject[]> {
 							credentials: { [credential.type]: credential.ref },
 							items: items(5),
 						})
-					: await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), proactiveMarginSeconds, concurrency }, { itemCount: 5 });
+					: await runForceRefresh(
+							helper,
+							credential,
+							{ operation: 'request', url: server.apiUrl('me'), proactiveMarginSeconds, concurrency },
+							{ itemCount: 5 },
+						);
 				executions++;
 				if (result.error) failedExecutions++;
 				clearCapturedLogs();
@@ -153,7 +195,12 @@ async function overhead(): Promise<IDataObject> {
 		const credential = addConnectCredential(helper, server, await server.mintGrant());
 		const url = `${api.url}/items`;
 		const ours = async () =>
-			await runForceRefresh(helper, credential, { operation: 'request', url, concurrency: CONCURRENCY }, { itemCount: ITEMS });
+			await runForceRefresh(
+				helper,
+				credential,
+				{ operation: 'request', url, concurrency: CONCURRENCY },
+				{ itemCount: ITEMS },
+			);
 		const baseline = async () =>
 			await runNode({
 				nodeType: new HttpRequestWithAuthenticationBaseline(),

@@ -42,7 +42,8 @@ function slope(points: Array<[number, number]>): number {
 
 function collect(): void {
 	const gc = (globalThis as { gc?: () => void }).gc;
-	if (gc === undefined) throw new Error('run node with --expose-gc: the memory benchmark reads the heap after a full collection');
+	if (gc === undefined)
+		throw new Error('run node with --expose-gc: the memory benchmark reads the heap after a full collection');
 	gc();
 	gc();
 }
@@ -65,10 +66,20 @@ async function memory(): Promise<IDataObject> {
 				if (done >= WARM_UP_ITEMS && (done - WARM_UP_ITEMS) % CHECKPOINT_EVERY === 0) {
 					collect();
 					const usage = process.memoryUsage();
-					checkpoints.push({ items: done - WARM_UP_ITEMS, rssMb: round(usage.rss / MB), heapUsedMb: round(usage.heapUsed / MB), externalMb: round(usage.external / MB) });
+					checkpoints.push({
+						items: done - WARM_UP_ITEMS,
+						rssMb: round(usage.rss / MB),
+						heapUsedMb: round(usage.heapUsed / MB),
+						externalMb: round(usage.external / MB),
+					});
 					if (done === WARM_UP_ITEMS) peakRssMb = usage.rss / MB;
 				}
-				const result = await runForceRefresh(helper, credential, { operation: 'request', url, concurrency: CONCURRENCY }, { itemCount: ITEMS_PER_EXECUTION, executionId: `memory-${done}` });
+				const result = await runForceRefresh(
+					helper,
+					credential,
+					{ operation: 'request', url, concurrency: CONCURRENCY },
+					{ itemCount: ITEMS_PER_EXECUTION, executionId: `memory-${done}` },
+				);
 				if (result.error) failedExecutions++;
 				// The harness keeps every captured log line for tests to grep; n8n writes them out instead.
 				clearCapturedLogs();
@@ -76,11 +87,17 @@ async function memory(): Promise<IDataObject> {
 			}
 			collect();
 			const usage = process.memoryUsage();
-			checkpoints.push({ items: TOTAL_ITEMS, rssMb: round(usage.rss / MB), heapUsedMb: round(usage.heapUsed / MB), externalMb: round(usage.external / MB) });
+			checkpoints.push({
+				items: TOTAL_ITEMS,
+				rssMb: round(usage.rss / MB),
+				heapUsedMb: round(usage.heapUsed / MB),
+				externalMb: round(usage.external / MB),
+			});
 		} finally {
 			clearInterval(sampler);
 		}
-		const per10k = (pick: (point: Checkpoint) => number) => round(slope(checkpoints.map((point) => [point.items / CHECKPOINT_EVERY, pick(point)])), 3);
+		const per10k = (pick: (point: Checkpoint) => number) =>
+			round(slope(checkpoints.map((point) => [point.items / CHECKPOINT_EVERY, pick(point)])), 3);
 		const first = checkpoints[0];
 		return {
 			items: TOTAL_ITEMS,

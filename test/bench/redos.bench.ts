@@ -16,7 +16,8 @@ import { runBenchmarks } from './runner';
 const RUNS = 25;
 const KIB_200 = 200 * 1024;
 
-const repeated = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+const repeated = (unit: string, length: number): string =>
+	unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
 function timed(run: () => unknown): { firstMs: number; medianMs: number; maxMs: number; runs: number } {
 	const durations: number[] = [];
@@ -28,14 +29,21 @@ function timed(run: () => unknown): { firstMs: number; medianMs: number; maxMs: 
 	const [firstMs, ...rest] = durations;
 	const sorted = [...rest].sort((a, b) => a - b);
 	const round = (ms: number) => Math.round(ms * 1000) / 1000;
-	return { firstMs: round(firstMs), medianMs: round(sorted[Math.floor(sorted.length / 2)]), maxMs: round(sorted[sorted.length - 1]), runs: RUNS };
+	return {
+		firstMs: round(firstMs),
+		medianMs: round(sorted[Math.floor(sorted.length / 2)]),
+		maxMs: round(sorted[sorted.length - 1]),
+		runs: RUNS,
+	};
 }
 
 async function formBody(): Promise<Record<string, unknown>> {
 	const context = { previousRefreshToken: 'rt-bench-0001', nowMs: 0 };
 	const result: Record<string, unknown> = { benchmark: 'form-body-detection' };
 	for (const body of [`a=${'&a='.repeat(26)}<<`, `a=${'&a='.repeat(28)}<<`]) {
-		result[`bytes${body.length}`] = timed(() => parseTokenResponse({ status: 200, headers: { 'content-type': 'text/plain' }, body }, context));
+		result[`bytes${body.length}`] = timed(() =>
+			parseTokenResponse({ status: 200, headers: { 'content-type': 'text/plain' }, body }, context),
+		);
 	}
 	return result;
 }
@@ -52,7 +60,8 @@ async function redaction(): Promise<Record<string, unknown>> {
 		mixed: repeated(mixedUnit, KIB_200),
 	};
 	const result: Record<string, unknown> = { benchmark: 'redact-200kb' };
-	for (const [name, message] of Object.entries(messages)) result[name] = timed(() => redactText(message, ['rt-bench-0001']));
+	for (const [name, message] of Object.entries(messages))
+		result[name] = timed(() => redactText(message, ['rt-bench-0001']));
 	return result;
 }
 

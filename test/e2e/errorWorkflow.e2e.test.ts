@@ -75,7 +75,13 @@ const FAILURES: FailureCase[] = [
 			name: 'Read sheet',
 			type: 'n8n-nodes-base.httpRequest',
 			typeVersion: 4.2,
-			parameters: { method: 'GET', url: apiUrl, authentication: 'predefinedCredentialType', nodeCredentialType: 'googleSheetsOAuth2Api', options: {} },
+			parameters: {
+				method: 'GET',
+				url: apiUrl,
+				authentication: 'predefinedCredentialType',
+				nodeCredentialType: 'googleSheetsOAuth2Api',
+				options: {},
+			},
 			credentials: { googleSheetsOAuth2Api: { id: 'e2eDemoGoogle001', name: 'Demo Google' } },
 		}),
 		errorMessage: /^The credential "Demo Google" needs to be reconnected\.$/,
@@ -110,7 +116,10 @@ function parsedBody(request: { body: string }): Record<string, any> {
 	return JSON.parse(request.body) as Record<string, any>;
 }
 
-async function waitForExecutions(predicate: (executions: StoredExecution[]) => boolean, timeoutMs: number): Promise<StoredExecution[]> {
+async function waitForExecutions(
+	predicate: (executions: StoredExecution[]) => boolean,
+	timeoutMs: number,
+): Promise<StoredExecution[]> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const executions = readExecutions(userFolder);
@@ -138,12 +147,20 @@ beforeAll(async () => {
 	await installPackageTarball(userFolder, tarball);
 	await importCredentials(userFolder, [
 		...FAILURES.map((failure) => connectCredential(oidc, failure.grant!, failure.credential)),
-		webhookCredential(WEBHOOK_CREDENTIAL, sink.url('token-guard'), SECRETS.signingSecret, { 'X-Api-Key': SECRETS.receiverApiKey }),
+		webhookCredential(WEBHOOK_CREDENTIAL, sink.url('token-guard'), SECRETS.signingSecret, {
+			'X-Api-Key': SECRETS.receiverApiKey,
+		}),
 	]);
 	await importWorkflow(userFolder, [
 		exampleWorkflow('oauth-error-handler', { webhookCredentialId: WEBHOOK_CREDENTIAL.id }, { id: HANDLER_ID }),
 		...FAILURES.map((failure) =>
-			webhookWorkflow(failure.workflowId, `Fails: ${failure.label}`, failure.path, [failure.failingNode(oidc.apiUrl('me'))], { errorWorkflow: HANDLER_ID }),
+			webhookWorkflow(
+				failure.workflowId,
+				`Fails: ${failure.label}`,
+				failure.path,
+				[failure.failingNode(oidc.apiUrl('me'))],
+				{ errorWorkflow: HANDLER_ID },
+			),
 		),
 	]);
 	// Published (active) workflows only: n8n runs an error workflow only if it is published, and serves
@@ -169,94 +186,129 @@ afterAll(async () => {
 });
 
 describe('OAuth error handler example as the error workflow of production workflows (n8n start)', () => {
-	it('n8n loaded the package and serves its health endpoint', withN8nLog(() => userFolder, async () => {
-		assertPackageLoaded(userFolder);
-		expect((await httpRequest(`${server!.baseUrl}/healthz`)).status).toBe(200);
-	}));
+	it(
+		'n8n loaded the package and serves its health endpoint',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				assertPackageLoaded(userFolder);
+				expect((await httpRequest(`${server!.baseUrl}/healthz`)).status).toBe(200);
+			},
+		),
+	);
 
 	it.each(FAILURES)(
 		'$label: revoked grant → the run fails → the error workflow diagnoses refresh_token_invalid for that credential and a signed CloudEvent arrives',
-		withN8nLog(() => userFolder, async (failure) => {
-			const started = Date.now();
-			await oidc.revokeGrant(failure.grant!.grantId);
+		withN8nLog(
+			() => userFolder,
+			async (failure) => {
+				const started = Date.now();
+				await oidc.revokeGrant(failure.grant!.grantId);
 
-			const response = await callProductionWebhook(server!.baseUrl, failure.path, { order: 42 });
-			expect(response.status).toBe(200);
+				const response = await callProductionWebhook(server!.baseUrl, failure.path, { order: 42 });
+				expect(response.status).toBe(200);
 
-			const isDiagnosis = (request: { body: string }) =>
-				parsedBody(request).type === 'io.n8n.tokenguard.error.diagnosed' && parsedBody(request).data?.credential?.id === failure.credential.id;
-			const deliveries = await sink.waitFor((requests) => requests.some(isDiagnosis), 60_000);
-			const executions = await waitForExecutions(
-				(all) =>
-					all.some((execution) => execution.workflowId === failure.workflowId && execution.status === 'error') &&
-					all.some((execution) => execution.workflowId === HANDLER_ID && execution.status === 'success' && JSON.stringify(execution.data).includes(failure.credential.id)),
-				60_000,
-			);
+				const isDiagnosis = (request: { body: string }) =>
+					parsedBody(request).type === 'io.n8n.tokenguard.error.diagnosed' &&
+					parsedBody(request).data?.credential?.id === failure.credential.id;
+				const deliveries = await sink.waitFor((requests) => requests.some(isDiagnosis), 60_000);
+				const executions = await waitForExecutions(
+					(all) =>
+						all.some((execution) => execution.workflowId === failure.workflowId && execution.status === 'error') &&
+						all.some(
+							(execution) =>
+								execution.workflowId === HANDLER_ID &&
+								execution.status === 'success' &&
+								JSON.stringify(execution.data).includes(failure.credential.id),
+						),
+					60_000,
+				);
 
-			const failed = executions.find((execution) => execution.workflowId === failure.workflowId && execution.status === 'error')!;
-			expect(failed.mode).toBe('webhook');
-			expect(failed.data?.resultData?.error?.message).toMatch(failure.errorMessage);
+				const failed = executions.find(
+					(execution) => execution.workflowId === failure.workflowId && execution.status === 'error',
+				)!;
+				expect(failed.mode).toBe('webhook');
+				expect(failed.data?.resultData?.error?.message).toMatch(failure.errorMessage);
 
-			const handled = executions.find(
-				(execution) => execution.workflowId === HANDLER_ID && execution.mode === 'error' && JSON.stringify(execution.data).includes(failure.credential.id),
-			)!;
-			const [diagnosis] = storedNodeOutput(handled, 'Diagnose the failure', 0);
-			expect(diagnosis).toMatchObject({
-				isOAuthIssue: true,
-				category: 'refresh_token_invalid',
-				action: 'reconnect',
-				severity: 'critical',
-				credential: { type: failure.credential.type, id: failure.credential.id, name: failure.credential.name },
-				source: { executionId: failed.id, workflowId: failure.workflowId, mode: 'webhook' },
-				delivery: { status: 'delivered' },
-			});
-			expect(storedNodeOutput(handled, 'Alert: add Slack or Email here')).toHaveLength(1);
-			expect(storedNodeOutput(handled, 'Not a token problem')).toEqual([]);
-
-			const nowSeconds = Math.floor(Date.now() / 1000);
-			const event = deliveries.find(isDiagnosis)!;
-			expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body, nowSeconds)).toBeNull();
-			const cloudEvent = parsedBody(event);
-			expect(cloudEvent).toMatchObject({
-				specversion: '1.0',
-				id: event.headers['webhook-id'],
-				type: 'io.n8n.tokenguard.error.diagnosed',
-				source: expect.stringMatching(new RegExp(`/workflow/${failure.workflowId}$`)),
-				datacontenttype: 'application/json',
-				data: {
+				const handled = executions.find(
+					(execution) =>
+						execution.workflowId === HANDLER_ID &&
+						execution.mode === 'error' &&
+						JSON.stringify(execution.data).includes(failure.credential.id),
+				)!;
+				const [diagnosis] = storedNodeOutput(handled, 'Diagnose the failure', 0);
+				expect(diagnosis).toMatchObject({
+					isOAuthIssue: true,
 					category: 'refresh_token_invalid',
 					action: 'reconnect',
-					credential: { id: failure.credential.id, name: failure.credential.name },
-					execution: { id: failed.id, mode: 'webhook' },
-				},
-			});
-			expect(event.headers['x-api-key']).toBe(SECRETS.receiverApiKey);
-			// The receiver rejects a forged or altered delivery: the check above can fail.
-			expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body.replace('critical', 'info'), nowSeconds)).not.toBeNull();
-			timings[failure.workflowId] = Date.now() - started;
-		}),
+					severity: 'critical',
+					credential: { type: failure.credential.type, id: failure.credential.id, name: failure.credential.name },
+					source: { executionId: failed.id, workflowId: failure.workflowId, mode: 'webhook' },
+					delivery: { status: 'delivered' },
+				});
+				expect(storedNodeOutput(handled, 'Alert: add Slack or Email here')).toHaveLength(1);
+				expect(storedNodeOutput(handled, 'Not a token problem')).toEqual([]);
+
+				const nowSeconds = Math.floor(Date.now() / 1000);
+				const event = deliveries.find(isDiagnosis)!;
+				expect(verifyStandardWebhook(SECRETS.signingSecret, event.headers, event.body, nowSeconds)).toBeNull();
+				const cloudEvent = parsedBody(event);
+				expect(cloudEvent).toMatchObject({
+					specversion: '1.0',
+					id: event.headers['webhook-id'],
+					type: 'io.n8n.tokenguard.error.diagnosed',
+					source: expect.stringMatching(new RegExp(`/workflow/${failure.workflowId}$`)),
+					datacontenttype: 'application/json',
+					data: {
+						category: 'refresh_token_invalid',
+						action: 'reconnect',
+						credential: { id: failure.credential.id, name: failure.credential.name },
+						execution: { id: failed.id, mode: 'webhook' },
+					},
+				});
+				expect(event.headers['x-api-key']).toBe(SECRETS.receiverApiKey);
+				// The receiver rejects a forged or altered delivery: the check above can fail.
+				expect(
+					verifyStandardWebhook(
+						SECRETS.signingSecret,
+						event.headers,
+						event.body.replace('critical', 'info'),
+						nowSeconds,
+					),
+				).not.toBeNull();
+				timings[failure.workflowId] = Date.now() - started;
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 
-	it('every delivery verifies, and canary secrets appear in no webhook body, execution data, database, log or console output', withN8nLog(() => userFolder, async () => {
-		const nowSeconds = Math.floor(Date.now() / 1000);
-		expect(sink.requests.length).toBeGreaterThanOrEqual(FAILURES.length);
-		for (const request of sink.requests) expect(verifyStandardWebhook(SECRETS.signingSecret, request.headers, request.body, nowSeconds)).toBeNull();
+	it(
+		'every delivery verifies, and canary secrets appear in no webhook body, execution data, database, log or console output',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const nowSeconds = Math.floor(Date.now() / 1000);
+				expect(sink.requests.length).toBeGreaterThanOrEqual(FAILURES.length);
+				for (const request of sink.requests)
+					expect(verifyStandardWebhook(SECRETS.signingSecret, request.headers, request.body, nowSeconds)).toBeNull();
 
-		const tokens = Object.fromEntries(
-			FAILURES.flatMap((failure) => [
-				[`${failure.credential.name} refresh token`, failure.grant!.refreshToken],
-				[`${failure.credential.name} access token`, failure.grant!.accessToken],
-			]),
-		);
-		const texts: Record<string, string> = {
-			...n8nWrittenTexts(userFolder),
-			'n8n console output': server!.output(),
-			'webhook bodies': sink.requests.map((request) => request.body).join('\n'),
-		};
-		// The search can find something: the diagnoses are in there, by credential name.
-		for (const name of ['execution data', 'n8n log file', 'webhook bodies']) expect(texts[name]).toContain('Demo Google');
+				const tokens = Object.fromEntries(
+					FAILURES.flatMap((failure) => [
+						[`${failure.credential.name} refresh token`, failure.grant!.refreshToken],
+						[`${failure.credential.name} access token`, failure.grant!.accessToken],
+					]),
+				);
+				const texts: Record<string, string> = {
+					...n8nWrittenTexts(userFolder),
+					'n8n console output': server!.output(),
+					'webhook bodies': sink.requests.map((request) => request.body).join('\n'),
+				};
+				// The search can find something: the diagnoses are in there, by credential name.
+				for (const name of ['execution data', 'n8n log file', 'webhook bodies'])
+					expect(texts[name]).toContain('Demo Google');
 
-		expect(findLeaks({ ...SECRETS, ...tokens }, texts)).toEqual([]);
-	}));
+				expect(findLeaks({ ...SECRETS, ...tokens }, texts)).toEqual([]);
+			},
+		),
+	);
 });

@@ -24,7 +24,13 @@ import {
 import { connectCredential, storedRefreshToken } from './support/credentials';
 import type { DemoApi } from './support/demoApi';
 import { startDemoApi, tokenFingerprint } from './support/demoApi';
-import { EXAMPLE_NAMES, exampleWorkflow, readExample, remainingPlaceholders, undocumentedPlaceholders } from './support/examples';
+import {
+	EXAMPLE_NAMES,
+	exampleWorkflow,
+	readExample,
+	remainingPlaceholders,
+	undocumentedPlaceholders,
+} from './support/examples';
 import { withN8nLog } from './support/logOnFailure';
 import type { WebhookSink } from './support/webhookSink';
 import { startWebhookSink } from './support/webhookSink';
@@ -37,7 +43,11 @@ const CALLS_PER_TOKEN = 3;
 const ORDER_IDS = [1001, 1002, 1003, 1004, 1005];
 
 const GUARDED = { workflowId: 'e2eExGuarded0001', credentialId: 'e2eExOrdersCred1', credentialName: 'Orders API' };
-const KEEP_ALIVE = { workflowId: 'e2eExKeepAlive01', credentialId: 'e2eExKeepCred001', credentialName: 'Keep-alive account' };
+const KEEP_ALIVE = {
+	workflowId: 'e2eExKeepAlive01',
+	credentialId: 'e2eExKeepCred001',
+	credentialName: 'Keep-alive account',
+};
 
 let userFolder: UserFolder;
 let oidc: OidcServerHandle;
@@ -51,7 +61,9 @@ const timings: Record<string, number> = {};
 async function run(workflowId: string) {
 	const outcome = await executeWorkflow(userFolder, workflowId);
 	if (outcome.status !== 'success') {
-		throw new Error(`execution of ${workflowId} failed: ${outcome.errorMessage}\n--- n8n log tail ---\n${logTail(userFolder)}`);
+		throw new Error(
+			`execution of ${workflowId} failed: ${outcome.errorMessage}\n--- n8n log tail ---\n${logTail(userFolder)}`,
+		);
 	}
 	return outcome;
 }
@@ -71,11 +83,23 @@ beforeAll(async () => {
 	userFolder = createUserFolder();
 	await installPackageTarball(userFolder, tarball);
 	await importCredentials(userFolder, [
-		connectCredential(oidc, guardedGrant, { id: GUARDED.credentialId, name: GUARDED.credentialName, type: 'tokenGuardOAuth2Api' }),
-		connectCredential(oidc, keepAliveGrant, { id: KEEP_ALIVE.credentialId, name: KEEP_ALIVE.credentialName, type: 'tokenGuardOAuth2Api' }),
+		connectCredential(oidc, guardedGrant, {
+			id: GUARDED.credentialId,
+			name: GUARDED.credentialName,
+			type: 'tokenGuardOAuth2Api',
+		}),
+		connectCredential(oidc, keepAliveGrant, {
+			id: KEEP_ALIVE.credentialId,
+			name: KEEP_ALIVE.credentialName,
+			type: 'tokenGuardOAuth2Api',
+		}),
 	]);
 	await importWorkflow(userFolder, [
-		exampleWorkflow('guarded-api-call', { oauth2CredentialId: GUARDED.credentialId, apiBaseUrl: ordersApi.baseUrl }, { id: GUARDED.workflowId }),
+		exampleWorkflow(
+			'guarded-api-call',
+			{ oauth2CredentialId: GUARDED.credentialId, apiBaseUrl: ordersApi.baseUrl },
+			{ id: GUARDED.workflowId },
+		),
 		exampleWorkflow(
 			'keep-alive',
 			{ oauth2CredentialId: KEEP_ALIVE.credentialId, apiBaseUrl: probeApi.baseUrl, alertUrl: sink.url('alerts') },
@@ -99,63 +123,76 @@ describe('example workflows in real n8n', () => {
 		expect(undocumentedPlaceholders(example)).toEqual([]);
 	});
 
-	it('n8n loaded the package with every node and credential', withN8nLog(() => userFolder, () => {
-		assertPackageLoaded(userFolder);
-	}));
+	it(
+		'n8n loaded the package with every node and credential',
+		withN8nLog(
+			() => userFolder,
+			() => {
+				assertPackageLoaded(userFolder);
+			},
+		),
+	);
 
 	it(
 		'guarded API call: the API starts answering 401 mid-run → one refresh through n8n → the 401 items are replayed → every order 200',
-		withN8nLog(() => userFolder, async () => {
-			const started = Date.now();
-			const before = await oidc.stats();
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				const before = await oidc.stats();
 
-			const outcome = await run(GUARDED.workflowId);
+				const outcome = await run(GUARDED.workflowId);
 
-			const items = nodeOutput(outcome.run, 'Get order');
-			expect(items.map((item) => Number(item.orderId)).sort()).toEqual(ORDER_IDS);
-			expect(items.every((item) => (item.tokenGuard as { statusCode: number }).statusCode === 200)).toBe(true);
-			const replayed = items.filter((item) => (item.tokenGuard as { refreshed: boolean }).refreshed);
-			expect(replayed).toHaveLength(ORDER_IDS.length - CALLS_PER_TOKEN);
-			for (const item of replayed) expect(item.tokenGuard).toMatchObject({ reason: 'expiry-signal', expirySignal: 'status', attempts: 2 });
+				const items = nodeOutput(outcome.run, 'Get order');
+				expect(items.map((item) => Number(item.orderId)).sort()).toEqual(ORDER_IDS);
+				expect(items.every((item) => (item.tokenGuard as { statusCode: number }).statusCode === 200)).toBe(true);
+				const replayed = items.filter((item) => (item.tokenGuard as { refreshed: boolean }).refreshed);
+				expect(replayed).toHaveLength(ORDER_IDS.length - CALLS_PER_TOKEN);
+				for (const item of replayed)
+					expect(item.tokenGuard).toMatchObject({ reason: 'expiry-signal', expirySignal: 'status', attempts: 2 });
 
-			const api = ordersApi.stats();
-			expect(api.byStatus).toEqual({ '200': ORDER_IDS.length, '401': ORDER_IDS.length - CALLS_PER_TOKEN });
-			expect(api.tokens).toHaveLength(2);
-			expect(api.tokens[0]).toBe(tokenFingerprint(guardedGrant.accessToken));
-			const after = await oidc.stats();
-			expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
-			const [stored] = await exportCredentials(userFolder, { decrypted: true, id: GUARDED.credentialId });
-			expect(storedRefreshToken(stored.data)).not.toBe(guardedGrant.refreshToken);
-			timings.guardedMs = Date.now() - started;
-		}),
+				const api = ordersApi.stats();
+				expect(api.byStatus).toEqual({ '200': ORDER_IDS.length, '401': ORDER_IDS.length - CALLS_PER_TOKEN });
+				expect(api.tokens).toHaveLength(2);
+				expect(api.tokens[0]).toBe(tokenFingerprint(guardedGrant.accessToken));
+				const after = await oidc.stats();
+				expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
+				const [stored] = await exportCredentials(userFolder, { decrypted: true, id: GUARDED.credentialId });
+				expect(storedRefreshToken(stored.data)).not.toBe(guardedGrant.refreshToken);
+				timings.guardedMs = Date.now() - started;
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 
 	it(
 		'keep-alive: a healthy credential is refreshed and stays quiet; after the grant is revoked the next run alerts, naming the credential',
-		withN8nLog(() => userFolder, async () => {
-			const started = Date.now();
-			const healthy = await run(KEEP_ALIVE.workflowId);
-			// Seeded without an expiry: "Refresh When Expiry Is Unknown" renews it.
-			expect(nodeOutput(healthy.run, 'Refresh if expiring')[0].tokenGuard).toMatchObject({ refreshed: true });
-			const [check] = nodeOutput(healthy.run, 'Check the credential', 0, 1);
-			expect(check).toMatchObject({ status: 'healthy', credential: { id: KEEP_ALIVE.credentialId } });
-			expect(nodeOutput(healthy.run, 'Send alert')).toEqual([]);
-			expect(sink.requests).toEqual([]);
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				const healthy = await run(KEEP_ALIVE.workflowId);
+				// Seeded without an expiry: "Refresh When Expiry Is Unknown" renews it.
+				expect(nodeOutput(healthy.run, 'Refresh if expiring')[0].tokenGuard).toMatchObject({ refreshed: true });
+				const [check] = nodeOutput(healthy.run, 'Check the credential', 0, 1);
+				expect(check).toMatchObject({ status: 'healthy', credential: { id: KEEP_ALIVE.credentialId } });
+				expect(nodeOutput(healthy.run, 'Send alert')).toEqual([]);
+				expect(sink.requests).toEqual([]);
 
-			await oidc.revokeGrant(keepAliveGrant.grantId);
-			const revoked = await run(KEEP_ALIVE.workflowId);
+				await oidc.revokeGrant(keepAliveGrant.grantId);
+				const revoked = await run(KEEP_ALIVE.workflowId);
 
-			expect(nodeOutput(revoked.run, 'Send alert')).toHaveLength(1);
-			const [alert] = await sink.waitFor((requests) => requests.length >= 1, 5000);
-			expect(alert.path).toBe('/alerts');
-			const body = JSON.parse(alert.body) as Record<string, string>;
-			expect(body).toMatchObject({ credential: KEEP_ALIVE.credentialName, credentialId: KEEP_ALIVE.credentialId });
-			expect(['warning', 'critical']).toContain(body.severity);
-			expect(body.text).toContain(KEEP_ALIVE.credentialName);
-			expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${KEEP_ALIVE.credentialId}$`));
-			timings.keepAliveMs = Date.now() - started;
-		}),
+				expect(nodeOutput(revoked.run, 'Send alert')).toHaveLength(1);
+				const [alert] = await sink.waitFor((requests) => requests.length >= 1, 5000);
+				expect(alert.path).toBe('/alerts');
+				const body = JSON.parse(alert.body) as Record<string, string>;
+				expect(body).toMatchObject({ credential: KEEP_ALIVE.credentialName, credentialId: KEEP_ALIVE.credentialId });
+				expect(['warning', 'critical']).toContain(body.severity);
+				expect(body.text).toContain(KEEP_ALIVE.credentialName);
+				expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${KEEP_ALIVE.credentialId}$`));
+				timings.keepAliveMs = Date.now() - started;
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 });

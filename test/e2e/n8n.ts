@@ -112,8 +112,7 @@ export function readVersions(): E2eVersions {
 /** Paths of the cached install; the layout must match ./setup. */
 export function e2eEnv(): E2eEnv {
 	const versions = readVersions();
-	const cacheDir =
-		process.env.TOKEN_GUARD_E2E_CACHE || join(homedir(), '.cache', 'n8n-nodes-token-guard-e2e');
+	const cacheDir = process.env.TOKEN_GUARD_E2E_CACHE || join(homedir(), '.cache', 'n8n-nodes-token-guard-e2e');
 	const n8nDir = join(cacheDir, `n8n-${versions.n8nVersion}`);
 	return {
 		...versions,
@@ -288,7 +287,11 @@ export async function importCredentials(
 	credentials: Array<Record<string, unknown>>,
 ): Promise<N8nResult> {
 	const input = writeTempJson(userFolder, 'credentials', credentials);
-	return expectSuccess(await n8n(['import:credentials', `--input=${input}`], { userFolder }), userFolder, 'import:credentials');
+	return expectSuccess(
+		await n8n(['import:credentials', `--input=${input}`], { userFolder }),
+		userFolder,
+		'import:credentials',
+	);
 }
 
 export async function importWorkflow(
@@ -296,7 +299,11 @@ export async function importWorkflow(
 	workflow: Record<string, unknown> | Array<Record<string, unknown>>,
 ): Promise<N8nResult> {
 	const input = writeTempJson(userFolder, 'workflow', Array.isArray(workflow) ? workflow : [workflow]);
-	return expectSuccess(await n8n(['import:workflow', `--input=${input}`], { userFolder }), userFolder, 'import:workflow');
+	return expectSuccess(
+		await n8n(['import:workflow', `--input=${input}`], { userFolder }),
+		userFolder,
+		'import:workflow',
+	);
 }
 
 /** `execute --id --rawOutput`; a failed workflow is an outcome, not an exception. */
@@ -321,8 +328,7 @@ export async function executeWorkflow(
 /** Output items (json only) of one node's run in an execution. */
 export function nodeOutput(run: Record<string, any> | undefined, nodeName: string, runIndex = 0, output = 0) {
 	const items = run?.data?.resultData?.runData?.[nodeName]?.[runIndex]?.data?.main?.[output] as
-		| Array<{ json: Record<string, unknown> }>
-		| undefined;
+		Array<{ json: Record<string, unknown> }> | undefined;
 	return (items ?? []).map((item) => item.json);
 }
 

@@ -32,7 +32,13 @@ import {
 	removeUserFolder,
 } from './n8n';
 import type { ConnectType, CredentialRecord } from './support/credentials';
-import { clientFor, connectCredential, manualCredential, storedAccessToken, storedRefreshToken } from './support/credentials';
+import {
+	clientFor,
+	connectCredential,
+	manualCredential,
+	storedAccessToken,
+	storedRefreshToken,
+} from './support/credentials';
 import { withN8nLog } from './support/logOnFailure';
 import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
 import { manualWorkflow } from './support/workflows';
@@ -51,15 +57,38 @@ interface ConnectCase {
 }
 
 const CONNECT_CASES: ConnectCase[] = [
-	{ type: 'tokenGuardOAuth2Api', label: 'Token Guard OAuth2 API (ours)', credentialId: 'e2eConnectOurs01', workflowId: 'e2eRefreshOurs01' },
-	{ type: 'oAuth2Api', label: "n8n's generic OAuth2 API", credentialId: 'e2eConnectGen001', workflowId: 'e2eRefreshGen001' },
-	{ type: 'googleSheetsOAuth2Api', label: "n8n's Google Sheets OAuth2 API", credentialId: 'e2eConnectGsh001', workflowId: 'e2eRefreshGsh001' },
+	{
+		type: 'tokenGuardOAuth2Api',
+		label: 'Token Guard OAuth2 API (ours)',
+		credentialId: 'e2eConnectOurs01',
+		workflowId: 'e2eRefreshOurs01',
+	},
+	{
+		type: 'oAuth2Api',
+		label: "n8n's generic OAuth2 API",
+		credentialId: 'e2eConnectGen001',
+		workflowId: 'e2eRefreshGen001',
+	},
+	{
+		type: 'googleSheetsOAuth2Api',
+		label: "n8n's Google Sheets OAuth2 API",
+		credentialId: 'e2eConnectGsh001',
+		workflowId: 'e2eRefreshGsh001',
+	},
 ];
 
-const MANUAL = { credentialId: 'e2eManualCred001', workflowId: 'e2eManualReq0001', name: 'Canary manual refresh token' };
+const MANUAL = {
+	credentialId: 'e2eManualCred001',
+	workflowId: 'e2eManualReq0001',
+	name: 'Canary manual refresh token',
+};
 
 /** A built-in Google Sheets credential its owner restricted to one host, used against another one. */
-const RESTRICTED = { credentialId: 'e2eRestricted001', workflowId: 'e2eRestrictReq01', name: 'Canary restricted Google Sheets' };
+const RESTRICTED = {
+	credentialId: 'e2eRestricted001',
+	workflowId: 'e2eRestrictReq01',
+	name: 'Canary restricted Google Sheets',
+};
 
 /** Outside the restricted credential's list (another loopback address): records whatever reaches it. */
 const outsideRequests: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
@@ -95,7 +124,9 @@ async function run(workflowId: string) {
 	const outcome = await executeWorkflow(userFolder, workflowId);
 	consoleOutput.push(outcome.result.stdout, outcome.result.stderr);
 	if (outcome.status !== 'success') {
-		throw new Error(`execution of ${workflowId} failed: ${outcome.errorMessage}\n--- n8n log tail ---\n${logTail(userFolder)}`);
+		throw new Error(
+			`execution of ${workflowId} failed: ${outcome.errorMessage}\n--- n8n log tail ---\n${logTail(userFolder)}`,
+		);
 	}
 	return outcome;
 }
@@ -122,19 +153,36 @@ beforeAll(async () => {
 		testCase.grant = await oidc.mintGrant({ clientId: clientFor(oidc, testCase.type) });
 		knownTokens[`${testCase.type} initial refresh token`] = testCase.grant.refreshToken;
 		knownTokens[`${testCase.type} initial access token`] = testCase.grant.accessToken;
-		credentials.push(connectCredential(oidc, testCase.grant, { id: testCase.credentialId, name: `Canary ${testCase.label}`, type: testCase.type }));
+		credentials.push(
+			connectCredential(oidc, testCase.grant, {
+				id: testCase.credentialId,
+				name: `Canary ${testCase.label}`,
+				type: testCase.type,
+			}),
+		);
 	}
 	manualGrant = await oidc.mintGrant();
 	knownTokens['manual initial refresh token'] = manualGrant.refreshToken;
 	knownTokens['manual initial access token'] = manualGrant.accessToken;
 	// Stored as a user would paste it: the access token, with no known expiry.
-	credentials.push(manualCredential(oidc, manualGrant, { id: MANUAL.credentialId, name: MANUAL.name }, { accessToken: manualGrant.accessToken }));
+	credentials.push(
+		manualCredential(
+			oidc,
+			manualGrant,
+			{ id: MANUAL.credentialId, name: MANUAL.name },
+			{ accessToken: manualGrant.accessToken },
+		),
+	);
 
 	outside = createServer((request, response) => {
 		const chunks: Buffer[] = [];
 		request.on('data', (chunk: Buffer) => chunks.push(chunk));
 		request.on('end', () => {
-			outsideRequests.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+			outsideRequests.push({
+				url: request.url ?? '',
+				headers: request.headers,
+				body: Buffer.concat(chunks).toString('utf8'),
+			});
 			response.end('{}');
 		});
 	});
@@ -143,8 +191,15 @@ beforeAll(async () => {
 	const restrictedGrant = await oidc.mintGrant({ clientId: clientFor(oidc, 'googleSheetsOAuth2Api') });
 	knownTokens['restricted access token'] = restrictedGrant.accessToken;
 	knownTokens['restricted refresh token'] = restrictedGrant.refreshToken;
-	const restricted = connectCredential(oidc, restrictedGrant, { id: RESTRICTED.credentialId, name: RESTRICTED.name, type: 'googleSheetsOAuth2Api' });
-	credentials.push({ ...restricted, data: { ...restricted.data, allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' } });
+	const restricted = connectCredential(oidc, restrictedGrant, {
+		id: RESTRICTED.credentialId,
+		name: RESTRICTED.name,
+		type: 'googleSheetsOAuth2Api',
+	});
+	credentials.push({
+		...restricted,
+		data: { ...restricted.data, allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' },
+	});
 
 	userFolder = createUserFolder();
 	started = Date.now();
@@ -164,16 +219,26 @@ beforeAll(async () => {
 						name: 'Call API',
 						type: 'n8n-nodes-token-guard.forceRefresh',
 						typeVersion: 1,
-						parameters: { credentialType: 'tokenGuardRefreshTokenApi', operation: 'request', method: 'GET', url: oidc.apiUrl('me') },
+						parameters: {
+							credentialType: 'tokenGuardRefreshTokenApi',
+							operation: 'request',
+							method: 'GET',
+							url: oidc.apiUrl('me'),
+						},
 						credentials: { tokenGuardRefreshTokenApi: { id: MANUAL.credentialId, name: MANUAL.name } },
 					},
 				]),
-				manualWorkflow(RESTRICTED.workflowId, 'Request With Auto-Refresh: outside the credential\'s allowed domains', [
+				manualWorkflow(RESTRICTED.workflowId, "Request With Auto-Refresh: outside the credential's allowed domains", [
 					{
 						name: 'Call Outside',
 						type: 'n8n-nodes-token-guard.forceRefresh',
 						typeVersion: 1,
-						parameters: { credentialType: 'googleSheetsOAuth2Api', operation: 'request', method: 'GET', url: `${outsideUrl}/steal` },
+						parameters: {
+							credentialType: 'googleSheetsOAuth2Api',
+							operation: 'request',
+							method: 'GET',
+							url: `${outsideUrl}/steal`,
+						},
 						credentials: { googleSheetsOAuth2Api: { id: RESTRICTED.credentialId, name: RESTRICTED.name } },
 					},
 				]),
@@ -191,100 +256,137 @@ afterAll(async () => {
 });
 
 describe('Force Refresh in real n8n', () => {
-	it('n8n loaded the package with every node and credential', withN8nLog(() => userFolder, () => {
-		assertPackageLoaded(userFolder);
-	}));
+	it(
+		'n8n loaded the package with every node and credential',
+		withN8nLog(
+			() => userFolder,
+			() => {
+				assertPackageLoaded(userFolder);
+			},
+		),
+	);
 
 	it.each(CONNECT_CASES)(
 		'Refresh Now on $label: the rotated refresh token is in n8n, the old one is refused, the new one works, a second run succeeds',
-		withN8nLog(() => userFolder, async (testCase) => {
-			const started = Date.now();
-			const grant = testCase.grant!;
-			const clientId = clientFor(oidc, testCase.type);
-			const authMethod = clientId === oidc.postClientId ? 'client_secret_post' : 'client_secret_basic';
+		withN8nLog(
+			() => userFolder,
+			async (testCase) => {
+				const started = Date.now();
+				const grant = testCase.grant!;
+				const clientId = clientFor(oidc, testCase.type);
+				const authMethod = clientId === oidc.postClientId ? 'client_secret_post' : 'client_secret_basic';
 
-			const first = await run(testCase.workflowId);
-			const [firstItem] = nodeOutput(first.run, 'Refresh Now');
-			expect(firstItem.tokenGuard).toMatchObject({ refreshed: true, reason: 'forced', refreshTokenRotated: true, credential: { type: testCase.type } });
-			const afterFirst = await exported(testCase.credentialId);
-			const firstRefreshToken = storedRefreshToken(afterFirst.data);
-			knownTokens[`${testCase.type} refresh token after run 1`] = firstRefreshToken ?? '';
-			knownTokens[`${testCase.type} access token after run 1`] = storedAccessToken(afterFirst.data) ?? '';
-			expect(firstRefreshToken).toEqual(expect.any(String));
-			expect(firstRefreshToken).not.toBe(grant.refreshToken);
-			expect(storedAccessToken(afterFirst.data)).not.toBe(grant.accessToken);
+				const first = await run(testCase.workflowId);
+				const [firstItem] = nodeOutput(first.run, 'Refresh Now');
+				expect(firstItem.tokenGuard).toMatchObject({
+					refreshed: true,
+					reason: 'forced',
+					refreshTokenRotated: true,
+					credential: { type: testCase.type },
+				});
+				const afterFirst = await exported(testCase.credentialId);
+				const firstRefreshToken = storedRefreshToken(afterFirst.data);
+				knownTokens[`${testCase.type} refresh token after run 1`] = firstRefreshToken ?? '';
+				knownTokens[`${testCase.type} access token after run 1`] = storedAccessToken(afterFirst.data) ?? '';
+				expect(firstRefreshToken).toEqual(expect.any(String));
+				expect(firstRefreshToken).not.toBe(grant.refreshToken);
+				expect(storedAccessToken(afterFirst.data)).not.toBe(grant.accessToken);
 
-			const second = await run(testCase.workflowId);
-			expect(nodeOutput(second.run, 'Refresh Now')[0].tokenGuard).toMatchObject({ refreshed: true, refreshTokenRotated: true });
-			const afterSecond = await exported(testCase.credentialId);
-			const secondRefreshToken = storedRefreshToken(afterSecond.data)!;
-			knownTokens[`${testCase.type} refresh token after run 2`] = secondRefreshToken;
-			expect(secondRefreshToken).not.toBe(firstRefreshToken);
+				const second = await run(testCase.workflowId);
+				expect(nodeOutput(second.run, 'Refresh Now')[0].tokenGuard).toMatchObject({
+					refreshed: true,
+					refreshTokenRotated: true,
+				});
+				const afterSecond = await exported(testCase.credentialId);
+				const secondRefreshToken = storedRefreshToken(afterSecond.data)!;
+				knownTokens[`${testCase.type} refresh token after run 2`] = secondRefreshToken;
+				expect(secondRefreshToken).not.toBe(firstRefreshToken);
 
-			// The newest stored token works at the provider (this spends it: the test ends here for this grant).
-			const withNew = await oidc.refresh(secondRefreshToken, { clientId, authMethod });
-			expect(withNew.status).toBe(200);
-			expect(withNew.json.access_token).toEqual(expect.any(String));
-			// The seeded one was rotated away: refused with invalid_grant (reuse detection then revokes the grant).
-			const withOld = await oidc.refresh(grant.refreshToken, { clientId, authMethod });
-			expect(withOld.status).toBe(400);
-			expect(withOld.json.error).toBe('invalid_grant');
-			timings[`refreshNow:${testCase.type}`] = Date.now() - started;
-		}),
+				// The newest stored token works at the provider (this spends it: the test ends here for this grant).
+				const withNew = await oidc.refresh(secondRefreshToken, { clientId, authMethod });
+				expect(withNew.status).toBe(200);
+				expect(withNew.json.access_token).toEqual(expect.any(String));
+				// The seeded one was rotated away: refused with invalid_grant (reuse detection then revokes the grant).
+				const withOld = await oidc.refresh(grant.refreshToken, { clientId, authMethod });
+				expect(withOld.status).toBe(400);
+				expect(withOld.json.error).toBe('invalid_grant');
+				timings[`refreshNow:${testCase.type}`] = Date.now() - started;
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 
 	it(
 		'manual refresh-token credential: an expired access token → Request With Auto-Refresh answers 200 and n8n stores the rotated refresh token',
-		withN8nLog(() => userFolder, async () => {
-			const started = Date.now();
-			// The access token lives 2 s at this provider; the precondition must hold, or the test proves nothing.
-			while (!(await apiRefuses(manualGrant.accessToken))) await sleep(250);
-			const before = await oidc.stats();
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				// The access token lives 2 s at this provider; the precondition must hold, or the test proves nothing.
+				while (!(await apiRefuses(manualGrant.accessToken))) await sleep(250);
+				const before = await oidc.stats();
 
-			const outcome = await run(MANUAL.workflowId);
+				const outcome = await run(MANUAL.workflowId);
 
-			const [item] = nodeOutput(outcome.run, 'Call API');
-			expect(item).toMatchObject({ sub: manualGrant.accountId, tokenGuard: { refreshed: true, reason: 'expiry-signal', statusCode: 200 } });
-			const after = await oidc.stats();
-			expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
-			const stored = await exported(MANUAL.credentialId);
-			const rotated = storedRefreshToken(stored.data)!;
-			knownTokens['manual refresh token after run'] = rotated;
-			knownTokens['manual access token after run'] = storedAccessToken(stored.data) ?? '';
-			expect(rotated).toEqual(expect.any(String));
-			expect(rotated).not.toBe(manualGrant.refreshToken);
-			expect(storedAccessToken(stored.data)).not.toBe(manualGrant.accessToken);
-			// The token the API accepted is the one n8n stored.
-			expect((item.tokenGuard as { tokenFingerprint: string }).tokenFingerprint).toBe(item.tokenFingerprint);
+				const [item] = nodeOutput(outcome.run, 'Call API');
+				expect(item).toMatchObject({
+					sub: manualGrant.accountId,
+					tokenGuard: { refreshed: true, reason: 'expiry-signal', statusCode: 200 },
+				});
+				const after = await oidc.stats();
+				expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
+				const stored = await exported(MANUAL.credentialId);
+				const rotated = storedRefreshToken(stored.data)!;
+				knownTokens['manual refresh token after run'] = rotated;
+				knownTokens['manual access token after run'] = storedAccessToken(stored.data) ?? '';
+				expect(rotated).toEqual(expect.any(String));
+				expect(rotated).not.toBe(manualGrant.refreshToken);
+				expect(storedAccessToken(stored.data)).not.toBe(manualGrant.accessToken);
+				// The token the API accepted is the one n8n stored.
+				expect((item.tokenGuard as { tokenFingerprint: string }).tokenFingerprint).toBe(item.tokenFingerprint);
 
-			expect((await oidc.refresh(rotated)).status).toBe(200);
-			const withOld = await oidc.refresh(manualGrant.refreshToken);
-			expect(withOld.json.error).toBe('invalid_grant');
-			timings.manualRequest = Date.now() - started;
-		}),
+				expect((await oidc.refresh(rotated)).status).toBe(200);
+				const withOld = await oidc.refresh(manualGrant.refreshToken);
+				expect(withOld.json.error).toBe('invalid_grant');
+				timings.manualRequest = Date.now() - started;
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 
 	it(
 		"a credential restricted to 127.0.0.1 is refused for a URL on 127.0.0.2 with n8n's wording, and nothing reaches that host",
-		withN8nLog(() => userFolder, async () => {
-			const outcome = await executeWorkflow(userFolder, RESTRICTED.workflowId);
-			consoleOutput.push(outcome.result.stdout, outcome.result.stderr);
-			expect(outcome.status).toBe('error');
-			expect(outcome.errorMessage).toMatch(/Domain not allowed: This credential is restricted from accessing 127\.0\.0\.2/);
-			expect(outsideRequests).toEqual([]);
-		}),
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const outcome = await executeWorkflow(userFolder, RESTRICTED.workflowId);
+				consoleOutput.push(outcome.result.stdout, outcome.result.stderr);
+				expect(outcome.status).toBe('error');
+				expect(outcome.errorMessage).toMatch(
+					/Domain not allowed: This credential is restricted from accessing 127\.0\.0\.2/,
+				);
+				expect(outsideRequests).toEqual([]);
+			},
+		),
 		TEST_TIMEOUT_MS,
 	);
 
-	it('canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote', withN8nLog(() => userFolder, () => {
-		const texts: Record<string, string> = { ...n8nWrittenTexts(userFolder), 'n8n console output': consoleOutput.join('\n') };
-		// The search must be able to find something: the runs above are in there, by credential name.
-		expect(texts['execution data']).toContain('Canary Token Guard OAuth2 API (ours)');
-		expect(texts['n8n log file']).toContain('Token Guard refresh.succeeded');
-		expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(14);
+	it(
+		'canary secrets (client secret, every refresh and access token) appear nowhere n8n wrote',
+		withN8nLog(
+			() => userFolder,
+			() => {
+				const texts: Record<string, string> = {
+					...n8nWrittenTexts(userFolder),
+					'n8n console output': consoleOutput.join('\n'),
+				};
+				// The search must be able to find something: the runs above are in there, by credential name.
+				expect(texts['execution data']).toContain('Canary Token Guard OAuth2 API (ours)');
+				expect(texts['n8n log file']).toContain('Token Guard refresh.succeeded');
+				expect(Object.keys(knownTokens).length).toBeGreaterThanOrEqual(14);
 
-		expect(findLeaks({ 'client secret': CLIENT_SECRET, ...knownTokens }, texts)).toEqual([]);
-	}));
+				expect(findLeaks({ 'client secret': CLIENT_SECRET, ...knownTokens }, texts)).toEqual([]);
+			},
+		),
+	);
 });

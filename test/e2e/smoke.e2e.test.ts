@@ -172,10 +172,7 @@ describe(`real n8n (versions.env) with the packed package installed under .n8n/n
 			...WORKFLOW,
 			id: brokenId,
 			name: 'Token Guard e2e smoke (unknown node)',
-			nodes: [
-				WORKFLOW.nodes[0],
-				{ ...WORKFLOW.nodes[1], type: 'n8n-nodes-token-guard.doesNotExist' },
-			],
+			nodes: [WORKFLOW.nodes[0], { ...WORKFLOW.nodes[1], type: 'n8n-nodes-token-guard.doesNotExist' }],
 		});
 
 		const outcome = await executeWorkflow(userFolder, brokenId);

@@ -40,7 +40,13 @@ const OAUTH2_API: ICredentialType = {
 			displayOptions: showForCodeFlows,
 			default: '',
 		},
-		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'string', displayOptions: showWithoutDcr, default: '' },
+		{
+			displayName: 'Access Token URL',
+			name: 'accessTokenUrl',
+			type: 'string',
+			displayOptions: showWithoutDcr,
+			default: '',
+		},
 		{ displayName: 'Client ID', name: 'clientId', type: 'string', displayOptions: showWithoutDcr, default: '' },
 		{
 			displayName: 'Client Secret',

@@ -98,10 +98,7 @@ class StoredCredentials extends ICredentials {
 		this.stored = deepCopy(data);
 	}
 
-	async updateData(
-		toUpdate: ICredentialDataDecryptedObject,
-		toDelete: string[] = [],
-	): Promise<void> {
+	async updateData(toUpdate: ICredentialDataDecryptedObject, toDelete: string[] = []): Promise<void> {
 		this.stored = { ...this.stored, ...deepCopy(toUpdate) };
 		for (const key of toDelete) delete this.stored[key];
 	}
@@ -146,9 +143,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	getCredentialType(name: string): ICredentialType {
 		const type = this.types.get(name);
 		if (!type) {
-			throw new UnexpectedError(
-				`Unknown credential type "${name}": register it with registerCredentialType()`,
-			);
+			throw new UnexpectedError(`Unknown credential type "${name}": register it with registerCredentialType()`);
 		}
 		return type;
 	}
@@ -179,9 +174,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		}
 		if (typeof authenticate === 'object') {
 			if (!workflow || !node) {
-				throw new UnexpectedError(
-					'Workflow and node are required for declarative credential authentication',
-				);
+				throw new UnexpectedError('Workflow and node are required for declarative credential authentication');
 			}
 			requestOptions.headers ??= {};
 			if (authenticate.type === 'generic') {
@@ -190,12 +183,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 					for (const [key, value] of Object.entries(entries as Record<string, string>)) {
 						const resolvedKey = resolveCredentialTemplate(key, credentials, workflow, node);
 						target[outerKey] ??= {};
-						target[outerKey][resolvedKey] = resolveCredentialTemplate(
-							value,
-							credentials,
-							workflow,
-							node,
-						);
+						target[outerKey][resolvedKey] = resolveCredentialTemplate(value, credentials, workflow, node);
 					}
 				}
 			}
@@ -253,10 +241,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	): Promise<ICredentialDataDecryptedObject | undefined> {
 		const { preAuthentication } = this.getCredentialType(typeName);
 		if (typeof preAuthentication !== 'function') return undefined;
-		const output = await preAuthentication.call(
-			restrictToCredentialDomains(helpers, credentials),
-			credentials,
-		);
+		const output = await preAuthentication.call(restrictToCredentialDomains(helpers, credentials), credentials);
 		return (output as ICredentialDataDecryptedObject | undefined) ?? undefined;
 	}
 
@@ -374,8 +359,7 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 			if (decrypted[key] === undefined && original[key] !== undefined) decrypted[key] = original[key];
 		}
 		if (expressionResolveValues) {
-			const { workflow, runExecutionData, runIndex, itemIndex, node, connectionInputData } =
-				expressionResolveValues;
+			const { workflow, runExecutionData, runIndex, itemIndex, node, connectionInputData } = expressionResolveValues;
 			try {
 				decrypted = workflow.expression.getParameterValue(
 					decrypted as INodeParameters,

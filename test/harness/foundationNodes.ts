@@ -28,7 +28,11 @@ import { HttpProbeNode } from './testNodes';
 const CONNECT_CREDENTIAL_TYPE = 'tokenGuardOAuth2Api';
 
 /** The Token Guard credential types these nodes drive through n8n's request helpers. */
-export const TOKEN_GUARD_PROBED_CREDENTIAL_TYPES = [MANUAL_CREDENTIAL_TYPE, CONNECT_CREDENTIAL_TYPE, WEBHOOK_CREDENTIAL_TYPE];
+export const TOKEN_GUARD_PROBED_CREDENTIAL_TYPES = [
+	MANUAL_CREDENTIAL_TYPE,
+	CONNECT_CREDENTIAL_TYPE,
+	WEBHOOK_CREDENTIAL_TYPE,
+];
 
 const optionalCredentials = (names: string[]): INodeCredentialDescription[] =>
 	names.map((name) => ({ name, required: false }));

@@ -105,9 +105,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunResult> {
 	const mode = options.mode ?? 'manual';
 	const { description } = options.nodeType;
 	const typeName = options.typeName ?? `${PACKAGE_NAME}.${description.name}`;
-	const typeVersion = Array.isArray(description.version)
-		? Math.max(...description.version)
-		: description.version;
+	const typeVersion = Array.isArray(description.version) ? Math.max(...description.version) : description.version;
 	const execution: RunExecutionInfo = {
 		id: options.executionId ?? 'harness-execution-1',
 		mode,
@@ -168,16 +166,12 @@ export async function runNode(options: RunNodeOptions): Promise<RunResult> {
 
 	const runExecutionData = createRunExecutionData({
 		executionData: {
-			nodeExecutionStack: [
-				{ node, data: { main: [options.items ?? [{ json: {} }]] }, source: null },
-			],
+			nodeExecutionStack: [{ node, data: { main: [options.items ?? [{ json: {} }]] }, source: null }],
 		},
 	});
 	const additionalData = buildAdditionalData(options.helper, hooks, execution, instanceBaseUrl);
 
-	const run = await new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(
-		workflow,
-	);
+	const run = await new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(workflow);
 
 	const taskData = run.data.resultData.runData[node.name]?.[0];
 	const outputs = (taskData?.data?.main ?? []).map((items) => items ?? []);

@@ -40,8 +40,20 @@ export class HarnessSessionApi implements ICredentialType {
 
 	properties: ICredentialType['properties'] = [
 		{ displayName: 'Token URL', name: 'tokenUrl', type: 'string', default: '' },
-		{ displayName: 'Refresh Token', name: 'refreshToken', type: 'string', typeOptions: { password: true }, default: '' },
-		{ displayName: 'Session Token', name: 'sessionToken', type: 'hidden', typeOptions: { expirable: true }, default: '' },
+		{
+			displayName: 'Refresh Token',
+			name: 'refreshToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Session Token',
+			name: 'sessionToken',
+			type: 'hidden',
+			typeOptions: { expirable: true },
+			default: '',
+		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
@@ -118,7 +130,7 @@ export class HttpProbeNode implements INodeType {
 				name: 'parallel',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to send all items\' requests at once',
+				description: "Whether to send all items' requests at once",
 			},
 		],
 	};

@@ -208,7 +208,10 @@ function withWebhook(helper: HarnessCredentialsHelper, credentials: Setup['crede
 }
 
 /** A manual credential with canaries in clientSecret, refreshToken and accessToken (or real values where a real server needs them). */
-function manualSetup(target: { tokenUrl: string; clientId: string; clientSecret: string }, refreshToken: string): Setup {
+function manualSetup(
+	target: { tokenUrl: string; clientId: string; clientSecret: string },
+	refreshToken: string,
+): Setup {
 	const label = `manual#${++credentialCount}`;
 	const helper = newHelper();
 	const id = `manual-${credentialCount}`;
@@ -261,7 +264,11 @@ function connectSetup(refreshToken: string): Setup {
 }
 
 const oidcTarget = () => ({ tokenUrl: oidc.tokenUrl, clientId: oidc.clientId, clientSecret: OIDC_CLIENT_SECRET });
-const faultTarget = () => ({ tokenUrl: `${tokenEndpoint.url}${TOKEN_PATH}`, clientId: 'fault-client', clientSecret: canary('fault-client-secret') });
+const faultTarget = () => ({
+	tokenUrl: `${tokenEndpoint.url}${TOKEN_PATH}`,
+	clientId: 'fault-client',
+	clientSecret: canary('fault-client-secret'),
+});
 
 type Mode = 'throw' | 'report' | 'n8nOnly';
 
@@ -283,11 +290,38 @@ async function flow(setup: Setup, credentialType: string, url: string, mode: Mod
 
 /** Answers that quote the secrets back, the way careless token endpoints echo what they were sent. */
 const ECHOING_ANSWERS: Array<[string, (refreshToken: string, clientSecret: string) => Fault]> = [
-	['invalid_grant quoting both', (rt, cs) => ({ kind: 'oauthError', error: 'invalid_grant', description: `Refresh token ${rt} is invalid (client secret ${cs})` })],
-	['an HTML page quoting both', (rt, cs) => ({ kind: 'html', status: 200, body: `<html><body><h1>Sign in</h1><p>refresh_token=${rt} client_secret=${cs}</p></body></html>` })],
-	['JSON without access_token echoing the request', (rt, cs) => ({ kind: 'json', status: 200, body: { refresh_token: rt, client_secret: cs, note: `${rt}:${cs}` } })],
-	['a GitHub-style 200 error body quoting the token', (rt) => ({ kind: 'json', status: 200, body: { error: 'bad_refresh_token', error_description: `The refresh token ${rt} is incorrect or expired.` } })],
-	['plain text 400 quoting both', (rt, cs) => ({ kind: 'text', status: 400, body: `bad request: ${rt} ${cs}`, contentType: 'text/plain' })],
+	[
+		'invalid_grant quoting both',
+		(rt, cs) => ({
+			kind: 'oauthError',
+			error: 'invalid_grant',
+			description: `Refresh token ${rt} is invalid (client secret ${cs})`,
+		}),
+	],
+	[
+		'an HTML page quoting both',
+		(rt, cs) => ({
+			kind: 'html',
+			status: 200,
+			body: `<html><body><h1>Sign in</h1><p>refresh_token=${rt} client_secret=${cs}</p></body></html>`,
+		}),
+	],
+	[
+		'JSON without access_token echoing the request',
+		(rt, cs) => ({ kind: 'json', status: 200, body: { refresh_token: rt, client_secret: cs, note: `${rt}:${cs}` } }),
+	],
+	[
+		'a GitHub-style 200 error body quoting the token',
+		(rt) => ({
+			kind: 'json',
+			status: 200,
+			body: { error: 'bad_refresh_token', error_description: `The refresh token ${rt} is incorrect or expired.` },
+		}),
+	],
+	[
+		'plain text 400 quoting both',
+		(rt, cs) => ({ kind: 'text', status: 400, body: `bad request: ${rt} ${cs}`, contentType: 'text/plain' }),
+	],
 ];
 
 // ---- the flows ----
@@ -304,42 +338,58 @@ describe('manual credential (tokenGuardRefreshTokenApi)', () => {
 		expectNoLeaks(runSurfaces('manual success', result));
 	});
 
-	it.each<[Mode]>([['throw'], ['report'], ['n8nOnly']])('oidc revoked grant (%s): the failure leaves no secret anywhere', async (mode) => {
-		const grant = await oidc.mintGrant();
-		await oidc.revokeGrant(grant.grantId);
-		const setup = manualSetup(oidcTarget(), grant.refreshToken);
-		const result = await flow(setup, MANUAL, oidc.apiUrl('me'), mode);
+	it.each<[Mode]>([['throw'], ['report'], ['n8nOnly']])(
+		'oidc revoked grant (%s): the failure leaves no secret anywhere',
+		async (mode) => {
+			const grant = await oidc.mintGrant();
+			await oidc.revokeGrant(grant.grantId);
+			const setup = manualSetup(oidcTarget(), grant.refreshToken);
+			const result = await flow(setup, MANUAL, oidc.apiUrl('me'), mode);
 
-		if (mode === 'report') {
-			expect(result.outputs[0][0].json).toMatchObject({ failed: true, category: 'refresh_token_invalid', delivery: { status: 'delivered' } });
-			expect(receiver.requests).toHaveLength(1);
-		} else {
-			expect(result.error).toBeDefined();
-		}
-		expectNoLeaks(runSurfaces(`manual revoked (${mode})`, result));
-		expect(allRequestLeaks()).toEqual([]);
-	});
+			if (mode === 'report') {
+				expect(result.outputs[0][0].json).toMatchObject({
+					failed: true,
+					category: 'refresh_token_invalid',
+					delivery: { status: 'delivered' },
+				});
+				expect(receiver.requests).toHaveLength(1);
+			} else {
+				expect(result.error).toBeDefined();
+			}
+			expectNoLeaks(runSurfaces(`manual revoked (${mode})`, result));
+			expect(allRequestLeaks()).toEqual([]);
+		},
+	);
 
-	it.each(ECHOING_ANSWERS)('token endpoint answering with %s: reported, thrown and wrapped by n8n without the secrets', async (name, answer) => {
-		const target = faultTarget();
-		const refreshToken = canary('manual-refresh-token');
-		const surfaces: Surface[] = [];
-		for (const mode of ['report', 'throw', 'n8nOnly'] as Mode[]) {
-			tokenEndpoint.enqueue(answer(refreshToken, target.clientSecret));
-			const result = await flow(manualSetup(target, refreshToken), MANUAL, apiRejectingStoredToken(), mode);
-			if (mode === 'report') expect(result.outputs[0][0].json).toMatchObject({ failed: true, delivery: { status: 'delivered' } });
-			else expect(result.error).toBeDefined();
-			surfaces.push(...runSurfaces(`${name} (${mode})`, result));
-		}
-		expect(tokenEndpoint.requests).toHaveLength(3); // one refresh per run, each refused
-		expectNoLeaks(surfaces);
-		expect(allRequestLeaks()).toEqual([]);
-	});
+	it.each(ECHOING_ANSWERS)(
+		'token endpoint answering with %s: reported, thrown and wrapped by n8n without the secrets',
+		async (name, answer) => {
+			const target = faultTarget();
+			const refreshToken = canary('manual-refresh-token');
+			const surfaces: Surface[] = [];
+			for (const mode of ['report', 'throw', 'n8nOnly'] as Mode[]) {
+				tokenEndpoint.enqueue(answer(refreshToken, target.clientSecret));
+				const result = await flow(manualSetup(target, refreshToken), MANUAL, apiRejectingStoredToken(), mode);
+				if (mode === 'report')
+					expect(result.outputs[0][0].json).toMatchObject({ failed: true, delivery: { status: 'delivered' } });
+				else expect(result.error).toBeDefined();
+				surfaces.push(...runSurfaces(`${name} (${mode})`, result));
+			}
+			expect(tokenEndpoint.requests).toHaveLength(3); // one refresh per run, each refused
+			expectNoLeaks(surfaces);
+			expect(allRequestLeaks()).toEqual([]);
+		},
+	);
 
 	it('throttled on every attempt with the secrets in the body: rate_limited, nothing leaked', async () => {
 		const target = faultTarget();
 		const refreshToken = canary('manual-refresh-token');
-		const throttled: Fault = { kind: 'retryAfterSeconds', status: 429, seconds: 0, body: { error: 'rate_limited', echo: `${refreshToken} ${target.clientSecret}` } };
+		const throttled: Fault = {
+			kind: 'retryAfterSeconds',
+			status: 429,
+			seconds: 0,
+			body: { error: 'rate_limited', echo: `${refreshToken} ${target.clientSecret}` },
+		};
 		tokenEndpoint.enqueue(throttled, throttled, throttled, throttled);
 		const setup = manualSetup(target, refreshToken);
 		const result = await flow(setup, MANUAL, apiRejectingStoredToken(), 'report');
@@ -351,7 +401,10 @@ describe('manual credential (tokenGuardRefreshTokenApi)', () => {
 
 	it('reset, then a rotated token from the fault server: success without a leak, API sees only the bearer token', async () => {
 		const target = faultTarget();
-		tokenEndpoint.enqueue({ kind: 'reset' }, { kind: 'token', accessToken: canary('issued-access-token'), refreshToken: canary('issued-refresh-token') });
+		tokenEndpoint.enqueue(
+			{ kind: 'reset' },
+			{ kind: 'token', accessToken: canary('issued-access-token'), refreshToken: canary('issued-refresh-token') },
+		);
 		const setup = manualSetup(target, canary('manual-refresh-token'));
 		const result = await flow(setup, MANUAL, apiRejectingStoredToken(), 'report');
 
@@ -362,7 +415,7 @@ describe('manual credential (tokenGuardRefreshTokenApi)', () => {
 	});
 });
 
-describe('Connect-button credential (tokenGuardOAuth2Api, n8n\'s OAuth2 path)', () => {
+describe("Connect-button credential (tokenGuardOAuth2Api, n8n's OAuth2 path)", () => {
 	it('oidc success: 401 → n8n refresh → replay leaves no secret anywhere', async () => {
 		const grant = await oidc.mintGrant();
 		const setup = connectSetup(grant.refreshToken);
@@ -374,23 +427,39 @@ describe('Connect-button credential (tokenGuardOAuth2Api, n8n\'s OAuth2 path)', 
 		expectNoLeaks(runSurfaces('connect success', result));
 	});
 
-	it.each<[Mode]>([['throw'], ['report'], ['n8nOnly']])('oidc revoked grant (%s): n8n\'s reconnect error leaves no secret anywhere', async (mode) => {
-		const grant = await oidc.mintGrant();
-		await oidc.revokeGrant(grant.grantId);
-		const setup = connectSetup(grant.refreshToken);
-		const result = await flow(setup, CONNECT, oidc.apiUrl('me'), mode);
+	it.each<[Mode]>([['throw'], ['report'], ['n8nOnly']])(
+		"oidc revoked grant (%s): n8n's reconnect error leaves no secret anywhere",
+		async (mode) => {
+			const grant = await oidc.mintGrant();
+			await oidc.revokeGrant(grant.grantId);
+			const setup = connectSetup(grant.refreshToken);
+			const result = await flow(setup, CONNECT, oidc.apiUrl('me'), mode);
 
-		if (mode === 'report') expect(result.outputs[0][0].json).toMatchObject({ failed: true, delivery: { status: 'delivered' } });
-		else expect(result.error).toBeDefined();
-		expectNoLeaks(runSurfaces(`connect revoked (${mode})`, result));
-		expect(allRequestLeaks()).toEqual([]);
-	});
+			if (mode === 'report')
+				expect(result.outputs[0][0].json).toMatchObject({ failed: true, delivery: { status: 'delivered' } });
+			else expect(result.error).toBeDefined();
+			expectNoLeaks(runSurfaces(`connect revoked (${mode})`, result));
+			expect(allRequestLeaks()).toEqual([]);
+		},
+	);
 });
 
 describe('webhook credential (tokenGuardWebhookApi) when delivery fails', () => {
 	it.each<[string, Fault[]]>([
-		['401 quoting the headers it got', [{ kind: 'json', status: 401, body: { error: 'bad signature', got: { [API_KEY_HEADER]: WEBHOOK_API_KEY, secret: WEBHOOK_SIGNING_SECRET } } }]],
-		['500 three times', Array.from({ length: 3 }, (): Fault => ({ kind: 'html', status: 500, body: `<p>${WEBHOOK_API_KEY}</p>` }))],
+		[
+			'401 quoting the headers it got',
+			[
+				{
+					kind: 'json',
+					status: 401,
+					body: { error: 'bad signature', got: { [API_KEY_HEADER]: WEBHOOK_API_KEY, secret: WEBHOOK_SIGNING_SECRET } },
+				},
+			],
+		],
+		[
+			'500 three times',
+			Array.from({ length: 3 }, (): Fault => ({ kind: 'html', status: 500, body: `<p>${WEBHOOK_API_KEY}</p>` })),
+		],
 		['reset three times', Array.from({ length: 3 }, (): Fault => ({ kind: 'reset' }))],
 	])('receiver answering %s: the failed delivery is reported without a secret', async (_name, answers) => {
 		receiver.enqueue(...answers);

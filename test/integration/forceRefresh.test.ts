@@ -40,7 +40,10 @@ let fault: FaultServerHandle;
 const secrets = new Set<string>([CLIENT_SECRET, SIGNING_SECRET]);
 
 beforeAll(async () => {
-	[server, fault] = await Promise.all([startOidcServer({ accessTokenTtlSeconds: 60, clientSecret: CLIENT_SECRET }), startFaultServer()]);
+	[server, fault] = await Promise.all([
+		startOidcServer({ accessTokenTtlSeconds: 60, clientSecret: CLIENT_SECRET }),
+		startFaultServer(),
+	]);
 });
 afterAll(async () => await Promise.all([server.stop(), fault.stop()]));
 beforeEach(async () => {
@@ -66,11 +69,18 @@ async function staleGrant(scope?: string): Promise<MintedGrant> {
 
 type Family = 'connect' | 'manual';
 
-function addCredential(helper: HarnessCredentialsHelper, family: Family, grant: MintedGrant, options: { expiresAtMs?: number; name?: string } = {}): StoredRef {
+function addCredential(
+	helper: HarnessCredentialsHelper,
+	family: Family,
+	grant: MintedGrant,
+	options: { expiresAtMs?: number; name?: string } = {},
+): StoredRef {
 	if (family === 'connect') {
 		return addConnectCredential(helper, server, grant, {
 			...(options.name === undefined ? {} : { name: options.name }),
-			...(options.expiresAtMs === undefined ? {} : { tokenData: { n8n_expires_at: String(options.expiresAtMs), expires_in: 3600 } }),
+			...(options.expiresAtMs === undefined
+				? {}
+				: { tokenData: { n8n_expires_at: String(options.expiresAtMs), expires_in: 3600 } }),
 		});
 	}
 	return addManualCredential(helper, server, grant, {
@@ -91,7 +101,9 @@ function expectNoSecretsShown(result: RunResult, helper: HarnessCredentialsHelpe
 	const error = result.error as (Error & { description?: string; context?: unknown }) | undefined;
 	const shown = [
 		JSON.stringify(result.outputs),
-		error ? `${error.message}\n${error.description ?? ''}\n${JSON.stringify(error.context ?? {})}\n${JSON.stringify(error)}` : '',
+		error
+			? `${error.message}\n${error.description ?? ''}\n${JSON.stringify(error.context ?? {})}\n${JSON.stringify(error)}`
+			: '',
 		...result.logs.map((line) => line.text),
 	].join('\n');
 	for (const secret of secrets) expect(shown).not.toContain(secret);
@@ -100,7 +112,10 @@ function expectNoSecretsShown(result: RunResult, helper: HarnessCredentialsHelpe
 const refreshCalls = async () => (await server.stats()).tokenRequests.refresh_token;
 
 const outputs = (result: RunResult): INodeExecutionData[] => {
-	if (result.error) throw new Error(`the run failed: ${result.error.message}\n${(result.error as { description?: string }).description ?? ''}`);
+	if (result.error)
+		throw new Error(
+			`the run failed: ${result.error.message}\n${(result.error as { description?: string }).description ?? ''}`,
+		);
 	return result.outputs[0];
 };
 
@@ -108,7 +123,12 @@ describe.each<Family>(['connect', 'manual'])('%s family', (family) => {
 	it('1,000 items hitting 401 at once on one credential → exactly 1 token call, every replay succeeds', async () => {
 		const helper = newHelper();
 		const credential = addCredential(helper, family, await staleGrant());
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), concurrency: 1000 }, { itemCount: 1000 });
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'request', url: server.apiUrl('me'), concurrency: 1000 },
+			{ itemCount: 1000 },
+		);
 
 		const items = outputs(result);
 		const stats = await server.stats();
@@ -117,11 +137,17 @@ describe.each<Family>(['connect', 'manual'])('%s family', (family) => {
 		expect(stats.apiRequests.byStatus).toEqual({ 200: 1000, 401: 1000 });
 		expect(items).toHaveLength(1000);
 		expect(items.map((item) => item.pairedItem)).toEqual(items.map((_item, index) => ({ item: index })));
-		expect(new Set(items.map((item) => `${tokenGuardOf(item).reason}/${tokenGuardOf(item).refreshed}/${tokenGuardOf(item).statusCode}`))).toEqual(
-			new Set(['expiry-signal/true/200']),
-		);
+		expect(
+			new Set(
+				items.map(
+					(item) => `${tokenGuardOf(item).reason}/${tokenGuardOf(item).refreshed}/${tokenGuardOf(item).statusCode}`,
+				),
+			),
+		).toEqual(new Set(['expiry-signal/true/200']));
 		// Every replay used the one new token, and the API saw exactly that token.
-		expect(new Set(items.map((item) => item.json.tokenFingerprint))).toEqual(new Set([tokenGuardOf(items[0]).tokenFingerprint]));
+		expect(new Set(items.map((item) => item.json.tokenFingerprint))).toEqual(
+			new Set([tokenGuardOf(items[0]).tokenFingerprint]),
+		);
 		expectNoSecretsShown(result, helper);
 	});
 
@@ -129,7 +155,12 @@ describe.each<Family>(['connect', 'manual'])('%s family', (family) => {
 		const helper = newHelper();
 		// Stored expiry one minute ago: without a proactive refresh every request would be a 401.
 		const credential = addCredential(helper, family, await staleGrant(), { expiresAtMs: Date.now() - 60_000 });
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), concurrency: 50 }, { itemCount: 50 });
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'request', url: server.apiUrl('me'), concurrency: 50 },
+			{ itemCount: 50 },
+		);
 
 		const items = outputs(result);
 		const stats = await server.stats();
@@ -147,11 +178,22 @@ describe.each<Family>(['connect', 'manual'])('%s family', (family) => {
 
 		const items = outputs(result);
 		expect(await refreshCalls()).toBe(1);
-		expect(helper.writes.map((write) => write.kind)).toEqual([family === 'connect' ? 'oauthTokenData' : 'updateCredentials']);
+		expect(helper.writes.map((write) => write.kind)).toEqual([
+			family === 'connect' ? 'oauthTokenData' : 'updateCredentials',
+		]);
 		const stored = helper.storedData(credential.ref.id) as IDataObject;
-		const storedRefreshToken = (family === 'connect' ? (stored.oauthTokenData as IDataObject).refresh_token : stored.refreshToken) as string;
+		const storedRefreshToken = (
+			family === 'connect' ? (stored.oauthTokenData as IDataObject).refresh_token : stored.refreshToken
+		) as string;
 		expect(storedRefreshToken).not.toBe(grant.refreshToken);
-		expect(items.map((item) => [item.json.index, tokenGuardOf(item).reason, tokenGuardOf(item).attempts, tokenGuardOf(item).refreshTokenRotated])).toEqual([
+		expect(
+			items.map((item) => [
+				item.json.index,
+				tokenGuardOf(item).reason,
+				tokenGuardOf(item).attempts,
+				tokenGuardOf(item).refreshTokenRotated,
+			]),
+		).toEqual([
 			[0, 'forced', 1, true],
 			[1, 'forced', 1, true],
 			[2, 'forced', 1, true],
@@ -184,7 +226,12 @@ describe.each<Family>(['connect', 'manual'])('%s family', (family) => {
 		const grant = await mint();
 		await server.revokeGrant(grant.grantId);
 		const credential = addCredential(helper, family, grant);
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), concurrency: 5 }, { itemCount: 5, continueOnFail: true });
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'request', url: server.apiUrl('me'), concurrency: 5 },
+			{ itemCount: 5, continueOnFail: true },
+		);
 
 		const items = outputs(result);
 		expect(items).toHaveLength(5);
@@ -205,13 +252,20 @@ describe('expiry signalled in the body (HTTP 200)', () => {
 		try {
 			const helper = newHelper();
 			const credential = addCredential(helper, 'connect', await staleGrant());
-			const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), expiredWhen: slackRule, concurrency: 10 }, { itemCount: 10 });
+			const result = await runForceRefresh(
+				helper,
+				credential,
+				{ operation: 'request', url: server.apiUrl('me'), expiredWhen: slackRule, concurrency: 10 },
+				{ itemCount: 10 },
+			);
 
 			const items = outputs(result);
 			const stats = await server.stats();
 			expect(stats.tokenRequests.refresh_token).toBe(1);
 			expect(stats.apiRequests.byStatus).toEqual({ 200: 20 });
-			expect(items.map((item) => [item.json.sub, tokenGuardOf(item).expirySignal])).toEqual(items.map(() => ['demo-user', 'body']));
+			expect(items.map((item) => [item.json.sub, tokenGuardOf(item).expirySignal])).toEqual(
+				items.map(() => ['demo-user', 'body']),
+			);
 			expectNoSecretsShown(result, helper);
 		} finally {
 			await server.setApiMode('normal');
@@ -236,10 +290,16 @@ describe('expiry signalled in the body (HTTP 200)', () => {
 		expect(await refreshCalls()).toBe(1);
 		if (neverError) {
 			const [item] = outputs(result);
-			expect([item.json.ok, tokenGuardOf(item).category, tokenGuardOf(item).refreshed]).toEqual([false, 'access_token_rejected', true]);
+			expect([item.json.ok, tokenGuardOf(item).category, tokenGuardOf(item).refreshed]).toEqual([
+				false,
+				'access_token_rejected',
+				true,
+			]);
 		} else {
 			expect(result.error?.message).toContain('"Slack bot"');
-			expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({ category: 'access_token_rejected' });
+			expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({
+				category: 'access_token_rejected',
+			});
 		}
 		expectNoSecretsShown(result, helper);
 	});
@@ -250,7 +310,11 @@ describe('transient failures', () => {
 		fault.enqueue({ kind: 'retryAfterSeconds', status: 429, seconds: 1 });
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint());
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: `${fault.url}/items`, maxTotalWaitSeconds: 5 });
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: `${fault.url}/items`,
+			maxTotalWaitSeconds: 5,
+		});
 
 		const [item] = outputs(result);
 		expect(fault.requests).toHaveLength(2);
@@ -262,7 +326,11 @@ describe('transient failures', () => {
 		fault.enqueue({ kind: 'retryAfterSeconds', status: 429, seconds: 1 });
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint());
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: `${fault.url}/items`, maxTotalWaitSeconds: 0.5 });
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: `${fault.url}/items`,
+			maxTotalWaitSeconds: 0.5,
+		});
 
 		expect(fault.requests).toHaveLength(1);
 		expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({ category: 'rate_limited' });
@@ -284,7 +352,9 @@ describe('transient failures', () => {
 		});
 
 		expect(fault.requests).toHaveLength(requests);
-		expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({ category: 'provider_unavailable' });
+		expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({
+			category: 'provider_unavailable',
+		});
 	});
 });
 
@@ -292,10 +362,17 @@ describe('credentials n8n itself gets wrong', () => {
 	it('the bare generic oAuth2Api credential is signed, and refreshed through n8n when stale', async () => {
 		const helper = newHelper();
 		const credential = addConnectCredential(helper, server, await staleGrant(), { type: 'oAuth2Api', name: 'Generic' });
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), concurrency: 5 }, { itemCount: 5 });
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'request', url: server.apiUrl('me'), concurrency: 5 },
+			{ itemCount: 5 },
+		);
 
 		const items = outputs(result);
-		expect(items.map((item) => [item.json.sub, tokenGuardOf(item).statusCode])).toEqual(items.map(() => ['demo-user', 200]));
+		expect(items.map((item) => [item.json.sub, tokenGuardOf(item).statusCode])).toEqual(
+			items.map(() => ['demo-user', 200]),
+		);
 		expect(await refreshCalls()).toBe(1);
 		expect(helper.writes.map((write) => write.kind)).toEqual(['oauthTokenData']);
 		expectNoSecretsShown(result, helper);
@@ -304,23 +381,42 @@ describe('credentials n8n itself gets wrong', () => {
 	it("the credential's own expired-status codes count: a 403 from a gateway refreshes and replays", async () => {
 		fault.enqueue({ kind: 'json', status: 403, body: { message: 'Unauthorized; scope does not match' } });
 		const helper = newHelper();
-		const credential = addConnectCredential(helper, server, await mint(), { name: 'Jira', extraData: { tokenExpiredStatusCode: [401, 403] } });
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: `${fault.url}/rest/api/3/myself` });
+		const credential = addConnectCredential(helper, server, await mint(), {
+			name: 'Jira',
+			extraData: { tokenExpiredStatusCode: [401, 403] },
+		});
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: `${fault.url}/rest/api/3/myself`,
+		});
 
 		const [item] = outputs(result);
-		expect(fault.requests.map((request) => request.headers.authorization === fault.requests[0].headers.authorization)).toEqual([true, false]);
-		expect([item.json.ok, tokenGuardOf(item).reason, tokenGuardOf(item).expirySignal]).toEqual([true, 'expiry-signal', 'status']);
+		expect(
+			fault.requests.map((request) => request.headers.authorization === fault.requests[0].headers.authorization),
+		).toEqual([true, false]);
+		expect([item.json.ok, tokenGuardOf(item).reason, tokenGuardOf(item).expirySignal]).toEqual([
+			true,
+			'expiry-signal',
+			'status',
+		]);
 		expect(await refreshCalls()).toBe(1);
 	});
 
 	it('a 403 insufficient_scope is not an expiry signal, even with 403 listed', async () => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint('openid offline_access'));
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('scoped'), expiryStatusCodes: '401, 403' });
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: server.apiUrl('scoped'),
+			expiryStatusCodes: '401, 403',
+		});
 
 		expect(await refreshCalls()).toBe(0);
 		expect((await server.stats()).apiRequests.byStatus).toEqual({ 403: 1 });
-		expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({ category: 'scope_insufficient', action: 'add_scopes' });
+		expect((result.error as { context?: IDataObject }).context?.tokenGuard).toMatchObject({
+			category: 'scope_insufficient',
+			action: 'add_scopes',
+		});
 		expectNoSecretsShown(result, helper);
 	});
 });
@@ -333,8 +429,15 @@ describe('Refresh If Expiring', () => {
 		['unknown, asked', undefined, true, 'proactive', 1],
 	])('%s → %s', async (_case, expiresAtMs, refreshWhenUnknown, reason, calls) => {
 		const helper = newHelper();
-		const credential = addCredential(helper, 'connect', await mint(), { ...(expiresAtMs === undefined ? {} : { expiresAtMs }) });
-		const result = await runForceRefresh(helper, credential, { operation: 'refreshIfExpiring', marginSeconds: 300, refreshWhenUnknown }, { itemCount: 2 });
+		const credential = addCredential(helper, 'connect', await mint(), {
+			...(expiresAtMs === undefined ? {} : { expiresAtMs }),
+		});
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'refreshIfExpiring', marginSeconds: 300, refreshWhenUnknown },
+			{ itemCount: 2 },
+		);
 
 		const items = outputs(result);
 		expect(items.map((item) => [item.json.index, tokenGuardOf(item).reason])).toEqual([
@@ -358,7 +461,12 @@ describe('events', () => {
 	it('one refresh.succeeded event per shared refresh, delivered signed to the webhook sink', async () => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'manual', await staleGrant());
-		const sink = helper.addCredential({ id: 'sink-1', name: 'Alerts', type: 'tokenGuardWebhookApi', data: { url: `${fault.url}/hook`, signingSecret: SIGNING_SECRET } });
+		const sink = helper.addCredential({
+			id: 'sink-1',
+			name: 'Alerts',
+			type: 'tokenGuardWebhookApi',
+			data: { url: `${fault.url}/hook`, signingSecret: SIGNING_SECRET },
+		});
 		const result = await runForceRefresh(
 			helper,
 			credential,
@@ -367,10 +475,16 @@ describe('events', () => {
 		);
 
 		const items = outputs(result);
-		const events = fault.requests.filter((request) => request.path === '/hook').map((request) => request.json as IDataObject);
+		const events = fault.requests
+			.filter((request) => request.path === '/hook')
+			.map((request) => request.json as IDataObject);
 		expect(events.map((event) => event.type)).toEqual(['io.n8n.tokenguard.refresh.succeeded']);
 		expect(fault.requests[0].headers['webhook-signature']).toMatch(/^v1,/);
-		expect(items.filter((item) => tokenGuardOf(item).delivery !== undefined).map((item) => (tokenGuardOf(item).delivery as IDataObject).status)).toEqual(['delivered']);
+		expect(
+			items
+				.filter((item) => tokenGuardOf(item).delivery !== undefined)
+				.map((item) => (tokenGuardOf(item).delivery as IDataObject).status),
+		).toEqual(['delivered']);
 		expectNoSecretsShown(result, helper);
 		const delivered = fault.requests.map((request) => `${request.body}\n${JSON.stringify(request.headers)}`).join('\n');
 		for (const secret of secrets) expect(delivered).not.toContain(secret);
@@ -395,7 +509,16 @@ describe('request shapes', () => {
 		],
 		[
 			'PUT form body',
-			{ method: 'PUT', bodyType: 'form', formBody: { parameters: [{ name: 'a', value: '1' }, { name: 'b', value: 'x y' }] } },
+			{
+				method: 'PUT',
+				bodyType: 'form',
+				formBody: {
+					parameters: [
+						{ name: 'a', value: '1' },
+						{ name: 'b', value: 'x y' },
+					],
+				},
+			},
 			(json) => [json.method, json.body],
 			['PUT', { a: '1', b: 'x y' }],
 		],
@@ -420,7 +543,11 @@ describe('request shapes', () => {
 	])('%s', async (_case, parameters, pick, expected) => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint());
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('echo'), ...parameters });
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: server.apiUrl('echo'),
+			...parameters,
+		});
 		const [item] = outputs(result);
 		expect(pick(item.json)).toEqual(expected);
 		expect(tokenGuardOf(item)).toMatchObject({ refreshed: false, reason: 'not-needed', statusCode: 200 });
@@ -432,14 +559,22 @@ describe('request shapes', () => {
 		['other scheme', { url: 'ftp://example.com/file' }, /^URL: must use https:\/\/ or http:\/\//],
 		['bad status list', { expiryStatusCodes: '401, nope' }, /^Expiry Status Codes: "nope" is not an HTTP status code/],
 		['bad body rule', { expiredWhen: 'error' }, /^Expired When \(Body Rule\): "error" is not a condition/],
-		['negative margin', { proactiveMarginSeconds: -1 }, /^Refresh Before Expiry \(Seconds\): must be a number of at least 0/],
+		[
+			'negative margin',
+			{ proactiveMarginSeconds: -1 },
+			/^Refresh Before Expiry \(Seconds\): must be a number of at least 0/,
+		],
 		['zero attempts', { maxAttempts: 0 }, /^Max Attempts: must be a number of at least 1/],
 		['zero concurrency', { concurrency: 0 }, /^Concurrency: must be a number of at least 1/],
 		['invalid JSON body', { method: 'POST', bodyType: 'json', jsonBody: '{"a":' }, /^JSON Body: is not valid JSON/],
 	])('%s → an error naming the field', async (_case, parameters, message) => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint());
-		const result = await runForceRefresh(helper, credential, { operation: 'request', url: server.apiUrl('me'), ...parameters });
+		const result = await runForceRefresh(helper, credential, {
+			operation: 'request',
+			url: server.apiUrl('me'),
+			...parameters,
+		});
 		expect(result.error?.message).toMatch(message);
 		expect((await server.stats()).apiRequests.total).toBe(0);
 	});
@@ -459,11 +594,23 @@ describe('older n8n without refreshOAuth2Token', () => {
 	it('fails with a message that says which n8n version is needed', async () => {
 		const helper = newHelper();
 		const credential = addCredential(helper, 'connect', await mint());
-		const selected: SelectedCredential = { type: CONNECT_TYPE, info: credentialTypeInfo(CONNECT_TYPE)!, id: credential.ref.id, name: credential.ref.name };
+		const selected: SelectedCredential = {
+			type: CONNECT_TYPE,
+			info: credentialTypeInfo(CONNECT_TYPE)!,
+			id: credential.ref.id,
+			name: credential.ref.name,
+		};
 		// An execution context as n8n 1.121 builds it: the same helpers minus refreshOAuth2Token.
 		const ctx = {
 			getCredentials: async (type: string) => await helper.getDecrypted({} as never, credential.ref, type, 'trigger'),
-			getNode: () => ({ id: 'n', name: 'Force Refresh', type: 'n8n-nodes-token-guard.forceRefresh', typeVersion: 1, position: [0, 0], parameters: {} }),
+			getNode: () => ({
+				id: 'n',
+				name: 'Force Refresh',
+				type: 'n8n-nodes-token-guard.forceRefresh',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			}),
 			helpers: {},
 		} as unknown as IExecuteFunctions;
 		const previous = await readCredentialToken(ctx, selected);

@@ -11,7 +11,14 @@ import { forgetRefreshMemory } from '../../nodes/shared/refresh/sharedRefresh.ad
 import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import { startOidcServer } from '../servers/oidcServer';
 import type { OidcServerHandle } from '../servers/oidcServer';
-import { addConnectCredential, addManualCredential, newHelper, runForceRefresh, tokenGuardOf, waitMs } from './forceRefreshSupport';
+import {
+	addConnectCredential,
+	addManualCredential,
+	newHelper,
+	runForceRefresh,
+	tokenGuardOf,
+	waitMs,
+} from './forceRefreshSupport';
 
 jest.setTimeout(120_000);
 
@@ -47,13 +54,20 @@ it(`${EXECUTIONS} parallel executions × ${CYCLES} expiry cycles, both families 
 		const proactiveMarginSeconds = cycle % 2 === 0 ? 300 : 0;
 		const runs = await Promise.all(
 			credentials.flatMap((credential) =>
-				Array.from({ length: EXECUTIONS }, async (_value, execution) =>
-					await runForceRefresh(
-						helper,
-						credential,
-						{ operation: 'request', url: server.apiUrl('me'), proactiveMarginSeconds, concurrency: ITEMS_PER_EXECUTION },
-						{ itemCount: ITEMS_PER_EXECUTION, executionId: `cycle-${cycle}-${credential.type}-${execution}` },
-					),
+				Array.from(
+					{ length: EXECUTIONS },
+					async (_value, execution) =>
+						await runForceRefresh(
+							helper,
+							credential,
+							{
+								operation: 'request',
+								url: server.apiUrl('me'),
+								proactiveMarginSeconds,
+								concurrency: ITEMS_PER_EXECUTION,
+							},
+							{ itemCount: ITEMS_PER_EXECUTION, executionId: `cycle-${cycle}-${credential.type}-${execution}` },
+						),
 				),
 			),
 		);
@@ -76,7 +90,9 @@ it(`${EXECUTIONS} parallel executions × ${CYCLES} expiry cycles, both families 
 
 	for (const [index, credential] of credentials.entries()) {
 		const stored = helper.storedData(credential.ref.id) as IDataObject;
-		const finalRefreshToken = (families[index] === 'connect' ? (stored.oauthTokenData as IDataObject).refresh_token : stored.refreshToken) as string;
+		const finalRefreshToken = (
+			families[index] === 'connect' ? (stored.oauthTokenData as IDataObject).refresh_token : stored.refreshToken
+		) as string;
 		expect(finalRefreshToken).not.toBe(grants[index].refreshToken);
 		const check = await server.refresh(finalRefreshToken);
 		expect([families[index], check.status, check.json.error]).toEqual([families[index], 200, undefined]);

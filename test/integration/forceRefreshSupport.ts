@@ -50,7 +50,12 @@ export function addConnectCredential(
 			clientSecret: server.clientSecret,
 			scope: 'openid offline_access api:read',
 			authentication: 'header',
-			oauthTokenData: { access_token: grant.accessToken, refresh_token: grant.refreshToken, token_type: 'Bearer', ...options.tokenData },
+			oauthTokenData: {
+				access_token: grant.accessToken,
+				refresh_token: grant.refreshToken,
+				token_type: 'Bearer',
+				...options.tokenData,
+			},
 			...options.extraData,
 		},
 	});

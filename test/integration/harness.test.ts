@@ -186,7 +186,12 @@ describe('HarnessCredentialsHelper follows the CLI rules', () => {
 		oauthTokenData: { access_token: 'a', refresh_token: 'r' },
 	};
 	const decrypt = async (helper: HarnessCredentialsHelper, raw?: boolean) => {
-		const ref = helper.addCredential({ id: 'c-sheets', name: 'Sheets', type: 'googleSheetsOAuth2Api', data: sheetsData });
+		const ref = helper.addCredential({
+			id: 'c-sheets',
+			name: 'Sheets',
+			type: 'googleSheetsOAuth2Api',
+			data: sheetsData,
+		});
 		return await helper.getDecrypted({} as never, ref, 'googleSheetsOAuth2Api', 'manual', undefined, raw);
 	};
 
@@ -256,13 +261,7 @@ describe('HarnessCredentialsHelper follows the CLI rules', () => {
 		])('%s → hook runs: %s', async (_case, runs, sessionToken, expired, callingNode) => {
 			const { helper, helpers, hookCalls } = setup({ refreshToken: 'R-old', sessionToken }, fresh);
 			const credentials = { refreshToken: 'R-old', sessionToken };
-			const result = await helper.preAuthentication(
-				helpers,
-				credentials,
-				'harnessSessionApi',
-				callingNode,
-				expired,
-			);
+			const result = await helper.preAuthentication(helpers, credentials, 'harnessSessionApi', callingNode, expired);
 			expect(hookCalls()).toBe(runs ? 1 : 0);
 			expect(helper.writes).toHaveLength(runs ? 1 : 0);
 			if (runs) {
@@ -436,7 +435,9 @@ describe('OAuth2 path: n8n-core refreshes, single-flights and persists', () => {
 		expect(result.error?.message).toBe('The credential "Harness OAuth" needs to be reconnected.');
 		expect(helper.writes).toHaveLength(writesBefore);
 		const item = toErrorTriggerItem(result);
-		expect((item.execution.error as { node?: { credentials?: unknown } }).node?.credentials).toEqual({ harnessOAuth2Api: ref });
+		expect((item.execution.error as { node?: { credentials?: unknown } }).node?.credentials).toEqual({
+			harnessOAuth2Api: ref,
+		});
 		expect(item.execution).toMatchObject({
 			id: result.execution.id,
 			mode: 'trigger',

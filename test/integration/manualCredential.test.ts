@@ -60,9 +60,14 @@ function manualCredential(id: string, name: string, refreshToken: string, access
 const refreshTokensWritten = (helper: HarnessCredentialsHelper): unknown[] =>
 	helper.writes.map((write) => write.data.refreshToken);
 
-describe('manual credential on n8n\'s httpRequestWithAuthentication path', () => {
+describe("manual credential on n8n's httpRequestWithAuthentication path", () => {
 	it('expired access token → 401 → preAuthentication refresh → rotated refresh token persisted → replay 200', async () => {
-		const { helper, ref } = manualCredential('m-expired', 'Demo API (manual)', expiredGrant.refreshToken, expiredGrant.accessToken);
+		const { helper, ref } = manualCredential(
+			'm-expired',
+			'Demo API (manual)',
+			expiredGrant.refreshToken,
+			expiredGrant.accessToken,
+		);
 
 		const result = await runNode({
 			nodeType: new TokenGuardProbeNode(),
@@ -94,7 +99,12 @@ describe('manual credential on n8n\'s httpRequestWithAuthentication path', () =>
 
 	it(`${PARALLEL_ITEMS} parallel items on an expired token → 1 token call, 0 invalid_grant, every item succeeds`, async () => {
 		const grant = await server.mintGrant();
-		const { helper, ref } = manualCredential('m-parallel', 'Demo API (parallel)', grant.refreshToken, 'expired-access-token');
+		const { helper, ref } = manualCredential(
+			'm-parallel',
+			'Demo API (parallel)',
+			grant.refreshToken,
+			'expired-access-token',
+		);
 
 		const result = await runNode({
 			nodeType: new TokenGuardProbeNode(),

@@ -16,12 +16,18 @@ const sha256Fingerprint = (token: string) => `sha256:${createHash('sha256').upda
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Polls until `predicate` holds, failing after `timeoutMs` instead of sleeping a fixed time. */
-async function pollUntil<T>(probe: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
+async function pollUntil<T>(
+	probe: () => Promise<T>,
+	predicate: (value: T) => boolean,
+	timeoutMs: number,
+	intervalMs = 100,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();
 		if (predicate(value)) return value;
-		if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+		if (Date.now() > deadline)
+			throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
 		await new Promise((resolve) => setTimeout(resolve, intervalMs));
 	}
 }
@@ -63,7 +69,9 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 			introspection_endpoint: server.introspectionUrl,
 			revocation_endpoint: server.revocationUrl,
 		});
-		expect(discovery.json.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']));
+		expect(discovery.json.grant_types_supported).toEqual(
+			expect.arrayContaining(['authorization_code', 'refresh_token']),
+		);
 	});
 
 	it('mints a grant without a browser and rotates the refresh token on every refresh', async () => {
@@ -101,7 +109,12 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 		['basic auth, right secret', 200, undefined, {}],
 		['basic auth, wrong secret', 401, 'invalid_client', { clientSecret: 'not-the-secret' }],
 		['basic auth, unknown client', 401, 'invalid_client', { clientId: 'nobody' }],
-		['basic-registered client sending its secret in the body', 401, 'invalid_client', { authMethod: 'client_secret_post' }],
+		[
+			'basic-registered client sending its secret in the body',
+			401,
+			'invalid_client',
+			{ authMethod: 'client_secret_post' },
+		],
 	])('client authentication: %s → %i', async (_case, status, error, options) => {
 		const grant = await server.mintGrant();
 		const response = await server.refresh(grant.refreshToken, options);
@@ -128,7 +141,12 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 
 	it('rejects basic and body credentials sent together with invalid_request', async () => {
 		const grant = await server.mintGrant();
-		const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken, client_id: server.clientId, client_secret: server.clientSecret });
+		const form = new URLSearchParams({
+			grant_type: 'refresh_token',
+			refresh_token: grant.refreshToken,
+			client_id: server.clientId,
+			client_secret: server.clientSecret,
+		});
 		const response = await httpRequest<TokenResponseBody>(server.tokenUrl, {
 			method: 'POST',
 			body: form,
@@ -155,9 +173,18 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 	it('introspection reports an active token and revocation deactivates it', async () => {
 		const grant = await server.mintGrant();
 		const auth = { authorization: basicAuthorization(server.clientId, server.clientSecret) };
-		const introspect = () => httpRequest(server.introspectionUrl, { method: 'POST', headers: auth, body: new URLSearchParams({ token: grant.refreshToken }) });
+		const introspect = () =>
+			httpRequest(server.introspectionUrl, {
+				method: 'POST',
+				headers: auth,
+				body: new URLSearchParams({ token: grant.refreshToken }),
+			});
 		const active = await introspect();
-		const revoke = await httpRequest(server.revocationUrl, { method: 'POST', headers: auth, body: new URLSearchParams({ token: grant.refreshToken }) });
+		const revoke = await httpRequest(server.revocationUrl, {
+			method: 'POST',
+			headers: auth,
+			body: new URLSearchParams({ token: grant.refreshToken }),
+		});
 		const inactive = await introspect();
 
 		expect(active.json).toMatchObject({ active: true, client_id: server.clientId, sub: grant.accountId });
@@ -189,7 +216,11 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 
 		it('/api/echo echoes method, query and body for any method', async () => {
 			const grant = await server.mintGrant();
-			const response = await httpRequest(server.apiUrl('echo?page=2'), { method: 'PATCH', headers: bearer(grant.accessToken), body: { name: 'x' } });
+			const response = await httpRequest(server.apiUrl('echo?page=2'), {
+				method: 'PATCH',
+				headers: bearer(grant.accessToken),
+				body: { name: 'x' },
+			});
 			expect(response.status).toBe(200);
 			expect(response.json).toMatchObject({ method: 'PATCH', query: { page: '2' }, body: { name: 'x' } });
 		});
@@ -216,12 +247,20 @@ describe('oidc-server (oidc-provider 9 on 127.0.0.1)', () => {
 
 		it.each<[string, 'always401' | 'body-expired', string, number, object]>([
 			['always401 rejects even a fresh token', 'always401', 'fresh', 401, { error: 'invalid_token' }],
-			['body-expired answers 200 with the expiry only in the body', 'body-expired', 'bogus', 200, { ok: false, error: 'token_expired' }],
+			[
+				'body-expired answers 200 with the expiry only in the body',
+				'body-expired',
+				'bogus',
+				200,
+				{ ok: false, error: 'token_expired' },
+			],
 			['body-expired still serves a valid token', 'body-expired', 'fresh', 200, { sub: 'demo-user' }],
 		])('api-mode %s', async (_case, mode, tokenKind, status, body) => {
 			const grant = await server.mintGrant();
 			await server.setApiMode(mode);
-			const response = await httpRequest(server.apiUrl('me'), { headers: bearer(tokenKind === 'fresh' ? grant.accessToken : 'bogus') });
+			const response = await httpRequest(server.apiUrl('me'), {
+				headers: bearer(tokenKind === 'fresh' ? grant.accessToken : 'bogus'),
+			});
 			expect(response.status).toBe(status);
 			expect(response.json).toMatchObject(body);
 		});
@@ -289,7 +328,9 @@ describe('oidc-server access-token expiry (1 s TTL)', () => {
 		expect(grant.expiresIn).toBeLessThanOrEqual(1);
 		expect(fresh.status).toBe(200);
 		expect(expired.status).toBe(401);
-		expect(expired.headers['www-authenticate']).toBe('Bearer realm="token-guard-demo", error="invalid_token", error_description="access token expired"');
+		expect(expired.headers['www-authenticate']).toBe(
+			'Bearer realm="token-guard-demo", error="invalid_token", error_description="access token expired"',
+		);
 	});
 });
 
@@ -302,19 +343,22 @@ describe('oidc-server refresh race detection (atomic consume)', () => {
 	it.each([
 		['in-memory store', 0],
 		['store with 5 ms latency per operation', 5],
-	])('10 concurrent refreshes of one token (%s) → exactly 1 success, 9 invalid_grant, grant revoked', async (_case, adapterLatencyMs) => {
-		const server = await startOidcServer({ adapterLatencyMs });
-		servers.push(server);
-		const grant = await server.mintGrant();
+	])(
+		'10 concurrent refreshes of one token (%s) → exactly 1 success, 9 invalid_grant, grant revoked',
+		async (_case, adapterLatencyMs) => {
+			const server = await startOidcServer({ adapterLatencyMs });
+			servers.push(server);
+			const grant = await server.mintGrant();
 
-		const { successes, invalidGrants } = await refreshConcurrently(server, grant.refreshToken, 10);
-		const winnerNext = await server.refresh(successes[0].json.refresh_token!);
+			const { successes, invalidGrants } = await refreshConcurrently(server, grant.refreshToken, 10);
+			const winnerNext = await server.refresh(successes[0].json.refresh_token!);
 
-		expect(successes).toHaveLength(1);
-		expect(invalidGrants).toHaveLength(9);
-		expect(winnerNext.status).toBe(400);
-		expect((await server.stats()).grantErrors.length).toBeGreaterThanOrEqual(9);
-	});
+			expect(successes).toHaveLength(1);
+			expect(invalidGrants).toHaveLength(9);
+			expect(winnerNext.status).toBe(400);
+			expect((await server.stats()).grantErrors.length).toBeGreaterThanOrEqual(9);
+		},
+	);
 
 	it('control: with a naive check-then-set store the same race goes undetected (so the test above can fail)', async () => {
 		const server = await startOidcServer({ adapterLatencyMs: 5, atomicConsume: false });
@@ -340,52 +384,108 @@ describe('fault server', () => {
 	const retryAt = new Date(Date.UTC(2030, 0, 1, 12, 0, 0));
 
 	it.each<[string, Fault, (response: HttpResponse) => void]>([
-		['json', { kind: 'json', status: 418, body: { teapot: true }, headers: { 'x-extra': 'yes' } }, (r) => {
-			expect(r.status).toBe(418);
-			expect(r.json).toEqual({ teapot: true });
-			expect(r.headers['x-extra']).toBe('yes');
-		}],
-		['text', { kind: 'text', status: 500, body: 'upstream exploded', contentType: 'text/plain' }, (r) => {
-			expect(r.status).toBe(500);
-			expect(r.text).toBe('upstream exploded');
-			expect(r.headers['content-type']).toBe('text/plain');
-		}],
-		['html', { kind: 'html', status: 502 }, (r) => {
-			expect(r.status).toBe(502);
-			expect(r.headers['content-type']).toContain('text/html');
-			expect(r.text).toContain('<html>');
-		}],
-		['retryAfterSeconds', { kind: 'retryAfterSeconds', status: 429, seconds: 7 }, (r) => {
-			expect(r.status).toBe(429);
-			expect(r.headers['retry-after']).toBe('7');
-		}],
-		['retryAfterDate', { kind: 'retryAfterDate', status: 503, date: retryAt }, (r) => {
-			expect(r.status).toBe(503);
-			expect(Date.parse(r.headers['retry-after'] as string)).toBe(retryAt.getTime());
-		}],
-		['slowBody', { kind: 'slowBody', status: 200, body: { access_token: 'slow', token_type: 'Bearer' }, chunkDelayMs: 30, chunks: 3 }, (r) => {
-			expect(r.status).toBe(200);
-			expect(r.json).toEqual({ access_token: 'slow', token_type: 'Bearer' });
-		}],
-		['token with given values', { kind: 'token', accessToken: 'at-1', refreshToken: 'rt-1', expiresIn: 60 }, (r) => {
-			expect(r.json).toEqual({ access_token: 'at-1', refresh_token: 'rt-1', expires_in: 60, token_type: 'Bearer' });
-		}],
-		['token without rotation or expiry', { kind: 'token', refreshToken: null, expiresIn: null }, (r) => {
-			expect(Object.keys(r.json).sort()).toEqual(['access_token', 'token_type']);
-		}],
-		['oauthError invalid_client', { kind: 'oauthError', error: 'invalid_client', description: 'bad secret' }, (r) => {
-			expect(r.status).toBe(401);
-			expect(r.json).toEqual({ error: 'invalid_client', error_description: 'bad secret' });
-			expect(r.headers['www-authenticate']).toContain('Basic');
-		}],
-		['oauthError invalid_grant', { kind: 'oauthError', error: 'invalid_grant' }, (r) => {
-			expect(r.status).toBe(400);
-			expect(r.json).toEqual({ error: 'invalid_grant' });
-		}],
+		[
+			'json',
+			{ kind: 'json', status: 418, body: { teapot: true }, headers: { 'x-extra': 'yes' } },
+			(r) => {
+				expect(r.status).toBe(418);
+				expect(r.json).toEqual({ teapot: true });
+				expect(r.headers['x-extra']).toBe('yes');
+			},
+		],
+		[
+			'text',
+			{ kind: 'text', status: 500, body: 'upstream exploded', contentType: 'text/plain' },
+			(r) => {
+				expect(r.status).toBe(500);
+				expect(r.text).toBe('upstream exploded');
+				expect(r.headers['content-type']).toBe('text/plain');
+			},
+		],
+		[
+			'html',
+			{ kind: 'html', status: 502 },
+			(r) => {
+				expect(r.status).toBe(502);
+				expect(r.headers['content-type']).toContain('text/html');
+				expect(r.text).toContain('<html>');
+			},
+		],
+		[
+			'retryAfterSeconds',
+			{ kind: 'retryAfterSeconds', status: 429, seconds: 7 },
+			(r) => {
+				expect(r.status).toBe(429);
+				expect(r.headers['retry-after']).toBe('7');
+			},
+		],
+		[
+			'retryAfterDate',
+			{ kind: 'retryAfterDate', status: 503, date: retryAt },
+			(r) => {
+				expect(r.status).toBe(503);
+				expect(Date.parse(r.headers['retry-after'] as string)).toBe(retryAt.getTime());
+			},
+		],
+		[
+			'slowBody',
+			{
+				kind: 'slowBody',
+				status: 200,
+				body: { access_token: 'slow', token_type: 'Bearer' },
+				chunkDelayMs: 30,
+				chunks: 3,
+			},
+			(r) => {
+				expect(r.status).toBe(200);
+				expect(r.json).toEqual({ access_token: 'slow', token_type: 'Bearer' });
+			},
+		],
+		[
+			'token with given values',
+			{ kind: 'token', accessToken: 'at-1', refreshToken: 'rt-1', expiresIn: 60 },
+			(r) => {
+				expect(r.json).toEqual({ access_token: 'at-1', refresh_token: 'rt-1', expires_in: 60, token_type: 'Bearer' });
+			},
+		],
+		[
+			'token without rotation or expiry',
+			{ kind: 'token', refreshToken: null, expiresIn: null },
+			(r) => {
+				expect(Object.keys(r.json).sort()).toEqual(['access_token', 'token_type']);
+			},
+		],
+		[
+			'oauthError invalid_client',
+			{ kind: 'oauthError', error: 'invalid_client', description: 'bad secret' },
+			(r) => {
+				expect(r.status).toBe(401);
+				expect(r.json).toEqual({ error: 'invalid_client', error_description: 'bad secret' });
+				expect(r.headers['www-authenticate']).toContain('Basic');
+			},
+		],
+		[
+			'oauthError invalid_grant',
+			{ kind: 'oauthError', error: 'invalid_grant' },
+			(r) => {
+				expect(r.status).toBe(400);
+				expect(r.json).toEqual({ error: 'invalid_grant' });
+			},
+		],
 	])('serves a %s fault', async (_case, fault, check) => {
 		faults.enqueue(fault);
-		check(await httpRequest(`${faults.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token' }) }));
-		expect(faults.requests[0]).toMatchObject({ method: 'POST', path: '/token', form: { grant_type: 'refresh_token' }, fault });
+		check(
+			await httpRequest(`${faults.url}/token`, {
+				method: 'POST',
+				body: new URLSearchParams({ grant_type: 'refresh_token' }),
+			}),
+		);
+		expect(faults.requests[0]).toMatchObject({
+			method: 'POST',
+			path: '/token',
+			form: { grant_type: 'refresh_token' },
+			fault,
+		});
 	});
 
 	it('slowBody really trickles: the body arrives in several chunks', async () => {
@@ -430,11 +530,16 @@ describe('fault server', () => {
 	});
 
 	it('delays an answer by delayMs without consuming later faults early', async () => {
-		faults.enqueue({ kind: 'json', status: 200, body: 'slow', delayMs: 100 }, { kind: 'json', status: 200, body: 'fast' });
+		faults.enqueue(
+			{ kind: 'json', status: 200, body: 'slow', delayMs: 100 },
+			{ kind: 'json', status: 200, body: 'fast' },
+		);
 		const order: string[] = [];
 		await Promise.all([
 			httpRequest(faults.url).then((r) => order.push(r.json)),
-			new Promise((resolve) => setTimeout(resolve, 20)).then(() => httpRequest(faults.url).then((r) => order.push(r.json))),
+			new Promise((resolve) => setTimeout(resolve, 20)).then(() =>
+				httpRequest(faults.url).then((r) => order.push(r.json)),
+			),
 		]);
 		expect(order).toEqual(['fast', 'slow']);
 	});

@@ -116,7 +116,11 @@ const seconds = (value: number) => value * 1000;
 
 describe('429 with Retry-After', () => {
 	it('seconds (1 s): waits and succeeds on the second attempt', async () => {
-		const run = await runAgainst(server, { kind: 'retryAfterSeconds', status: 429, seconds: 1 }, tokenAnswer('at-after-429'));
+		const run = await runAgainst(
+			server,
+			{ kind: 'retryAfterSeconds', status: 429, seconds: 1 },
+			tokenAnswer('at-after-429'),
+		);
 		expectRecovered(run, 2, 'at-after-429');
 	});
 
@@ -138,7 +142,11 @@ describe('429 with Retry-After', () => {
 
 	it('beyond the cap on waiting: fails at once as rate_limited instead of sleeping past the cap', async () => {
 		const tooLong = DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000 + 30;
-		const run = await runAgainst(server, { kind: 'retryAfterSeconds', status: 429, seconds: tooLong }, tokenAnswer('never-used'));
+		const run = await runAgainst(
+			server,
+			{ kind: 'retryAfterSeconds', status: 429, seconds: tooLong },
+			tokenAnswer('never-used'),
+		);
 		expectFailure(run, 'rate_limited', 1);
 		expect(run.item.waitedMs).toBe(0);
 	});
@@ -146,7 +154,11 @@ describe('429 with Retry-After', () => {
 
 describe('server errors and broken connections', () => {
 	it.each([500, 502, 503, 504])('%i once, then a token: retried and recovered', async (status) => {
-		const run = await runAgainst(server, { kind: 'json', status, body: { error: 'server_error' } }, tokenAnswer(`at-after-${status}`));
+		const run = await runAgainst(
+			server,
+			{ kind: 'json', status, body: { error: 'server_error' } },
+			tokenAnswer(`at-after-${status}`),
+		);
 		expectRecovered(run, 2, `at-after-${status}`);
 	});
 
@@ -199,7 +211,9 @@ describe('server errors and broken connections', () => {
 			await hanging.stop();
 			await running.catch(() => undefined);
 		}
-		expect(bounded === undefined ? `still running after ${RUN_BOUND_MS} ms` : 'ended within the bound').toBe('ended within the bound');
+		expect(bounded === undefined ? `still running after ${RUN_BOUND_MS} ms` : 'ended within the bound').toBe(
+			'ended within the bound',
+		);
 		if (bounded) {
 			expect(bounded.item).toMatchObject({ failed: true, category: 'provider_unavailable' });
 			expect(bounded.elapsedMs).toBeLessThan(RUN_BOUND_MS);
@@ -211,9 +225,21 @@ describe('answers that are not a usable token', () => {
 	it.each<[string, Category, Fault]>([
 		['an HTML page with 200 (a login or proxy page)', 'provider_unavailable', { kind: 'html', status: 200 }],
 		['an HTML 404 (wrong token URL)', 'client_misconfigured', { kind: 'html', status: 404 }],
-		['JSON without access_token', 'provider_unavailable', { kind: 'json', status: 200, body: { token_type: 'Bearer', expires_in: 3600 } }],
-		['invalid_grant', 'refresh_token_invalid', { kind: 'oauthError', error: 'invalid_grant', description: 'refresh token expired' }],
-		['invalid_client (401)', 'client_misconfigured', { kind: 'oauthError', error: 'invalid_client', description: 'client authentication failed' }],
+		[
+			'JSON without access_token',
+			'provider_unavailable',
+			{ kind: 'json', status: 200, body: { token_type: 'Bearer', expires_in: 3600 } },
+		],
+		[
+			'invalid_grant',
+			'refresh_token_invalid',
+			{ kind: 'oauthError', error: 'invalid_grant', description: 'refresh token expired' },
+		],
+		[
+			'invalid_client (401)',
+			'client_misconfigured',
+			{ kind: 'oauthError', error: 'invalid_client', description: 'client authentication failed' },
+		],
 		[
 			'200 with an error body (GitHub bad_refresh_token)',
 			'refresh_token_invalid',
@@ -223,7 +249,8 @@ describe('answers that are not a usable token', () => {
 				body: {
 					error: 'bad_refresh_token',
 					error_description: 'The refresh token passed is incorrect or expired.',
-					error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
+					error_uri:
+						'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
 				},
 			},
 		],
@@ -233,5 +260,4 @@ describe('answers that are not a usable token', () => {
 		expect(run.item.waitedMs).toBe(0);
 		expect(server.pending).toBe(1); // the queued token was never requested
 	});
-
 });

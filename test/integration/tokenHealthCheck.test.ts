@@ -89,8 +89,10 @@ function single(result: RunResult): { output: number; json: IDataObject } {
 }
 
 const findingCodes = (json: IDataObject) => (json.findings as Array<{ code: string }>).map((finding) => finding.code);
-const finding = (json: IDataObject, code: string) => (json.findings as IDataObject[]).find((candidate) => candidate.code === code);
-const eventTypes = (json: IDataObject) => (json.events as Array<{ type: string }>).map((event) => event.type.replace('io.n8n.tokenguard.', ''));
+const finding = (json: IDataObject, code: string) =>
+	(json.findings as IDataObject[]).find((candidate) => candidate.code === code);
+const eventTypes = (json: IDataObject) =>
+	(json.events as Array<{ type: string }>).map((event) => event.type.replace('io.n8n.tokenguard.', ''));
 
 describe('Check Credential against oidc-provider', () => {
 	it('healthy: refresh now, probe URL and introspection all pass', async () => {
@@ -98,13 +100,32 @@ describe('Check Credential against oidc-provider', () => {
 		const stored = store(grant);
 		await server.resetStats();
 		const { output, json } = single(
-			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspect: true, requiredScopes: 'api:read openid' }),
+			await check(stored, {
+				refreshNow: true,
+				probeUrl: server.apiUrl('me'),
+				introspect: true,
+				requiredScopes: 'api:read openid',
+			}),
 		);
 
 		expect(output).toBe(OK);
 		expect(json.status).toBe('healthy');
-		expect(findingCodes(json)).toEqual(expect.arrayContaining(['refresh_token_present', 'token_valid', 'scopes_granted', 'refresh_ok', 'probe_ok', 'introspection_active']));
-		expect(json).toMatchObject({ refreshTokenPresent: true, missingScopes: [], probe: { httpCode: 200 }, introspection: { tokenKind: 'refresh_token', active: true } });
+		expect(findingCodes(json)).toEqual(
+			expect.arrayContaining([
+				'refresh_token_present',
+				'token_valid',
+				'scopes_granted',
+				'refresh_ok',
+				'probe_ok',
+				'introspection_active',
+			]),
+		);
+		expect(json).toMatchObject({
+			refreshTokenPresent: true,
+			missingScopes: [],
+			probe: { httpCode: 200 },
+			introspection: { tokenKind: 'refresh_token', active: true },
+		});
 		expect(json.refresh).toMatchObject({ attempts: 1, refreshTokenRotated: true });
 		expect(json.expiresInSeconds).toBeGreaterThan(3500);
 		expect(eventTypes(json)).toEqual(['refresh.succeeded', 'health.checked']);
@@ -133,12 +154,17 @@ describe('Check Credential against oidc-provider', () => {
 		const grant = await server.mintGrant();
 		await server.revokeGrant(grant.grantId);
 		const stored = store(grant);
-		const { output, json } = single(await check(stored, { refreshNow: true, introspect: true, probeUrl: server.apiUrl('me') }));
+		const { output, json } = single(
+			await check(stored, { refreshNow: true, introspect: true, probeUrl: server.apiUrl('me') }),
+		);
 
 		expect(output).toBe(NEEDS_ATTENTION);
 		expect(json.status).toBe('critical');
 		expect(finding(json, 'refresh_failed')).toMatchObject({ severity: 'critical', category: 'refresh_token_invalid' });
-		expect(finding(json, 'refresh_token_inactive')).toMatchObject({ severity: 'critical', category: 'refresh_token_invalid' });
+		expect(finding(json, 'refresh_token_inactive')).toMatchObject({
+			severity: 'critical',
+			category: 'refresh_token_invalid',
+		});
 		expect(finding(json, 'probe_rejected')).toMatchObject({ category: 'access_token_rejected' });
 		expect(json.summary).toMatch(/^The credential "Demo API" can no longer refresh its access token/);
 		expect(eventTypes(json)).toEqual(['refresh.failed', 'health.checked']);
@@ -150,20 +176,29 @@ describe('Check Credential against oidc-provider', () => {
 		const { output, json } = single(await check(stored));
 		expect(output).toBe(NEEDS_ATTENTION);
 		expect(json).toMatchObject({ status: 'critical', refreshTokenPresent: false });
-		expect(finding(json, 'refresh_token_missing')).toMatchObject({ severity: 'critical', category: 'refresh_token_missing' });
+		expect(finding(json, 'refresh_token_missing')).toMatchObject({
+			severity: 'critical',
+			category: 'refresh_token_missing',
+		});
 		expect(String(finding(json, 'refresh_token_missing')?.remediation)).toMatch(/offline/);
 	});
 
 	it('missing scope: the required scope is absent and the scoped API answers 403 insufficient_scope', async () => {
 		const stored = store(await server.mintGrant({ scope: 'openid offline_access' }));
-		const { output, json } = single(await check(stored, { requiredScopes: 'api:read', probeUrl: server.apiUrl('scoped') }));
+		const { output, json } = single(
+			await check(stored, { requiredScopes: 'api:read', probeUrl: server.apiUrl('scoped') }),
+		);
 		expect(output).toBe(NEEDS_ATTENTION);
-		expect(json).toMatchObject({ status: 'critical', missingScopes: ['api:read'], grantedScopes: ['openid', 'offline_access'] });
+		expect(json).toMatchObject({
+			status: 'critical',
+			missingScopes: ['api:read'],
+			grantedScopes: ['openid', 'offline_access'],
+		});
 		expect(finding(json, 'scope_missing')).toMatchObject({ severity: 'critical' });
 		expect(finding(json, 'probe_rejected')).toMatchObject({ category: 'scope_insufficient' });
 	});
 
-	it('clock skew: a provider 5 minutes ahead shows in the probe\'s Date header', async () => {
+	it("clock skew: a provider 5 minutes ahead shows in the probe's Date header", async () => {
 		const stored = store(await server.mintGrant());
 		await server.setClockSkew(5 * 60_000);
 		try {
@@ -199,14 +234,17 @@ describe('Check Credential against oidc-provider', () => {
 		expect(eventTypes(single(again).json)).not.toContain('refresh.recovered');
 	});
 
-	it('the credential\'s tokens and client secret appear in no item and no log line', async () => {
+	it("the credential's tokens and client secret appear in no item and no log line", async () => {
 		const grant = await server.mintGrant();
 		const stored = store(grant);
 		const results = [
 			await check(stored, { refreshNow: true, probeUrl: server.apiUrl('me'), introspect: true }),
 			await check(stored, { probeUrl: server.apiUrl('scoped'), requiredScopes: 'api:write' }),
 		];
-		const everything = JSON.stringify(results.map((result) => ({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })));
-		for (const secret of [...issuedTokens.filter((token) => token.length > 8), CLIENT_SECRET]) expect(everything).not.toContain(secret);
+		const everything = JSON.stringify(
+			results.map((result) => ({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })),
+		);
+		for (const secret of [...issuedTokens.filter((token) => token.length > 8), CLIENT_SECRET])
+			expect(everything).not.toContain(secret);
 	});
 });

@@ -18,7 +18,10 @@ const INSTANCE = 'https://n8n.example.com';
 
 const node = new TokenHealth();
 
-async function diagnoseRun(items: IDataObject[], options: Partial<RunNodeOptions> & { parameters?: INodeParameters } = {}): Promise<RunResult> {
+async function diagnoseRun(
+	items: IDataObject[],
+	options: Partial<RunNodeOptions> & { parameters?: INodeParameters } = {},
+): Promise<RunResult> {
 	return await runNode({
 		nodeType: node,
 		helper: options.helper ?? new HarnessCredentialsHelper(),
@@ -55,7 +58,20 @@ describe('real-world payload table', () => {
 		if (payload.provider !== undefined) expect(json.provider).toBe(payload.provider);
 		if (payload.credentialId !== undefined) expect((json.credential as IDataObject).id).toBe(payload.credentialId);
 		expect(output).toBe(payload.category === 'not_auth_related' ? OK : NEEDS_ATTENTION);
-		for (const field of ['isOAuthIssue', 'category', 'action', 'retryable', 'severity', 'summary', 'remediation', 'failedNode', 'credential', 'provider', 'evidence', 'source']) {
+		for (const field of [
+			'isOAuthIssue',
+			'category',
+			'action',
+			'retryable',
+			'severity',
+			'summary',
+			'remediation',
+			'failedNode',
+			'credential',
+			'provider',
+			'evidence',
+			'source',
+		]) {
 			expect(json).toHaveProperty(field);
 		}
 	});
@@ -66,11 +82,19 @@ describe('the seed story (Dify/n8n agent: Gmail refresh failure blamed on Gemini
 		const seed = PAYLOADS.find((payload) => payload.name.startsWith('Seed 000: Dify'));
 		const { output, json } = only(await diagnoseRun([seed?.json as IDataObject]));
 		expect(output).toBe(NEEDS_ATTENTION);
-		expect(json).toMatchObject({ isOAuthIssue: true, category: 'refresh_token_invalid', action: 'reconnect', provider: 'google' });
+		expect(json).toMatchObject({
+			isOAuthIssue: true,
+			category: 'refresh_token_invalid',
+			action: 'reconnect',
+			provider: 'google',
+		});
 		expect(json.summary).toMatch(/Google/);
 		expect(json.summary).toMatch(/not a model API key/);
 		expect((json.failedNode as IDataObject).type).toBe('@n8n/n8n-nodes-langchain.lmChatGoogleGemini');
-		expect((json.events as IDataObject[]).map((event) => event.type)).toEqual(['io.n8n.tokenguard.error.diagnosed', 'io.n8n.tokenguard.refresh.failed']);
+		expect((json.events as IDataObject[]).map((event) => event.type)).toEqual([
+			'io.n8n.tokenguard.error.diagnosed',
+			'io.n8n.tokenguard.refresh.failed',
+		]);
 	});
 
 	it.each([
@@ -114,14 +138,64 @@ function prng(seed: number): () => number {
 }
 
 const KEYS = [
-	'execution', 'error', 'trigger', 'workflow', 'message', 'description', 'messages', 'httpCode', 'failure', 'cause', 'node', 'credentials',
-	'context', 'response', 'headers', 'www-authenticate', 'status', 'statusCode', 'code', 'data', 'body', 'id', 'name', 'type', 'url', 'config',
-	'tokenGuard', 'category', 'error_description', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'x'.repeat(300),
+	'execution',
+	'error',
+	'trigger',
+	'workflow',
+	'message',
+	'description',
+	'messages',
+	'httpCode',
+	'failure',
+	'cause',
+	'node',
+	'credentials',
+	'context',
+	'response',
+	'headers',
+	'www-authenticate',
+	'status',
+	'statusCode',
+	'code',
+	'data',
+	'body',
+	'id',
+	'name',
+	'type',
+	'url',
+	'config',
+	'tokenGuard',
+	'category',
+	'error_description',
+	'__proto__',
+	'constructor',
+	'toString',
+	'hasOwnProperty',
+	'',
+	'x'.repeat(300),
 ];
 const STRINGS = [
-	'The credential "X" needs to be reconnected.', 'invalid_grant', 'AADSTS700082', 'Bearer error="invalid_token"', '401', '429', 'credential-invalid',
-	'https://oauth2.googleapis.com/token', '{"error":"invalid_grant"', '{"error":', 'ECONNREFUSED', 'Incorrect API key provided', '\u0000\uffff\ud800',
-	'🙂🔥', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig', '400 - "{\\"error\\":\\"invalid_client\\"}"', 'null', 'NaN', '', ' ', '.'.repeat(20000),
+	'The credential "X" needs to be reconnected.',
+	'invalid_grant',
+	'AADSTS700082',
+	'Bearer error="invalid_token"',
+	'401',
+	'429',
+	'credential-invalid',
+	'https://oauth2.googleapis.com/token',
+	'{"error":"invalid_grant"',
+	'{"error":',
+	'ECONNREFUSED',
+	'Incorrect API key provided',
+	'\u0000\uffff\ud800',
+	'🙂🔥',
+	'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig',
+	'400 - "{\\"error\\":\\"invalid_client\\"}"',
+	'null',
+	'NaN',
+	'',
+	' ',
+	'.'.repeat(20000),
 ];
 
 function fuzzValue(random: () => number, depth: number): unknown {
@@ -134,7 +208,12 @@ function fuzzValue(random: () => number, depth: number): unknown {
 	const object: Record<string, unknown> = {};
 	const size = Math.floor(random() * 6);
 	for (let index = 0; index < size; index++) {
-		Object.defineProperty(object, pick(KEYS), { value: fuzzValue(random, depth + 1), enumerable: true, configurable: true, writable: true });
+		Object.defineProperty(object, pick(KEYS), {
+			value: fuzzValue(random, depth + 1),
+			enumerable: true,
+			configurable: true,
+			writable: true,
+		});
 	}
 	return object;
 }
@@ -144,7 +223,9 @@ function fuzzItems(seed: number, count: number): IDataObject[] {
 	return Array.from({ length: count }, () => {
 		const value = fuzzValue(random, 0);
 		// n8n items are objects; wrap everything else the way a Set node would.
-		return (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { error: value }) as IDataObject;
+		return (
+			typeof value === 'object' && value !== null && !Array.isArray(value) ? value : { error: value }
+		) as IDataObject;
 	});
 }
 
@@ -177,7 +258,11 @@ describe('fuzz: 1,000 random and malformed payloads', () => {
 
 describe('Error Field', () => {
 	it('reads a nested field and diagnoses it', async () => {
-		const { json } = only(await diagnoseRun([{ body: { lastError: 'OAuth credentials not connected' } }], { parameters: { errorField: 'body.lastError' } }));
+		const { json } = only(
+			await diagnoseRun([{ body: { lastError: 'OAuth credentials not connected' } }], {
+				parameters: { errorField: 'body.lastError' },
+			}),
+		);
 		expect(json).toMatchObject({ category: 'not_connected', errorPath: 'body.lastError' });
 	});
 
@@ -204,7 +289,9 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 	/** Moves every alert back in time, as if `minutes` had passed since the last execution. */
 	function later(staticData: IDataObject, minutes: number): IDataObject {
 		const copy = structuredClone(staticData);
-		const entries = ((copy.global as IDataObject)[STATIC_DATA_KEY] as { entries: Record<string, Record<string, number>> }).entries;
+		const entries = (
+			(copy.global as IDataObject)[STATIC_DATA_KEY] as { entries: Record<string, Record<string, number>> }
+		).entries;
 		for (const entry of Object.values(entries)) {
 			for (const field of ['firstSeenMs', 'lastSeenMs', 'lastAlertMs']) entry[field] -= minutes * 60_000;
 		}
@@ -216,7 +303,10 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 		const firstItem = only(first);
 		expect(firstItem.output).toBe(NEEDS_ATTENTION);
 		expect(firstItem.json).toMatchObject({ duplicate: false, occurrences: 1 });
-		expect((firstItem.json.events as IDataObject[]).map((event) => (event.delivery as IDataObject).status)).toEqual(['skipped', 'skipped']);
+		expect((firstItem.json.events as IDataObject[]).map((event) => (event.delivery as IDataObject).status)).toEqual([
+			'skipped',
+			'skipped',
+		]);
 		expect(first.staticData).toHaveProperty(['global', STATIC_DATA_KEY, 'entries', 'credential:cred-dedupe']);
 
 		const second = await diagnoseRun([revoked()], { staticData: first.staticData });
@@ -224,16 +314,32 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 		expect(secondItem.output).toBe(OK);
 		expect(secondItem.json).toMatchObject({ duplicate: true, occurrences: 2 });
 		expect((secondItem.json.delivery as IDataObject).status).toBe('suppressed');
-		expect(second.logs.filter((line) => line.text.includes('error.diagnosed')).map((line) => line.level)).toEqual(['debug']);
+		expect(second.logs.filter((line) => line.text.includes('error.diagnosed')).map((line) => line.level)).toEqual([
+			'debug',
+		]);
 
 		const afterCooldown = await diagnoseRun([revoked()], { staticData: later(second.staticData, 61) });
-		expect(only(afterCooldown)).toMatchObject({ output: NEEDS_ATTENTION, json: { duplicate: false, occurrences: 3, suppressedDuplicates: 1 } });
+		expect(only(afterCooldown)).toMatchObject({
+			output: NEEDS_ATTENTION,
+			json: { duplicate: false, occurrences: 3, suppressedDuplicates: 1 },
+		});
 
 		const sameCredentialNewProblem = await diagnoseRun(
-			[errorTriggerItem(nodeError({ message: 'The service is receiving too many requests from you', httpCode: '429', credentials: { gmailOAuth2: { id: 'cred-dedupe', name: 'Gmail account' } } }))],
+			[
+				errorTriggerItem(
+					nodeError({
+						message: 'The service is receiving too many requests from you',
+						httpCode: '429',
+						credentials: { gmailOAuth2: { id: 'cred-dedupe', name: 'Gmail account' } },
+					}),
+				),
+			],
 			{ staticData: afterCooldown.staticData },
 		);
-		expect(only(sameCredentialNewProblem)).toMatchObject({ output: NEEDS_ATTENTION, json: { duplicate: false, category: 'rate_limited' } });
+		expect(only(sameCredentialNewProblem)).toMatchObject({
+			output: NEEDS_ATTENTION,
+			json: { duplicate: false, category: 'rate_limited' },
+		});
 
 		// A later successful check of the same credential in this workflow ends the episode, once.
 		const helper = new HarnessCredentialsHelper();
@@ -241,30 +347,58 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 			id: 'cred-dedupe',
 			name: 'Gmail account',
 			type: 'gmailOAuth2',
-			data: { clientId: 'id', clientSecret: 'secret', oauthTokenData: { access_token: 'at-fresh-0123456789', refresh_token: 'rt-fresh-0123456789', n8n_expires_at: String(Date.now() + 3_600_000) } },
+			data: {
+				clientId: 'id',
+				clientSecret: 'secret',
+				oauthTokenData: {
+					access_token: 'at-fresh-0123456789',
+					refresh_token: 'rt-fresh-0123456789',
+					n8n_expires_at: String(Date.now() + 3_600_000),
+				},
+			},
 		});
 		const check = (staticData: IDataObject) =>
-			runNode({ nodeType: node, helper, mode: 'trigger', staticData, parameters: { operation: 'checkCredential', credentialType: 'gmailOAuth2' }, credentials: { gmailOAuth2: ref } });
+			runNode({
+				nodeType: node,
+				helper,
+				mode: 'trigger',
+				staticData,
+				parameters: { operation: 'checkCredential', credentialType: 'gmailOAuth2' },
+				credentials: { gmailOAuth2: ref },
+			});
 		const recovered = await check(sameCredentialNewProblem.staticData);
 		const recoveredItem = only(recovered);
 		expect(recoveredItem.output).toBe(OK);
 		expect(recoveredItem.json.status).toBe('healthy');
-		expect((recoveredItem.json.events as IDataObject[]).map((event) => event.type)).toContain('io.n8n.tokenguard.refresh.recovered');
+		expect((recoveredItem.json.events as IDataObject[]).map((event) => event.type)).toContain(
+			'io.n8n.tokenguard.refresh.recovered',
+		);
 		expect(recovered.logs.some((line) => line.level === 'info' && line.text.includes('refresh.recovered'))).toBe(true);
 
 		const stillHealthy = await check(recovered.staticData);
-		expect((only(stillHealthy).json.events as IDataObject[]).map((event) => event.type)).not.toContain('io.n8n.tokenguard.refresh.recovered');
+		expect((only(stillHealthy).json.events as IDataObject[]).map((event) => event.type)).not.toContain(
+			'io.n8n.tokenguard.refresh.recovered',
+		);
 
 		const failsAgain = await diagnoseRun([revoked()], { staticData: stillHealthy.staticData });
 		expect(only(failsAgain).json).toMatchObject({ duplicate: false, occurrences: 1 });
 	});
 
 	it('without a credential, repeats are grouped per workflow and category', async () => {
-		const timeout = () => errorTriggerItem(nodeError({ message: 'connect ETIMEDOUT 10.0.0.5:443', code: 'ETIMEDOUT' }), { id: 'wf-9', name: 'Nightly' });
+		const timeout = () =>
+			errorTriggerItem(nodeError({ message: 'connect ETIMEDOUT 10.0.0.5:443', code: 'ETIMEDOUT' }), {
+				id: 'wf-9',
+				name: 'Nightly',
+			});
 		const first = await diagnoseRun([timeout()]);
 		const second = await diagnoseRun([timeout()], { staticData: first.staticData });
 		expect(only(second).json.duplicate).toBe(true);
-		expect(second.staticData).toHaveProperty(['global', STATIC_DATA_KEY, 'entries', 'workflow:wf-9:provider_unavailable']);
+		expect(second.staticData).toHaveProperty([
+			'global',
+			STATIC_DATA_KEY,
+			'entries',
+			'workflow:wf-9:provider_unavailable',
+		]);
 	});
 
 	it('Send Duplicates To: Needs Attention keeps repeats on the alert branch, still marked', async () => {
@@ -302,7 +436,12 @@ describe('secrets in error payloads', () => {
 				message: `Request to https://api.example.com/v1/items?access_token=${CANARIES.query} failed: 401 - {"error":"invalid_token","refresh_token":"${CANARIES.refresh}"}`,
 				httpCode: '401',
 				description: `Authorization: Bearer ${CANARIES.bearer}; id_token ${CANARIES.jwt}`,
-				context: { request: { headers: { authorization: `Bearer ${CANARIES.bearer}` }, url: `https://api.example.com/v1/items?access_token=${CANARIES.query}` } },
+				context: {
+					request: {
+						headers: { authorization: `Bearer ${CANARIES.bearer}` },
+						url: `https://api.example.com/v1/items?access_token=${CANARIES.query}`,
+					},
+				},
 				credentials: { oAuth2Api: { id: 'c-canary', name: 'Canary' } },
 			}),
 		);

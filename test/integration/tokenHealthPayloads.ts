@@ -66,7 +66,10 @@ export function nodeError(shape: ErrorShape): IDataObject {
 }
 
 /** The Error Trigger's `execution` variant. */
-export function errorTriggerItem(error: IDataObject | string, workflow = { id: 'wf-1', name: 'CRM sync' }): IDataObject {
+export function errorTriggerItem(
+	error: IDataObject | string,
+	workflow = { id: 'wf-1', name: 'CRM sync' },
+): IDataObject {
 	const id = String(executionCounter++);
 	return {
 		execution: {
@@ -112,7 +115,9 @@ export const PAYLOADS: PayloadCase[] = [
 	},
 	{
 		name: 'n8n < 2.27: RFC 6749 invalid_grant text',
-		json: errorTriggerItem(nodeError({ message: RFC_INVALID_GRANT, nodeType: 'n8n-nodes-base.googleSheets', credentials: sheets })),
+		json: errorTriggerItem(
+			nodeError({ message: RFC_INVALID_GRANT, nodeType: 'n8n-nodes-base.googleSheets', credentials: sheets }),
+		),
 		category: 'refresh_token_invalid',
 		provider: 'google',
 		credentialId: 'cred-sheets',
@@ -121,7 +126,8 @@ export const PAYLOADS: PayloadCase[] = [
 		name: 'n8n: client authentication failed (invalid_client)',
 		json: errorTriggerItem(
 			nodeError({
-				message: 'Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).',
+				message:
+					'Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).',
 				credentials: generic,
 			}),
 		),
@@ -131,14 +137,19 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'n8n: no refresh token stored',
 		json: errorTriggerItem(
-			nodeError({ message: 'OAuth access token expired and no refresh token is available. Please reconnect the credentials.', credentials: outlook }),
+			nodeError({
+				message: 'OAuth access token expired and no refresh token is available. Please reconnect the credentials.',
+				credentials: outlook,
+			}),
 		),
 		category: 'refresh_token_missing',
 		provider: 'microsoft',
 	},
 	{
 		name: 'n8n: credential never connected',
-		json: errorTriggerItem(nodeError({ name: 'NodeOperationError', message: 'OAuth credentials not connected', credentials: hubspot })),
+		json: errorTriggerItem(
+			nodeError({ name: 'NodeOperationError', message: 'OAuth credentials not connected', credentials: hubspot }),
+		),
 		category: 'not_connected',
 		provider: 'hubspot',
 	},
@@ -157,61 +168,100 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'n8n: client-credentials token fetch failed',
 		json: errorTriggerItem(
-			nodeError({ message: 'Failed to acquire OAuth2 access token: Client authentication failed (e.g., unknown client).', credentials: generic }),
+			nodeError({
+				message: 'Failed to acquire OAuth2 access token: Client authentication failed (e.g., unknown client).',
+				credentials: generic,
+			}),
 		),
 		category: 'client_misconfigured',
 	},
 	{
 		name: 'n8n: 401 after refresh and retry',
-		json: errorTriggerItem(nodeError({ message: 'Authorization failed - please check your credentials', httpCode: '401', description: 'Invalid Credentials', credentials: sheets })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'Authorization failed - please check your credentials',
+				httpCode: '401',
+				description: 'Invalid Credentials',
+				credentials: sheets,
+			}),
+		),
 		category: 'access_token_rejected',
 		provider: 'google',
 	},
 	{
 		name: 'n8n: 403 with Google insufficient scopes',
 		json: errorTriggerItem(
-			nodeError({ message: 'Forbidden - perhaps check your credentials?', httpCode: '403', description: 'Request had insufficient authentication scopes.', credentials: sheets }),
+			nodeError({
+				message: 'Forbidden - perhaps check your credentials?',
+				httpCode: '403',
+				description: 'Request had insufficient authentication scopes.',
+				credentials: sheets,
+			}),
 		),
 		category: 'scope_insufficient',
 		provider: 'google',
 	},
 	{
 		name: 'n8n: 429 from an API',
-		json: errorTriggerItem(nodeError({ message: 'The service is receiving too many requests from you', httpCode: '429', credentials: hubspot })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'The service is receiving too many requests from you',
+				httpCode: '429',
+				credentials: hubspot,
+			}),
+		),
 		category: 'rate_limited',
 		isOAuthIssue: false,
 	},
 	{
 		name: 'n8n: ECONNREFUSED',
-		json: errorTriggerItem(nodeError({ message: 'The service refused the connection - perhaps it is offline', code: 'ECONNREFUSED' })),
+		json: errorTriggerItem(
+			nodeError({ message: 'The service refused the connection - perhaps it is offline', code: 'ECONNREFUSED' }),
+		),
 		category: 'provider_unavailable',
 		isOAuthIssue: false,
 	},
 	{
 		name: 'n8n: 500 from an API',
-		json: errorTriggerItem(nodeError({ message: 'The service failed to process your request', httpCode: '500', description: 'Internal error' })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'The service failed to process your request',
+				httpCode: '500',
+				description: 'Internal error',
+			}),
+		),
 		category: 'provider_unavailable',
 	},
 	{
 		name: 'n8n: RFC invalid_scope text',
-		json: errorTriggerItem(nodeError({ message: 'The requested scope is invalid, unknown, or malformed.', credentials: generic })),
+		json: errorTriggerItem(
+			nodeError({ message: 'The requested scope is invalid, unknown, or malformed.', credentials: generic }),
+		),
 		category: 'scope_insufficient',
 	},
 	{
 		name: 'n8n: RFC unauthorized_client text',
-		json: errorTriggerItem(nodeError({ message: 'The client is not authorized to request an authorization code using this method.', credentials: generic })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'The client is not authorized to request an authorization code using this method.',
+				credentials: generic,
+			}),
+		),
 		category: 'client_misconfigured',
 	},
 	{
 		name: 'n8n: RFC access_denied text',
-		json: errorTriggerItem(nodeError({ message: 'The resource owner or authorization server denied the request.', credentials: generic })),
+		json: errorTriggerItem(
+			nodeError({ message: 'The resource owner or authorization server denied the request.', credentials: generic }),
+		),
 		category: 'consent_required',
 	},
 	{
 		name: 'n8n: RFC temporarily_unavailable text',
 		json: errorTriggerItem(
 			nodeError({
-				message: 'The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.',
+				message:
+					'The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.',
 				credentials: generic,
 			}),
 		),
@@ -233,7 +283,11 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Google Workspace invalid_rapt',
 		json: errorTriggerItem(
-			nodeError({ message: '{"error":"invalid_grant","error_description":"reauth related error (invalid_rapt)","error_subtype":"invalid_rapt"}', credentials: gmail }),
+			nodeError({
+				message:
+					'{"error":"invalid_grant","error_description":"reauth related error (invalid_rapt)","error_subtype":"invalid_rapt"}',
+				credentials: gmail,
+			}),
 		),
 		category: 'refresh_token_invalid',
 		provider: 'google',
@@ -254,7 +308,8 @@ export const PAYLOADS: PayloadCase[] = [
 		name: 'Microsoft AADSTS65001 (consent)',
 		json: errorTriggerItem(
 			nodeError({
-				message: 'AADSTS65001: The user or administrator has not consented to use the application with ID \'abc\' named \'n8n\'.',
+				message:
+					"AADSTS65001: The user or administrator has not consented to use the application with ID 'abc' named 'n8n'.",
 				credentials: outlook,
 			}),
 		),
@@ -264,7 +319,10 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Microsoft AADSTS7000222 (client secret expired)',
 		json: errorTriggerItem(
-			nodeError({ message: 'AADSTS7000222: The provided client secret keys for app \'abc\' are expired.', credentials: outlook }),
+			nodeError({
+				message: "AADSTS7000222: The provided client secret keys for app 'abc' are expired.",
+				credentials: outlook,
+			}),
 		),
 		category: 'client_misconfigured',
 		provider: 'microsoft',
@@ -272,13 +330,22 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Microsoft AADSTS50076 (MFA)',
 		json: errorTriggerItem(
-			nodeError({ message: 'AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication.', credentials: outlook }),
+			nodeError({
+				message:
+					'AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication.',
+				credentials: outlook,
+			}),
 		),
 		category: 'consent_required',
 	},
 	{
 		name: 'Microsoft AADSTS700024 (assertion time range)',
-		json: errorTriggerItem(nodeError({ message: 'AADSTS700024: Client assertion is not within its valid time range.', credentials: outlook })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'AADSTS700024: Client assertion is not within its valid time range.',
+				credentials: outlook,
+			}),
+		),
 		category: 'clock_skew',
 	},
 	{
@@ -288,7 +355,9 @@ export const PAYLOADS: PayloadCase[] = [
 				message: 'Authorization failed - please check your credentials',
 				httpCode: '401',
 				description: 'Access token has expired or is not yet valid.',
-				messages: ['401 - {"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}}'],
+				messages: [
+					'401 - {"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}}',
+				],
 				credentials: outlook,
 			}),
 		),
@@ -298,7 +367,11 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Salesforce INVALID_SESSION_ID',
 		json: errorTriggerItem(
-			nodeError({ message: '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]', httpCode: '401', credentials: salesforce }),
+			nodeError({
+				message: '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]',
+				httpCode: '401',
+				credentials: salesforce,
+			}),
 		),
 		category: 'access_token_rejected',
 		provider: 'salesforce',
@@ -306,7 +379,10 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Salesforce invalid_grant "expired access/refresh token"',
 		json: errorTriggerItem(
-			nodeError({ message: '{"error":"invalid_grant","error_description":"expired access/refresh token"}', credentials: salesforce }),
+			nodeError({
+				message: '{"error":"invalid_grant","error_description":"expired access/refresh token"}',
+				credentials: salesforce,
+			}),
 		),
 		category: 'refresh_token_invalid',
 		provider: 'salesforce',
@@ -314,7 +390,10 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'HubSpot BAD_REFRESH_TOKEN',
 		json: errorTriggerItem(
-			nodeError({ message: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token","correlationId":"4b2f"}', credentials: hubspot }),
+			nodeError({
+				message: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token","correlationId":"4b2f"}',
+				credentials: hubspot,
+			}),
 		),
 		category: 'refresh_token_invalid',
 		provider: 'hubspot',
@@ -325,8 +404,14 @@ export const PAYLOADS: PayloadCase[] = [
 			nodeError({
 				message: 'Forbidden - perhaps check your credentials?',
 				httpCode: '403',
-				description: 'This app hasn\'t been granted all required scopes to make this call.',
-				context: { data: { status: 'error', category: 'MISSING_SCOPES', message: 'This app hasn\'t been granted all required scopes to make this call.' } },
+				description: "This app hasn't been granted all required scopes to make this call.",
+				context: {
+					data: {
+						status: 'error',
+						category: 'MISSING_SCOPES',
+						message: "This app hasn't been granted all required scopes to make this call.",
+					},
+				},
 				credentials: hubspot,
 			}),
 		),
@@ -335,19 +420,34 @@ export const PAYLOADS: PayloadCase[] = [
 	},
 	{
 		name: 'Slack {"ok":false,"error":"token_expired"}',
-		json: errorTriggerItem(nodeError({ message: '{"ok":false,"error":"token_expired"}', credentials: { slackOAuth2Api: { id: 'cred-slack', name: 'Slack' } } })),
+		json: errorTriggerItem(
+			nodeError({
+				message: '{"ok":false,"error":"token_expired"}',
+				credentials: { slackOAuth2Api: { id: 'cred-slack', name: 'Slack' } },
+			}),
+		),
 		category: 'access_token_rejected',
 		provider: 'slack',
 	},
 	{
 		name: 'Slack token_revoked',
-		json: errorTriggerItem(nodeError({ message: 'An API error occurred: token_revoked', credentials: { slackOAuth2Api: { id: 'cred-slack', name: 'Slack' } } })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'An API error occurred: token_revoked',
+				credentials: { slackOAuth2Api: { id: 'cred-slack', name: 'Slack' } },
+			}),
+		),
 		category: 'refresh_token_invalid',
 		provider: 'slack',
 	},
 	{
 		name: 'Zoho invalid_code',
-		json: errorTriggerItem(nodeError({ message: '{"error":"invalid_code"}', credentials: { zohoOAuth2Api: { id: 'cred-zoho', name: 'Zoho CRM' } } })),
+		json: errorTriggerItem(
+			nodeError({
+				message: '{"error":"invalid_code"}',
+				credentials: { zohoOAuth2Api: { id: 'cred-zoho', name: 'Zoho CRM' } },
+			}),
+		),
 		category: 'refresh_token_invalid',
 		provider: 'zoho',
 	},
@@ -366,7 +466,10 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Xero invalid_grant at identity.xero.com/connect/token',
 		json: errorTriggerItem(
-			nodeError({ message: 'invalid_grant: POST https://identity.xero.com/connect/token failed', credentials: { xeroOAuth2Api: { id: 'cred-xero', name: 'Xero' } } }),
+			nodeError({
+				message: 'invalid_grant: POST https://identity.xero.com/connect/token failed',
+				credentials: { xeroOAuth2Api: { id: 'cred-xero', name: 'Xero' } },
+			}),
 		),
 		category: 'refresh_token_invalid',
 		isOAuthIssue: true,
@@ -375,7 +478,10 @@ export const PAYLOADS: PayloadCase[] = [
 	{
 		name: 'Box "Refresh token has expired"',
 		json: errorTriggerItem(
-			nodeError({ message: '{"error":"invalid_grant","error_description":"Refresh token has expired"}', credentials: { boxOAuth2Api: { id: 'cred-box', name: 'Box' } } }),
+			nodeError({
+				message: '{"error":"invalid_grant","error_description":"Refresh token has expired"}',
+				credentials: { boxOAuth2Api: { id: 'cred-box', name: 'Box' } },
+			}),
 		),
 		category: 'refresh_token_invalid',
 		provider: 'box',
@@ -386,7 +492,8 @@ export const PAYLOADS: PayloadCase[] = [
 			nodeError({
 				message: 'Authorization failed - please check your credentials',
 				httpCode: '401',
-				description: 'www-authenticate: Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+				description:
+					'www-authenticate: Bearer realm="api", error="invalid_token", error_description="The access token expired"',
 				credentials: generic,
 			}),
 		),
@@ -398,7 +505,8 @@ export const PAYLOADS: PayloadCase[] = [
 			nodeError({
 				message: 'Forbidden - perhaps check your credentials?',
 				httpCode: '403',
-				description: 'Bearer realm="api", error="insufficient_scope", error_description="needs files.write", scope="files.write"',
+				description:
+					'Bearer realm="api", error="insufficient_scope", error_description="needs files.write", scope="files.write"',
 				credentials: generic,
 			}),
 		),
@@ -426,7 +534,8 @@ export const PAYLOADS: PayloadCase[] = [
 		name: 'Seed 000: same failure reported by the Gmail tool node',
 		json: errorTriggerItem(
 			nodeError({
-				message: 'Network error during token refresh: 400 Client Error: Bad Request for url: https://oauth2.googleapis.com/token',
+				message:
+					'Network error during token refresh: 400 Client Error: Bad Request for url: https://oauth2.googleapis.com/token',
 				nodeName: 'Gmail Tool',
 				nodeType: 'n8n-nodes-base.gmailTool',
 				credentials: gmail,
@@ -444,7 +553,9 @@ export const PAYLOADS: PayloadCase[] = [
 	},
 	{
 		name: 'Seed 001: refresh throttled at the token endpoint (429)',
-		json: errorTriggerItem(nodeError({ message: '429 Too Many Requests for url: https://oauth2.googleapis.com/token', credentials: sheets })),
+		json: errorTriggerItem(
+			nodeError({ message: '429 Too Many Requests for url: https://oauth2.googleapis.com/token', credentials: sheets }),
+		),
 		category: 'rate_limited',
 		isOAuthIssue: true,
 		provider: 'google',
@@ -459,7 +570,8 @@ export const PAYLOADS: PayloadCase[] = [
 		name: 'OpenAI "Incorrect API key provided"',
 		json: errorTriggerItem(
 			nodeError({
-				message: 'Incorrect API key provided: sk-proj-********************abcd. You can find your API key at https://platform.openai.com/account/api-keys.',
+				message:
+					'Incorrect API key provided: sk-proj-********************abcd. You can find your API key at https://platform.openai.com/account/api-keys.',
 				httpCode: '401',
 				nodeName: 'OpenAI Chat Model',
 				nodeType: '@n8n/n8n-nodes-langchain.lmChatOpenAi',
@@ -535,7 +647,10 @@ export const PAYLOADS: PayloadCase[] = [
 				error: {
 					context: {},
 					name: 'WorkflowActivationError',
-					cause: { message: 'The credential "Gmail account" needs to be reconnected.', failure: { cause: 'credential-invalid' } },
+					cause: {
+						message: 'The credential "Gmail account" needs to be reconnected.',
+						failure: { cause: 'credential-invalid' },
+					},
 					timestamp: 1795392053149,
 					message: '',
 					node: { name: 'Gmail Trigger', type: 'n8n-nodes-base.gmailTrigger', credentials: gmail },
@@ -561,26 +676,45 @@ export const PAYLOADS: PayloadCase[] = [
 	// ---- not authentication ----
 	{
 		name: 'Not auth: 400 bad parameters',
-		json: errorTriggerItem(nodeError({ message: 'Bad request - please check your parameters', httpCode: '400', description: 'Invalid value for \'range\'' })),
+		json: errorTriggerItem(
+			nodeError({
+				message: 'Bad request - please check your parameters',
+				httpCode: '400',
+				description: "Invalid value for 'range'",
+			}),
+		),
 		category: 'not_auth_related',
 		isOAuthIssue: false,
 	},
 	{
 		name: 'Not auth: 404',
-		json: errorTriggerItem(nodeError({ message: 'The resource you are requesting could not be found', httpCode: '404' })),
+		json: errorTriggerItem(
+			nodeError({ message: 'The resource you are requesting could not be found', httpCode: '404' }),
+		),
 		category: 'not_auth_related',
 	},
 	{
 		name: 'Not auth: Code node exception',
 		json: errorTriggerItem(
-			nodeError({ name: 'NodeOperationError', message: 'Cannot read properties of undefined (reading \'map\') [line 3]', nodeType: 'n8n-nodes-base.code' }),
+			nodeError({
+				name: 'NodeOperationError',
+				message: "Cannot read properties of undefined (reading 'map') [line 3]",
+				nodeType: 'n8n-nodes-base.code',
+			}),
 		),
 		category: 'not_auth_related',
 	},
 	{
 		name: 'Not auth: docs sample "Example Error Message"',
 		json: {
-			execution: { id: '231', url: 'https://n8n.example.com/execution/231', retryOf: '34', error: { message: 'Example Error Message', stack: 'Stacktrace' }, lastNodeExecuted: 'Node With Error', mode: 'manual' },
+			execution: {
+				id: '231',
+				url: 'https://n8n.example.com/execution/231',
+				retryOf: '34',
+				error: { message: 'Example Error Message', stack: 'Stacktrace' },
+				lastNodeExecuted: 'Node With Error',
+				mode: 'manual',
+			},
 			workflow: { id: '1', name: 'Example Workflow' },
 		},
 		category: 'not_auth_related',

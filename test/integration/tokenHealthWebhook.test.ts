@@ -39,8 +39,10 @@ function verifyStandardWebhook(
 	const id = headers['webhook-id'];
 	const timestamp = headers['webhook-timestamp'];
 	const signatures = headers['webhook-signature'];
-	if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return 'missing headers';
-	if (!/^\d+$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) return 'timestamp outside tolerance';
+	if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string')
+		return 'missing headers';
+	if (!/^\d+$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS)
+		return 'timestamp outside tolerance';
 	const expected = createHmac('sha256', verifierKey(secret)).update(`${id}.${timestamp}.${rawBody}`).digest();
 	for (const candidate of signatures.split(' ')) {
 		const [version, encoded] = candidate.split(',', 2);
@@ -76,10 +78,17 @@ class Receiver {
 			const chunks: Buffer[] = [];
 			request.on('data', (chunk: Buffer) => chunks.push(chunk));
 			request.on('end', () => {
-				this.requests.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), path: request.url ?? '' });
+				this.requests.push({
+					headers: request.headers,
+					body: Buffer.concat(chunks).toString('utf8'),
+					path: request.url ?? '',
+				});
 				const answer = this.answers.shift() ?? 204;
 				const status = typeof answer === 'number' ? answer : answer.status;
-				response.writeHead(status, typeof answer === 'number' ? (status === 503 ? { 'retry-after': '0' } : {}) : answer.headers);
+				response.writeHead(
+					status,
+					typeof answer === 'number' ? (status === 503 ? { 'retry-after': '0' } : {}) : answer.headers,
+				);
 				response.end(status >= 400 ? '{"error":"nope"}' : '');
 			});
 		});
@@ -128,7 +137,13 @@ function setup(secret: string, url = `${receiver.url}/hooks/${PATH_SECRET}`, fie
 		id: 'hook-1',
 		name: 'Alerts',
 		type: 'tokenGuardWebhookApi',
-		data: { url, signingSecret: secret, headers: JSON.stringify({ 'X-Api-Key': RECEIVER_KEY }), ...keyFormatOf(secret), ...fields },
+		data: {
+			url,
+			signingSecret: secret,
+			headers: JSON.stringify({ 'X-Api-Key': RECEIVER_KEY }),
+			...keyFormatOf(secret),
+			...fields,
+		},
 	});
 	return { helper, credentials: { tokenGuardWebhookApi: ref } };
 }
@@ -146,7 +161,13 @@ const revokedGmail = (credentialId = 'cred-hook') =>
 
 async function diagnoseWithHook(
 	secret: string,
-	options: { items?: IDataObject[]; eventDelivery?: INodeParameters; staticData?: IDataObject; url?: string; sink?: SinkFields } = {},
+	options: {
+		items?: IDataObject[];
+		eventDelivery?: INodeParameters;
+		staticData?: IDataObject;
+		url?: string;
+		sink?: SinkFields;
+	} = {},
 ): Promise<RunResult> {
 	const { helper, credentials } = setup(secret, options.url, options.sink);
 	return await runNode({
@@ -172,7 +193,10 @@ describe('signed delivery', () => {
 		expect(result.error).toBeUndefined();
 		const item = result.outputs[0][0].json;
 		const events = item.events as Array<{ type: string; id: string; delivery: IDataObject }>;
-		expect(events.map((event) => event.type)).toEqual(['io.n8n.tokenguard.error.diagnosed', 'io.n8n.tokenguard.refresh.failed']);
+		expect(events.map((event) => event.type)).toEqual([
+			'io.n8n.tokenguard.error.diagnosed',
+			'io.n8n.tokenguard.refresh.failed',
+		]);
 		expect(item.delivery).toEqual({ status: 'delivered', httpCode: 204, attempts: 1 });
 
 		expect(receiver.requests).toHaveLength(2);
@@ -181,9 +205,19 @@ describe('signed delivery', () => {
 			expect(request.headers['x-api-key']).toBe(RECEIVER_KEY);
 			expect(request.headers['content-type']).toMatch(/application\/json/);
 			const body = JSON.parse(request.body) as IDataObject;
-			expect(body).toMatchObject({ specversion: '1.0', id: events[index].id, type: events[index].type, datacontenttype: 'application/json' });
+			expect(body).toMatchObject({
+				specversion: '1.0',
+				id: events[index].id,
+				type: events[index].type,
+				datacontenttype: 'application/json',
+			});
 			expect(request.headers['webhook-id']).toBe(events[index].id);
-			expect(body.data).toMatchObject({ category: 'refresh_token_invalid', provider: 'google', severity: 'critical', credential: { id: 'cred-hook' } });
+			expect(body.data).toMatchObject({
+				category: 'refresh_token_invalid',
+				provider: 'google',
+				severity: 'critical',
+				credential: { id: 'cred-hook' },
+			});
 		});
 	});
 
@@ -193,14 +227,18 @@ describe('signed delivery', () => {
 		for (const request of receiver.requests) {
 			const headers = request.headers as Record<string, string>;
 			expect(new Webhook(WHSEC).verify(request.body, headers)).toMatchObject({ specversion: '1.0' });
-			expect(new Webhook(WHSEC.slice('whsec_'.length)).verify(request.body, headers)).toMatchObject({ specversion: '1.0' });
+			expect(new Webhook(WHSEC.slice('whsec_'.length)).verify(request.body, headers)).toMatchObject({
+				specversion: '1.0',
+			});
 		}
 	});
 
 	it('the verifier refuses a tampered body, a wrong secret and a stale timestamp', async () => {
 		await diagnoseWithHook(WHSEC);
 		const { headers, body } = receiver.requests[0];
-		expect(verifyStandardWebhook(WHSEC, headers, body.replace('critical', 'info'), nowSeconds())).toBe('no matching v1 signature');
+		expect(verifyStandardWebhook(WHSEC, headers, body.replace('critical', 'info'), nowSeconds())).toBe(
+			'no matching v1 signature',
+		);
 		expect(verifyStandardWebhook(RAW_SECRET, headers, body, nowSeconds())).toBe('no matching v1 signature');
 		expect(verifyStandardWebhook(WHSEC, headers, body, nowSeconds() + 3600)).toBe('timestamp outside tolerance');
 	});
@@ -210,7 +248,10 @@ describe('signed delivery', () => {
 		expect(receiver.requests).toHaveLength(2);
 		const second = await diagnoseWithHook(WHSEC, { staticData: first.staticData });
 		expect(receiver.requests).toHaveLength(2);
-		expect(second.outputs[1][0].json).toMatchObject({ duplicate: true, delivery: { status: 'suppressed', attempts: 0 } });
+		expect(second.outputs[1][0].json).toMatchObject({
+			duplicate: true,
+			delivery: { status: 'suppressed', attempts: 0 },
+		});
 	});
 });
 
@@ -220,7 +261,8 @@ describe('a failing sink', () => {
 		const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }] });
 		expect(result.outputs[0][0].json.delivery).toEqual({ status: 'delivered', httpCode: 200, attempts: 2 });
 		expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
-		for (const request of receiver.requests) expect(verifyStandardWebhook(WHSEC, request.headers, request.body, nowSeconds())).toBeNull();
+		for (const request of receiver.requests)
+			expect(verifyStandardWebhook(WHSEC, request.headers, request.body, nowSeconds())).toBeNull();
 	});
 
 	it('gives up after 3 attempts without failing the workflow', async () => {
@@ -242,7 +284,10 @@ describe('a failing sink', () => {
 		await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
 		const port = (closed.address() as AddressInfo).port;
 		await new Promise<void>((resolve) => closed.close(() => resolve()));
-		const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }], url: `http://127.0.0.1:${port}/hooks/${PATH_SECRET}` });
+		const result = await diagnoseWithHook(WHSEC, {
+			items: [{ error: 'OAuth credentials not connected' }],
+			url: `http://127.0.0.1:${port}/hooks/${PATH_SECRET}`,
+		});
 		expect(result.error).toBeUndefined();
 		const delivery = result.outputs[0][0].json.delivery as IDataObject;
 		expect(delivery).toMatchObject({ status: 'failed', attempts: 3 });
@@ -251,7 +296,10 @@ describe('a failing sink', () => {
 
 	it('fails the node when "Fail on Delivery Error" is on', async () => {
 		receiver.answer(500, 500, 500);
-		const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }], eventDelivery: { failOnDeliveryError: true } });
+		const result = await diagnoseWithHook(WHSEC, {
+			items: [{ error: 'OAuth credentials not connected' }],
+			eventDelivery: { failOnDeliveryError: true },
+		});
 		expect(result.error?.message).toMatch(/Could not deliver the error\.diagnosed event to the Token Guard webhook/);
 	});
 });
@@ -259,9 +307,24 @@ describe('a failing sink', () => {
 describe('a credential that cannot sign sends nothing', () => {
 	it.each<[string, string, SinkFields, string]>([
 		['a 3-byte key', 'whsec_YWJj', {}, 'Signing Secret: the key is 3 bytes after base64 decoding'],
-		['a text secret in the Standard Webhooks format', RAW_SECRET, { keyFormat: 'standard' }, 'Signing Secret: not a Standard Webhooks secret'],
-		['a header value with a line break', WHSEC, { headers: JSON.stringify({ 'X-Foo': `${RECEIVER_KEY}\r\nX-Injected: 1` }) }, 'Header "X-Foo": the value contains a line break'],
-		['a header name that is not a token', WHSEC, { headers: JSON.stringify({ 'X-Foo: 1\r\nX-Injected': RECEIVER_KEY }) }, 'not a valid HTTP header name'],
+		[
+			'a text secret in the Standard Webhooks format',
+			RAW_SECRET,
+			{ keyFormat: 'standard' },
+			'Signing Secret: not a Standard Webhooks secret',
+		],
+		[
+			'a header value with a line break',
+			WHSEC,
+			{ headers: JSON.stringify({ 'X-Foo': `${RECEIVER_KEY}\r\nX-Injected: 1` }) },
+			'Header "X-Foo": the value contains a line break',
+		],
+		[
+			'a header name that is not a token',
+			WHSEC,
+			{ headers: JSON.stringify({ 'X-Foo: 1\r\nX-Injected': RECEIVER_KEY }) },
+			'not a valid HTTP header name',
+		],
 	])('%s: refused on the item, naming the field', async (_name, secret, sink, message) => {
 		const result = await diagnoseWithHook(secret, { items: [{ error: 'OAuth credentials not connected' }], sink });
 		expect(result.error).toBeUndefined();
@@ -269,20 +332,27 @@ describe('a credential that cannot sign sends nothing', () => {
 		const delivery = result.outputs[0][0].json.delivery as IDataObject;
 		expect(delivery).toMatchObject({ status: 'failed', attempts: 0 });
 		expect(delivery.error).toContain(message);
-		expect(JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })).not.toContain(RECEIVER_KEY);
+		expect(JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })).not.toContain(
+			RECEIVER_KEY,
+		);
 	});
 
 	it('fails the node with the field and the fix when "Fail on Delivery Error" is on', async () => {
-		const result = await diagnoseWithHook('whsec_YWJj', { items: [{ error: 'OAuth credentials not connected' }], eventDelivery: { failOnDeliveryError: true } });
+		const result = await diagnoseWithHook('whsec_YWJj', {
+			items: [{ error: 'OAuth credentials not connected' }],
+			eventDelivery: { failOnDeliveryError: true },
+		});
 		expect(receiver.requests).toHaveLength(0);
-		expect(result.error?.message).toMatch(/Could not deliver the error\.diagnosed event to the Token Guard webhook, nothing was sent: Signing Secret: .*openssl rand -base64 32.*whsec_/);
+		expect(result.error?.message).toMatch(
+			/Could not deliver the error\.diagnosed event to the Token Guard webhook, nothing was sent: Signing Secret: .*openssl rand -base64 32.*whsec_/,
+		);
 	});
 });
 
-describe('the sink credential\'s Allowed HTTP Request Domains', () => {
+describe("the sink credential's Allowed HTTP Request Domains", () => {
 	const localhostOnly: SinkFields = { allowedHttpRequestDomains: 'domains', allowedDomains: 'localhost' };
 
-	it('a URL outside the list: nothing is sent and the item reports n8n\'s refusal', async () => {
+	it("a URL outside the list: nothing is sent and the item reports n8n's refusal", async () => {
 		const result = await diagnoseWithHook(WHSEC, { items: [revokedGmail()], sink: localhostOnly });
 		expect(result.error).toBeUndefined();
 		expect(receiver.requests).toHaveLength(0);
@@ -293,15 +363,23 @@ describe('the sink credential\'s Allowed HTTP Request Domains', () => {
 			attempts: 0,
 			error: `Domain not allowed: This credential is restricted from accessing 127.0.0.1:${port}. Only the following domains are allowed: localhost`,
 		});
-		for (const event of item.events as Array<{ delivery: IDataObject }>) expect(event.delivery).toMatchObject({ status: 'failed', attempts: 0 });
+		for (const event of item.events as Array<{ delivery: IDataObject }>)
+			expect(event.delivery).toMatchObject({ status: 'failed', attempts: 0 });
 		const shown = JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) });
-		for (const secret of [WHSEC, WHSEC.slice('whsec_'.length), RECEIVER_KEY, PATH_SECRET, PAYLOAD_TOKEN]) expect(shown).not.toContain(secret);
+		for (const secret of [WHSEC, WHSEC.slice('whsec_'.length), RECEIVER_KEY, PATH_SECRET, PAYLOAD_TOKEN])
+			expect(shown).not.toContain(secret);
 	});
 
 	it('a URL outside the list fails the node only with "Fail on Delivery Error" on', async () => {
-		const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }], sink: localhostOnly, eventDelivery: { failOnDeliveryError: true } });
+		const result = await diagnoseWithHook(WHSEC, {
+			items: [{ error: 'OAuth credentials not connected' }],
+			sink: localhostOnly,
+			eventDelivery: { failOnDeliveryError: true },
+		});
 		expect(receiver.requests).toHaveLength(0);
-		expect(result.error?.message).toMatch(/Could not deliver the error\.diagnosed event to the Token Guard webhook, nothing was sent: Domain not allowed: This credential is restricted from accessing 127\.0\.0\.1/);
+		expect(result.error?.message).toMatch(
+			/Could not deliver the error\.diagnosed event to the Token Guard webhook, nothing was sent: Domain not allowed: This credential is restricted from accessing 127\.0\.0\.1/,
+		);
 		expect(result.error?.message).not.toContain(PATH_SECRET);
 	});
 
@@ -314,7 +392,9 @@ describe('the sink credential\'s Allowed HTTP Request Domains', () => {
 		const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }], sink });
 		expect(result.outputs[0][0].json.delivery).toEqual({ status: 'delivered', httpCode: 204, attempts: 1 });
 		expect(receiver.requests).toHaveLength(1);
-		expect(verifyStandardWebhook(WHSEC, receiver.requests[0].headers, receiver.requests[0].body, nowSeconds())).toBeNull();
+		expect(
+			verifyStandardWebhook(WHSEC, receiver.requests[0].headers, receiver.requests[0].body, nowSeconds()),
+		).toBeNull();
 	});
 
 	it('a sink answering 307 to another loopback server: the redirect is not followed, so that server gets no body, header or signature', async () => {

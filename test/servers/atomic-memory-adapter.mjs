@@ -51,7 +51,8 @@ export class AtomicMemoryStore {
 	}
 
 	set(key, payload, expiresInSeconds) {
-		const expiresAt = typeof expiresInSeconds === 'number' ? Date.now() + expiresInSeconds * 1000 + this.graceMs : Infinity;
+		const expiresAt =
+			typeof expiresInSeconds === 'number' ? Date.now() + expiresInSeconds * 1000 + this.graceMs : Infinity;
 		this.entries.set(key, { payload, expiresAt });
 		if (typeof payload.grantId === 'string' && GRANT_BOUND_MODELS.has(key.slice(0, key.indexOf(':')))) {
 			const members = this.grantMembers.get(payload.grantId) ?? new Set();
@@ -75,7 +76,12 @@ export class AtomicMemoryStore {
 	}
 }
 
-export function createAtomicMemoryAdapter({ InvalidGrant, latencyMs = 0, atomicConsume = true, store = new AtomicMemoryStore() }) {
+export function createAtomicMemoryAdapter({
+	InvalidGrant,
+	latencyMs = 0,
+	atomicConsume = true,
+	store = new AtomicMemoryStore(),
+}) {
 	const settle = () => (latencyMs > 0 ? new Promise((resolve) => setTimeout(resolve, latencyMs)) : Promise.resolve());
 
 	class AtomicMemoryAdapter {

@@ -82,7 +82,8 @@ function retryBody(status: number, body: unknown): unknown {
 }
 
 function parseRecordedBody(body: string, contentType = ''): Pick<RecordedRequest, 'form' | 'json'> {
-	if (contentType.includes('application/x-www-form-urlencoded')) return { form: Object.fromEntries(new URLSearchParams(body)) };
+	if (contentType.includes('application/x-www-form-urlencoded'))
+		return { form: Object.fromEntries(new URLSearchParams(body)) };
 	if (contentType.includes('application/json')) {
 		try {
 			return { json: JSON.parse(body) };
@@ -111,7 +112,11 @@ export async function startFaultServer(): Promise<FaultServerHandle> {
 
 	const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
 		const payload = JSON.stringify(body);
-		res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+		res.writeHead(status, {
+			'content-type': 'application/json; charset=utf-8',
+			'cache-control': 'no-store',
+			...headers,
+		});
 		res.end(payload);
 	};
 
@@ -128,9 +133,13 @@ export async function startFaultServer(): Promise<FaultServerHandle> {
 				res.end(fault.body ?? htmlPage(fault.status));
 				return;
 			case 'retryAfterSeconds':
-				return sendJson(res, fault.status, retryBody(fault.status, fault.body), { 'retry-after': String(fault.seconds) });
+				return sendJson(res, fault.status, retryBody(fault.status, fault.body), {
+					'retry-after': String(fault.seconds),
+				});
 			case 'retryAfterDate':
-				return sendJson(res, fault.status, retryBody(fault.status, fault.body), { 'retry-after': fault.date.toUTCString() });
+				return sendJson(res, fault.status, retryBody(fault.status, fault.body), {
+					'retry-after': fault.date.toUTCString(),
+				});
 			case 'reset':
 				req.socket.destroy();
 				return;
@@ -138,7 +147,8 @@ export async function startFaultServer(): Promise<FaultServerHandle> {
 				return;
 			case 'slowBody': {
 				const text = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
-				const contentType = typeof fault.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+				const contentType =
+					typeof fault.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
 				const chunkCount = Math.max(1, Math.min(fault.chunks ?? 4, text.length));
 				const chunkSize = Math.ceil(text.length / chunkCount);
 				res.writeHead(fault.status, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)) });
@@ -188,9 +198,7 @@ export async function startFaultServer(): Promise<FaultServerHandle> {
 				fault,
 			});
 			const delay = fault.delayMs ? later(fault.delayMs) : Promise.resolve();
-			delay
-				.then(() => answer(fault, req, res))
-				.catch(() => req.socket.destroy());
+			delay.then(() => answer(fault, req, res)).catch(() => req.socket.destroy());
 		});
 	});
 	server.on('connection', (socket) => {

@@ -26,13 +26,17 @@ export interface HttpResponse<T = any> {
 function encodeBody(body: HttpRequestOptions['body']): { payload?: string; contentType?: string } {
 	if (body === undefined) return {};
 	if (typeof body === 'string') return { payload: body };
-	if (body instanceof URLSearchParams) return { payload: body.toString(), contentType: 'application/x-www-form-urlencoded' };
+	if (body instanceof URLSearchParams)
+		return { payload: body.toString(), contentType: 'application/x-www-form-urlencoded' };
 	return { payload: JSON.stringify(body), contentType: 'application/json' };
 }
 
 export function httpRequest<T = any>(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse<T>> {
 	const { payload, contentType } = encodeBody(options.body);
-	const headers: Record<string, string> = { ...(contentType ? { 'content-type': contentType } : {}), ...options.headers };
+	const headers: Record<string, string> = {
+		...(contentType ? { 'content-type': contentType } : {}),
+		...options.headers,
+	};
 	if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
 
 	return new Promise((resolve, reject) => {
@@ -56,7 +60,9 @@ export function httpRequest<T = any>(url: string, options: HttpRequestOptions = 
 		});
 		req.on('error', reject);
 		if (options.timeoutMs !== undefined) {
-			req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`request to ${url} timed out after ${options.timeoutMs} ms`)));
+			req.setTimeout(options.timeoutMs, () =>
+				req.destroy(new Error(`request to ${url} timed out after ${options.timeoutMs} ms`)),
+			);
 		}
 		req.end(payload);
 	});

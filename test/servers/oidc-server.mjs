@@ -57,7 +57,11 @@ export function optionsFromEnv(env = process.env) {
 		clientSecret: env.OIDC_CLIENT_SECRET || undefined,
 		clientAuthMethod: env.OIDC_CLIENT_AUTH_METHOD || undefined,
 		postClientId: env.OIDC_POST_CLIENT_ID || undefined,
-		extraRedirectUris: env.OIDC_REDIRECT_URIS ? env.OIDC_REDIRECT_URIS.split(',').map((uri) => uri.trim()).filter(Boolean) : undefined,
+		extraRedirectUris: env.OIDC_REDIRECT_URIS
+			? env.OIDC_REDIRECT_URIS.split(',')
+					.map((uri) => uri.trim())
+					.filter(Boolean)
+			: undefined,
 		adapterLatencyMs: number(env.OIDC_ADAPTER_LATENCY_MS),
 		atomicConsume: env.OIDC_ATOMIC_CONSUME === undefined ? undefined : env.OIDC_ATOMIC_CONSUME !== '0',
 		strictClientAuthMethod: env.OIDC_STRICT_CLIENT_AUTH === undefined ? undefined : env.OIDC_STRICT_CLIENT_AUTH !== '0',
@@ -143,9 +147,15 @@ function strictAuthMethodProvider(Provider, InvalidClientAuth) {
 		registerGrantType(name, handler, ...rest) {
 			const enforcing = async (ctx) => {
 				const registered = ctx.oidc.client.clientAuthMethod;
-				const used = ctx.oidc.params.client_secret ? 'client_secret_post' : /^basic /i.test(ctx.headers.authorization ?? '') ? 'client_secret_basic' : undefined;
+				const used = ctx.oidc.params.client_secret
+					? 'client_secret_post'
+					: /^basic /i.test(ctx.headers.authorization ?? '')
+						? 'client_secret_basic'
+						: undefined;
 				if (used && registered !== used && ['client_secret_basic', 'client_secret_post'].includes(registered)) {
-					throw new InvalidClientAuth(`the provided authentication mechanism (${used}) does not match the registered client authentication method (${registered})`);
+					throw new InvalidClientAuth(
+						`the provided authentication mechanism (${used}) does not match the registered client authentication method (${registered})`,
+					);
 				}
 				return handler(ctx);
 			};
@@ -182,7 +192,11 @@ function buildConfiguration(options, InvalidGrant) {
 		}),
 		clients: [
 			{ ...clientBase, client_id: options.clientId, token_endpoint_auth_method: options.clientAuthMethod },
-			{ ...clientBase, client_id: options.postClientId ?? `${options.clientId}-post`, token_endpoint_auth_method: 'client_secret_post' },
+			{
+				...clientBase,
+				client_id: options.postClientId ?? `${options.clientId}-post`,
+				token_endpoint_auth_method: 'client_secret_post',
+			},
 		],
 		jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test-es256', alg: 'ES256', use: 'sig' }] },
 		responseTypes: ['code'],
@@ -220,7 +234,9 @@ export async function startOidcServer(overrides = {}) {
 	const { port } = server.address();
 	const issuer = `http://${options.host}:${port}`;
 
-	const ProviderClass = options.strictClientAuthMethod ? strictAuthMethodProvider(Provider, errors.InvalidClientAuth) : Provider;
+	const ProviderClass = options.strictClientAuthMethod
+		? strictAuthMethodProvider(Provider, errors.InvalidClientAuth)
+		: Provider;
 	const provider = new ProviderClass(issuer, buildConfiguration(options, errors.InvalidGrant));
 	const state = { stats: emptyStats(), clockSkewMs: 0, apiMode: 'normal' };
 
@@ -250,12 +266,16 @@ export async function startOidcServer(overrides = {}) {
 	server.on('request', (req, res) => {
 		const path = new URL(req.url ?? '/', issuer).pathname;
 		if (path.startsWith('/__admin/')) {
-			admin(req, res, path).catch((error) => sendJson(res, 500, { error: 'admin_error', error_description: error.message }));
+			admin(req, res, path).catch((error) =>
+				sendJson(res, 500, { error: 'admin_error', error_description: error.message }),
+			);
 			return;
 		}
 		if (state.clockSkewMs !== 0) res.setHeader('date', new Date(Date.now() + state.clockSkewMs).toUTCString());
 		if (path.startsWith('/api/')) {
-			api(req, res, path).catch((error) => sendJson(res, 500, { error: 'server_error', error_description: error.message }));
+			api(req, res, path).catch((error) =>
+				sendJson(res, 500, { error: 'server_error', error_description: error.message }),
+			);
 			return;
 		}
 		providerCallback(req, res);
@@ -307,7 +327,7 @@ function createAdminRoutes(provider, state, options) {
 	}
 
 	return async function handleAdmin(req, res, path) {
-		const body = req.method === 'POST' ? parseBody(await readBody(req), 'application/json') ?? {} : undefined;
+		const body = req.method === 'POST' ? (parseBody(await readBody(req), 'application/json') ?? {}) : undefined;
 		const route = `${req.method} ${path}`;
 		const revokeMatch = /^POST \/__admin\/grants\/([^/]+)\/revoke$/.exec(route);
 		let result;
@@ -343,7 +363,8 @@ async function authenticate(provider, req) {
 	const token = await provider.AccessToken.find(value, { ignoreExpiration: true });
 	if (!token) return { problem: 'invalid', description: 'access token is unknown or revoked' };
 	if (token.isExpired) return { problem: 'invalid', description: 'access token expired' };
-	if (!(await provider.Grant.find(token.grantId))) return { problem: 'invalid', description: 'access token grant was revoked' };
+	if (!(await provider.Grant.find(token.grantId)))
+		return { problem: 'invalid', description: 'access token grant was revoked' };
 	return { token, value };
 }
 
@@ -354,30 +375,63 @@ function createApiRoutes(provider, state) {
 			return [200, { ok: false, error: 'token_expired' }];
 		}
 		if (auth.problem === 'missing') {
-			return [401, { error: 'unauthorized', error_description: 'no bearer token' }, { 'www-authenticate': `Bearer realm="${REALM}"` }];
+			return [
+				401,
+				{ error: 'unauthorized', error_description: 'no bearer token' },
+				{ 'www-authenticate': `Bearer realm="${REALM}"` },
+			];
 		}
-		return [401, { error: 'invalid_token', error_description: auth.description }, { 'www-authenticate': bearerChallenge('invalid_token', auth.description) }];
+		return [
+			401,
+			{ error: 'invalid_token', error_description: auth.description },
+			{ 'www-authenticate': bearerChallenge('invalid_token', auth.description) },
+		];
 	};
 
 	const respond = async (req, path) => {
 		if (state.apiMode === 'always401') {
 			await readBody(req);
 			const description = 'access token rejected';
-			return [401, { error: 'invalid_token', error_description: description }, { 'www-authenticate': bearerChallenge('invalid_token', description) }];
+			return [
+				401,
+				{ error: 'invalid_token', error_description: description },
+				{ 'www-authenticate': bearerChallenge('invalid_token', description) },
+			];
 		}
 		const bodyText = await readBody(req);
 		const auth = await authenticate(provider, req);
 		if (!auth.token) return rejectUnauthenticated(auth);
 		const { token } = auth;
-		const identity = { sub: token.accountId, scope: token.scope, client_id: token.clientId, tokenFingerprint: fingerprint(auth.value) };
+		const identity = {
+			sub: token.accountId,
+			scope: token.scope,
+			client_id: token.clientId,
+			tokenFingerprint: fingerprint(auth.value),
+		};
 		if (path === '/api/me' && req.method === 'GET') return [200, identity];
 		if (path === '/api/echo') {
-			return [200, { ...identity, method: req.method, query: Object.fromEntries(new URL(req.url, 'http://x').searchParams), body: parseBody(bodyText, req.headers['content-type']) ?? null }];
+			return [
+				200,
+				{
+					...identity,
+					method: req.method,
+					query: Object.fromEntries(new URL(req.url, 'http://x').searchParams),
+					body: parseBody(bodyText, req.headers['content-type']) ?? null,
+				},
+			];
 		}
 		if (path === '/api/scoped' && req.method === 'GET') {
-			if (!String(token.scope ?? '').split(' ').includes(API_SCOPE)) {
+			if (
+				!String(token.scope ?? '')
+					.split(' ')
+					.includes(API_SCOPE)
+			) {
 				const description = `the access token lacks the ${API_SCOPE} scope`;
-				return [403, { error: 'insufficient_scope', error_description: description, scope: API_SCOPE }, { 'www-authenticate': bearerChallenge('insufficient_scope', description, `, scope="${API_SCOPE}"`) }];
+				return [
+					403,
+					{ error: 'insufficient_scope', error_description: description, scope: API_SCOPE },
+					{ 'www-authenticate': bearerChallenge('insufficient_scope', description, `, scope="${API_SCOPE}"`) },
+				];
 			}
 			return [200, { ...identity, resource: 'scoped' }];
 		}

@@ -56,7 +56,13 @@ export interface MintedGrant {
 }
 
 export interface OidcServerStats {
-	tokenRequests: { total: number; refresh_token: number; authorization_code: number; other: number; byStatus: Record<string, number> };
+	tokenRequests: {
+		total: number;
+		refresh_token: number;
+		authorization_code: number;
+		other: number;
+		byStatus: Record<string, number>;
+	};
 	/** Reasons oidc-provider reported through its `grant.error` event, e.g. 'refresh token already used'. */
 	grantErrors: string[];
 	apiRequests: { total: number; byStatus: Record<string, number> };
@@ -117,7 +123,8 @@ function environmentFor(options: OidcServerOptions): NodeJS.ProcessEnv {
 		OIDC_REDIRECT_URIS: options.extraRedirectUris?.join(','),
 		OIDC_ADAPTER_LATENCY_MS: options.adapterLatencyMs,
 		OIDC_ATOMIC_CONSUME: options.atomicConsume === undefined ? undefined : options.atomicConsume ? '1' : '0',
-		OIDC_STRICT_CLIENT_AUTH: options.strictClientAuthMethod === undefined ? undefined : options.strictClientAuthMethod ? '1' : '0',
+		OIDC_STRICT_CLIENT_AUTH:
+			options.strictClientAuthMethod === undefined ? undefined : options.strictClientAuthMethod ? '1' : '0',
 	};
 	const env: NodeJS.ProcessEnv = { ...process.env, OIDC_EXIT_ON_STDIN_END: '1' };
 	for (const [name, value] of Object.entries(settings)) {
@@ -151,7 +158,8 @@ function waitForReadyLine(child: ChildProcess, timeoutMs: number): Promise<{ iss
 		const onStderr = (chunk: Buffer) => {
 			stderr += chunk.toString('utf8');
 		};
-		const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited early (code ${code}, signal ${signal})`);
+		const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+			fail(`exited early (code ${code}, signal ${signal})`);
 		const timer = setTimeout(() => fail(`no ready line within ${timeoutMs} ms`), timeoutMs);
 		function cleanup() {
 			clearTimeout(timer);
@@ -172,7 +180,10 @@ async function expectOk<T>(responsePromise: Promise<HttpResponse<T>>, what: stri
 }
 
 export async function startOidcServer(options: OidcServerOptions = {}): Promise<OidcServerHandle> {
-	const child = spawn(process.execPath, [OIDC_SERVER_SCRIPT], { env: environmentFor(options), stdio: ['pipe', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [OIDC_SERVER_SCRIPT], {
+		env: environmentFor(options),
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
 	const { issuer, port } = await waitForReadyLine(child, options.readyTimeoutMs ?? 10_000);
 	const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
 	const clientSecret = options.clientSecret ?? DEFAULT_CLIENT_SECRET;
@@ -209,10 +220,14 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
 			};
 		},
 		async revokeGrant(grantId) {
-			await expectOk(httpRequest(admin(`/grants/${encodeURIComponent(grantId)}/revoke`), { method: 'POST', body: {} }), 'revokeGrant');
+			await expectOk(
+				httpRequest(admin(`/grants/${encodeURIComponent(grantId)}/revoke`), { method: 'POST', body: {} }),
+				'revokeGrant',
+			);
 		},
 		refresh(refreshToken, refreshOptions = {}) {
-			const authMethod = refreshOptions.authMethod ?? (refreshOptions.clientId ? 'client_secret_basic' : clientAuthMethod);
+			const authMethod =
+				refreshOptions.authMethod ?? (refreshOptions.clientId ? 'client_secret_basic' : clientAuthMethod);
 			const id = refreshOptions.clientId ?? clientId;
 			const secret = refreshOptions.clientSecret ?? clientSecret;
 			const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });

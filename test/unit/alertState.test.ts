@@ -52,10 +52,26 @@ describe('recordFailure', () => {
 			[failure(), failure({ nowMs: T0 + 50 * MINUTE }), failure({ nowMs: T0 + 70 * MINUTE })],
 			[false, true, false],
 		],
-		['a different category is news', [failure(), failure({ nowMs: T0 + MINUTE, category: 'rate_limited', severity: 'warning' })], [false, false]],
-		['another credential is independent', [failure(), failure({ key: 'credential:c2', nowMs: T0 + MINUTE })], [false, false]],
-		['cooldown 0 never de-duplicates', [failure({ cooldownMs: 0 }), failure({ cooldownMs: 0, nowMs: T0 + 1 })], [false, false]],
-		['a clock that went backwards is not inside the cooldown', [failure(), failure({ nowMs: T0 - MINUTE })], [false, false]],
+		[
+			'a different category is news',
+			[failure(), failure({ nowMs: T0 + MINUTE, category: 'rate_limited', severity: 'warning' })],
+			[false, false],
+		],
+		[
+			'another credential is independent',
+			[failure(), failure({ key: 'credential:c2', nowMs: T0 + MINUTE })],
+			[false, false],
+		],
+		[
+			'cooldown 0 never de-duplicates',
+			[failure({ cooldownMs: 0 }), failure({ cooldownMs: 0, nowMs: T0 + 1 })],
+			[false, false],
+		],
+		[
+			'a clock that went backwards is not inside the cooldown',
+			[failure(), failure({ nowMs: T0 - MINUTE })],
+			[false, false],
+		],
 	])('%s', (_name, inputs, expected) => {
 		expect(duplicates(inputs)).toEqual(expected);
 	});
@@ -84,7 +100,11 @@ describe('recordSuccess', () => {
 	it('reports a recovery once, with the downtime, and forgets the episode', () => {
 		const { state } = recordFailure(emptyAlertState(), failure({ credential: { id: 'c1', name: 'Gmail' } }));
 		const first = recordSuccess(state, { key: 'credential:c1', nowMs: T0 + 30 * MINUTE });
-		expect(first.recovered).toMatchObject({ key: 'credential:c1', downtimeMs: 30 * MINUTE, entry: { category: 'refresh_token_invalid', credential: { name: 'Gmail' } } });
+		expect(first.recovered).toMatchObject({
+			key: 'credential:c1',
+			downtimeMs: 30 * MINUTE,
+			entry: { category: 'refresh_token_invalid', credential: { name: 'Gmail' } },
+		});
 		const second = recordSuccess(first.state, { key: 'credential:c1', nowMs: T0 + 31 * MINUTE });
 		expect(second.recovered).toBeUndefined();
 	});
@@ -112,13 +132,24 @@ describe('readAlertState and pruning', () => {
 
 	it('keeps valid entries from stored JSON', () => {
 		const stored = JSON.parse(JSON.stringify(recordFailure(emptyAlertState(), failure()).state)) as unknown;
-		expect(readAlertState(stored).entries['credential:c1']).toMatchObject({ occurrences: 1, category: 'refresh_token_invalid' });
+		expect(readAlertState(stored).entries['credential:c1']).toMatchObject({
+			occurrences: 1,
+			category: 'refresh_token_invalid',
+		});
 	});
 
 	it('drops entries past retention and keeps the most recently seen above the cap', () => {
 		const entries: AlertState['entries'] = {};
 		for (let index = 0; index < MAX_ALERT_ENTRIES + 10; index++) {
-			entries[`k${index}`] = { category: 'rate_limited', severity: 'warning', firstSeenMs: T0, lastSeenMs: T0 + index, lastAlertMs: T0, occurrences: 1, suppressed: 0 };
+			entries[`k${index}`] = {
+				category: 'rate_limited',
+				severity: 'warning',
+				firstSeenMs: T0,
+				lastSeenMs: T0 + index,
+				lastAlertMs: T0,
+				occurrences: 1,
+				suppressed: 0,
+			};
 		}
 		entries.old = { ...entries.k0, lastSeenMs: T0 - ENTRY_RETENTION_MS };
 		const pruned = pruneAlertState({ version: 1, entries }, T0 + 1000);

@@ -174,7 +174,11 @@ const N8N_CASES: Case[] = [
 	},
 	{
 		name: 'retry after refresh still 401',
-		evidence: { messages: ['Authorization failed - please check your credentials'], status: 401, nodeType: 'n8n-nodes-base.httpRequest' },
+		evidence: {
+			messages: ['Authorization failed - please check your credentials'],
+			status: 401,
+			nodeType: 'n8n-nodes-base.httpRequest',
+		},
 		category: 'access_token_rejected',
 		httpCode: 401,
 	},
@@ -201,13 +205,17 @@ const N8N_CASES: Case[] = [
 	},
 	{
 		name: 'n8n ETIMEDOUT text',
-		evidence: { messages: ["The connection timed out, consider setting the 'Retry on Fail' option in the node settings"] },
+		evidence: {
+			messages: ["The connection timed out, consider setting the 'Retry on Fail' option in the node settings"],
+		},
 		category: 'provider_unavailable',
 	},
 	{
 		name: 'n8n 503 text',
 		evidence: {
-			messages: ['Service unavailable - try again later or consider setting this node to retry automatically (in the node settings)'],
+			messages: [
+				'Service unavailable - try again later or consider setting this node to retry automatically (in the node settings)',
+			],
 			status: 503,
 		},
 		category: 'provider_unavailable',
@@ -245,13 +253,18 @@ const N8N_CASES: Case[] = [
 	},
 	{
 		name: 'plain 403 without scopes is not an auth diagnosis',
-		evidence: { messages: ['Forbidden - perhaps check your credentials?', 'The caller does not have permission'], status: 403 },
+		evidence: {
+			messages: ['Forbidden - perhaps check your credentials?', 'The caller does not have permission'],
+			status: 403,
+		},
 		category: 'not_auth_related',
 	},
 	{
 		name: 'n8n 1.x legacy message with escaped JSON',
 		evidence: {
-			messages: ['400 - "{\\"error\\":\\"invalid_grant\\",\\"error_description\\":\\"Token has been expired or revoked.\\"}"'],
+			messages: [
+				'400 - "{\\"error\\":\\"invalid_grant\\",\\"error_description\\":\\"Token has been expired or revoked.\\"}"',
+			],
 			credentialType: 'gmailOAuth2',
 		},
 		category: 'refresh_token_invalid',
@@ -269,11 +282,32 @@ const N8N_CASES: Case[] = [
 		category: 'access_token_rejected',
 		httpCode: 401,
 	},
-	{ name: 'JavaScript bug', evidence: { messages: ["Cannot read properties of undefined (reading 'json')"] }, category: 'not_auth_related' },
-	{ name: 'JSON parse of HTML', evidence: { messages: ['Unexpected token < in JSON at position 0'] }, category: 'not_auth_related' },
-	{ name: 'file system error', evidence: { messages: ["ENOENT: no such file or directory, open '/data/x.csv'"] }, category: 'not_auth_related' },
-	{ name: 'expired TLS certificate', evidence: { messages: ['certificate has expired'] }, category: 'not_auth_related' },
-	{ name: 'Salesforce instance_url lost', evidence: { messages: ['Invalid URL'], credentialType: 'salesforceOAuth2Api' }, category: 'not_auth_related', provider: 'salesforce' },
+	{
+		name: 'JavaScript bug',
+		evidence: { messages: ["Cannot read properties of undefined (reading 'json')"] },
+		category: 'not_auth_related',
+	},
+	{
+		name: 'JSON parse of HTML',
+		evidence: { messages: ['Unexpected token < in JSON at position 0'] },
+		category: 'not_auth_related',
+	},
+	{
+		name: 'file system error',
+		evidence: { messages: ["ENOENT: no such file or directory, open '/data/x.csv'"] },
+		category: 'not_auth_related',
+	},
+	{
+		name: 'expired TLS certificate',
+		evidence: { messages: ['certificate has expired'] },
+		category: 'not_auth_related',
+	},
+	{
+		name: 'Salesforce instance_url lost',
+		evidence: { messages: ['Invalid URL'], credentialType: 'salesforceOAuth2Api' },
+		category: 'not_auth_related',
+		provider: 'salesforce',
+	},
 ];
 
 // The seed reports (Dify, n8n guide) as they were pasted.
@@ -310,15 +344,28 @@ const SEED_CASES: Case[] = [
 		evidence: { messages: ['ToolProviderOAuthError: No refresh token available'] },
 		category: 'refresh_token_missing',
 	},
-	{ name: 'Sentry-style invalid_grant line', evidence: { messages: ['Error: invalid_grant – token revoked'] }, category: 'refresh_token_invalid', oauthError: 'invalid_grant' },
-	{ name: 'Zoho "refreshToken is required"', evidence: { messages: ['refreshToken is required'], credentialType: 'zohoOAuth2Api' }, category: 'refresh_token_missing', provider: 'zoho' },
+	{
+		name: 'Sentry-style invalid_grant line',
+		evidence: { messages: ['Error: invalid_grant – token revoked'] },
+		category: 'refresh_token_invalid',
+		oauthError: 'invalid_grant',
+	},
+	{
+		name: 'Zoho "refreshToken is required"',
+		evidence: { messages: ['refreshToken is required'], credentialType: 'zohoOAuth2Api' },
+		category: 'refresh_token_missing',
+		provider: 'zoho',
+	},
 ];
 
 // Raw token endpoint answers (RFC 6749 §5.2 and provider quirks).
 const TOKEN_ENDPOINT_CASES: Case[] = [
 	{
 		name: 'Google invalid_grant',
-		evidence: tokenEndpoint(GOOGLE_TOKEN_URL, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }),
+		evidence: tokenEndpoint(GOOGLE_TOKEN_URL, 400, {
+			error: 'invalid_grant',
+			error_description: 'Token has been expired or revoked.',
+		}),
 		category: 'refresh_token_invalid',
 		provider: 'google',
 		oauthError: 'invalid_grant',
@@ -347,7 +394,10 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'Google deleted OAuth client',
-		evidence: tokenEndpoint(GOOGLE_TOKEN_URL, 401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' }),
+		evidence: tokenEndpoint(GOOGLE_TOKEN_URL, 401, {
+			error: 'invalid_client',
+			error_description: 'The OAuth client was not found.',
+		}),
 		category: 'client_misconfigured',
 		provider: 'google',
 		oauthError: 'invalid_client',
@@ -357,7 +407,11 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		evidence: tokenEndpoint(
 			MICROSOFT_TOKEN_URL,
 			400,
-			microsoftBody('invalid_grant', 700082, 'The refresh token has expired due to inactivity. The token was issued on 2025-11-01 and was inactive for 90.00:00:00.'),
+			microsoftBody(
+				'invalid_grant',
+				700082,
+				'The refresh token has expired due to inactivity. The token was issued on 2025-11-01 and was inactive for 90.00:00:00.',
+			),
 		),
 		category: 'refresh_token_invalid',
 		provider: 'microsoft',
@@ -365,19 +419,43 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'Microsoft AADSTS70008',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody(
+				'invalid_grant',
+				70008,
+				'The provided authorization code or refresh token has expired due to inactivity.',
+			),
+		),
 		category: 'refresh_token_invalid',
 		provider: 'microsoft',
 	},
 	{
 		name: 'Microsoft AADSTS50173 revoked by password reset',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 50173, 'The provided grant has expired due to it being revoked, a fresh auth token is needed.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody(
+				'invalid_grant',
+				50173,
+				'The provided grant has expired due to it being revoked, a fresh auth token is needed.',
+			),
+		),
 		category: 'refresh_token_invalid',
 		provider: 'microsoft',
 	},
 	{
 		name: 'Microsoft AADSTS700084 SPA refresh token',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 700084, 'The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody(
+				'invalid_grant',
+				700084,
+				'The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00.',
+			),
+		),
 		category: 'refresh_token_invalid',
 	},
 	{
@@ -385,7 +463,11 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		evidence: tokenEndpoint(
 			MICROSOFT_TOKEN_URL,
 			400,
-			microsoftBody('invalid_grant', 65001, "The user or administrator has not consented to use the application with ID 'abc' named 'n8n'."),
+			microsoftBody(
+				'invalid_grant',
+				65001,
+				"The user or administrator has not consented to use the application with ID 'abc' named 'n8n'.",
+			),
 		),
 		category: 'consent_required',
 		provider: 'microsoft',
@@ -396,53 +478,91 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		evidence: tokenEndpoint(
 			MICROSOFT_TOKEN_URL,
 			400,
-			microsoftBody('interaction_required', 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'."),
+			microsoftBody(
+				'interaction_required',
+				50076,
+				"Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+			),
 		),
 		category: 'consent_required',
 		oauthError: 'interaction_required',
 	},
 	{
 		name: 'Microsoft AADSTS50079 MFA enrolment',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('interaction_required', 50079, 'The user is required to use multi-factor authentication.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody('interaction_required', 50079, 'The user is required to use multi-factor authentication.'),
+		),
 		category: 'consent_required',
 	},
 	{
 		name: 'Microsoft AADSTS7000215 wrong secret',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 401, microsoftBody('invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			401,
+			microsoftBody(
+				'invalid_client',
+				7000215,
+				'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+			),
+		),
 		category: 'client_misconfigured',
 		provider: 'microsoft',
 	},
 	{
 		name: 'Microsoft AADSTS7000222 expired secret',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 401, microsoftBody('invalid_client', 7000222, "The provided client secret keys for app 'abc' are expired.")),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			401,
+			microsoftBody('invalid_client', 7000222, "The provided client secret keys for app 'abc' are expired."),
+		),
 		category: 'client_misconfigured',
 	},
 	{
 		name: 'Microsoft AADSTS700024 clock skew',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_client', 700024, 'Client assertion is not within its valid time range.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody('invalid_client', 700024, 'Client assertion is not within its valid time range.'),
+		),
 		category: 'clock_skew',
 		provider: 'microsoft',
 	},
 	{
 		name: 'Microsoft unknown AADSTS number falls back on the error field (invalid_grant)',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 9999999, 'Something new Microsoft invented.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			400,
+			microsoftBody('invalid_grant', 9999999, 'Something new Microsoft invented.'),
+		),
 		category: 'refresh_token_invalid',
 		oauthError: 'invalid_grant',
 	},
 	{
 		name: 'Microsoft unknown AADSTS number falls back on the error field (invalid_client)',
-		evidence: tokenEndpoint(MICROSOFT_TOKEN_URL, 401, microsoftBody('invalid_client', 9999998, 'Another new condition.')),
+		evidence: tokenEndpoint(
+			MICROSOFT_TOKEN_URL,
+			401,
+			microsoftBody('invalid_client', 9999998, 'Another new condition.'),
+		),
 		category: 'client_misconfigured',
 	},
 	{
 		name: 'Microsoft "Lifetime validation failed"',
-		evidence: { messages: ['IDX10223: Lifetime validation failed. The token is expired.'], credentialType: 'microsoftOAuth2Api' },
+		evidence: {
+			messages: ['IDX10223: Lifetime validation failed. The token is expired.'],
+			credentialType: 'microsoftOAuth2Api',
+		},
 		category: 'clock_skew',
 		provider: 'microsoft',
 	},
 	{
 		name: 'Box expired refresh token',
-		evidence: tokenEndpoint('https://api.box.com/oauth2/token', 400, { error: 'invalid_grant', error_description: 'Refresh token has expired' }),
+		evidence: tokenEndpoint('https://api.box.com/oauth2/token', 400, {
+			error: 'invalid_grant',
+			error_description: 'Refresh token has expired',
+		}),
 		category: 'refresh_token_invalid',
 		provider: 'box',
 	},
@@ -464,7 +584,11 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'Atlassian text alone with 403',
-		evidence: { status: 403, messages: ['Unknown or invalid refresh token.'], url: 'https://auth.atlassian.com/oauth/token' },
+		evidence: {
+			status: 403,
+			messages: ['Unknown or invalid refresh token.'],
+			url: 'https://auth.atlassian.com/oauth/token',
+		},
 		category: 'refresh_token_invalid',
 		provider: 'atlassian',
 	},
@@ -513,7 +637,11 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'HubSpot BAD_REFRESH_TOKEN as raw JSON text',
-		evidence: { status: 400, body: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}', phase: 'token_endpoint' },
+		evidence: {
+			status: 400,
+			body: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}',
+			phase: 'token_endpoint',
+		},
 		category: 'refresh_token_invalid',
 		provider: 'hubspot',
 	},
@@ -539,7 +667,8 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		evidence: tokenEndpoint('https://github.com/login/oauth/access_token', 200, {
 			error: 'bad_refresh_token',
 			error_description: 'The refresh token passed is incorrect or expired.',
-			error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-refresh-token',
+			error_uri:
+				'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-refresh-token',
 		}),
 		category: 'refresh_token_invalid',
 		provider: 'github',
@@ -548,7 +677,10 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	{
 		name: 'a generic token endpoint answering 200 bad_refresh_token claims no provider',
 		evidence: {
-			...tokenEndpoint('http://127.0.0.1:4000/token', 200, { error: 'bad_refresh_token', error_description: 'The refresh token is incorrect or expired.' }),
+			...tokenEndpoint('http://127.0.0.1:4000/token', 200, {
+				error: 'bad_refresh_token',
+				error_description: 'The refresh token is incorrect or expired.',
+			}),
 			credentialType: 'tokenGuardRefreshTokenApi',
 		},
 		category: 'refresh_token_invalid',
@@ -565,19 +697,27 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'Slack refresh with an invalid refresh token',
-		evidence: tokenEndpoint('https://slack.com/api/oauth.v2.access', 200, { ok: false, error: 'invalid_refresh_token' }),
+		evidence: tokenEndpoint('https://slack.com/api/oauth.v2.access', 200, {
+			ok: false,
+			error: 'invalid_refresh_token',
+		}),
 		category: 'refresh_token_invalid',
 		provider: 'slack',
 	},
 	{
 		name: 'Dropbox invalid_grant',
-		evidence: tokenEndpoint('https://api.dropboxapi.com/oauth2/token', 400, { error: 'invalid_grant', error_description: 'refresh token is malformed' }),
+		evidence: tokenEndpoint('https://api.dropboxapi.com/oauth2/token', 400, {
+			error: 'invalid_grant',
+			error_description: 'refresh token is malformed',
+		}),
 		category: 'refresh_token_invalid',
 		provider: 'dropbox',
 	},
 	{
 		name: 'QuickBooks invalid_grant',
-		evidence: tokenEndpoint('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer', 400, { error: 'invalid_grant' }),
+		evidence: tokenEndpoint('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer', 400, {
+			error: 'invalid_grant',
+		}),
 		category: 'refresh_token_invalid',
 		provider: 'quickbooks',
 	},
@@ -598,7 +738,10 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'invalid_request on the token endpoint is a client problem',
-		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, { error: 'invalid_request', error_description: 'Duplicate parameter: client_id' }),
+		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, {
+			error: 'invalid_request',
+			error_description: 'Duplicate parameter: client_id',
+		}),
 		category: 'client_misconfigured',
 	},
 	{
@@ -608,7 +751,10 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'redirect_uri_mismatch',
-		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, { error: 'redirect_uri_mismatch', error_description: 'Bad Request' }),
+		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, {
+			error: 'redirect_uri_mismatch',
+			error_description: 'Bad Request',
+		}),
 		category: 'client_misconfigured',
 	},
 	{
@@ -628,7 +774,10 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'oidc-provider reuse of a rotated refresh token',
-		evidence: tokenEndpoint('http://127.0.0.1:4000/token', 400, { error: 'invalid_grant', error_description: 'grant request is invalid' }),
+		evidence: tokenEndpoint('http://127.0.0.1:4000/token', 400, {
+			error: 'invalid_grant',
+			error_description: 'grant request is invalid',
+		}),
 		category: 'refresh_token_invalid',
 		oauthError: 'invalid_grant',
 	},
@@ -651,7 +800,11 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 	},
 	{
 		name: 'JSON text body with the code after a long field',
-		evidence: tokenEndpoint('https://auth.example.com/oauth/token', 400, JSON.stringify({ trace: 'x'.repeat(3000), error: 'unauthorized_client' })),
+		evidence: tokenEndpoint(
+			'https://auth.example.com/oauth/token',
+			400,
+			JSON.stringify({ trace: 'x'.repeat(3000), error: 'unauthorized_client' }),
+		),
 		category: 'client_misconfigured',
 		oauthError: 'unauthorized_client',
 	},
@@ -670,10 +823,22 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 ];
 
 // Responses from protected APIs (RFC 6750 and provider shapes).
-const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string; category: Category; provider?: Provider; oauthError?: string }> = [
+const API_CASES: Array<{
+	name: string;
+	response: HttpResponseLike;
+	url?: string;
+	category: Category;
+	provider?: Provider;
+	oauthError?: string;
+}> = [
 	{
 		name: '401 Bearer invalid_token',
-		response: { status: 401, headers: { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The access token expired"' } },
+		response: {
+			status: 401,
+			headers: {
+				'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+			},
+		},
 		category: 'access_token_rejected',
 		oauthError: 'invalid_token',
 	},
@@ -685,7 +850,10 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 	},
 	{
 		name: '403 insufficient_scope',
-		response: { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="files.read files.write"' } },
+		response: {
+			status: 403,
+			headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="files.read files.write"' },
+		},
 		category: 'scope_insufficient',
 		oauthError: 'insufficient_scope',
 	},
@@ -693,13 +861,19 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 		name: '403 insufficient_scope is never an expiry, whatever the description says',
 		response: {
 			status: 403,
-			headers: { 'www-authenticate': 'Bearer error="insufficient_scope", error_description="token expired? no: scope missing"' },
+			headers: {
+				'www-authenticate': 'Bearer error="insufficient_scope", error_description="token expired? no: scope missing"',
+			},
 			body: 'Token expired',
 		},
 		category: 'scope_insufficient',
 	},
 	{ name: '429 from the API', response: { status: 429, headers: { 'retry-after': '30' } }, category: 'rate_limited' },
-	{ name: '502 HTML', response: { status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, category: 'provider_unavailable' },
+	{
+		name: '502 HTML',
+		response: { status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
+		category: 'provider_unavailable',
+	},
 	{
 		name: 'Slack token_expired in a 200',
 		response: { status: 200, body: { ok: false, error: 'token_expired' } },
@@ -708,16 +882,39 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 		provider: 'slack',
 		oauthError: 'token_expired',
 	},
-	{ name: 'Slack invalid_auth', response: { status: 200, body: '{"ok":false,"error":"invalid_auth"}' }, url: 'https://slack.com/api/conversations.list', category: 'access_token_rejected' },
-	{ name: 'Slack token_revoked', response: { status: 200, body: { ok: false, error: 'token_revoked' } }, url: 'https://slack.com/api/users.info', category: 'refresh_token_invalid' },
-	{ name: 'Slack not_authed', response: { status: 200, body: { ok: false, error: 'not_authed' } }, url: 'https://slack.com/api/users.info', category: 'access_token_rejected' },
+	{
+		name: 'Slack invalid_auth',
+		response: { status: 200, body: '{"ok":false,"error":"invalid_auth"}' },
+		url: 'https://slack.com/api/conversations.list',
+		category: 'access_token_rejected',
+	},
+	{
+		name: 'Slack token_revoked',
+		response: { status: 200, body: { ok: false, error: 'token_revoked' } },
+		url: 'https://slack.com/api/users.info',
+		category: 'refresh_token_invalid',
+	},
+	{
+		name: 'Slack not_authed',
+		response: { status: 200, body: { ok: false, error: 'not_authed' } },
+		url: 'https://slack.com/api/users.info',
+		category: 'access_token_rejected',
+	},
 	{
 		name: 'Slack missing_scope',
-		response: { status: 200, body: { ok: false, error: 'missing_scope', needed: 'channels:read', provided: 'chat:write' } },
+		response: {
+			status: 200,
+			body: { ok: false, error: 'missing_scope', needed: 'channels:read', provided: 'chat:write' },
+		},
 		url: 'https://slack.com/api/conversations.list',
 		category: 'scope_insufficient',
 	},
-	{ name: 'Slack ratelimited', response: { status: 200, body: { ok: false, error: 'ratelimited' } }, url: 'https://slack.com/api/chat.postMessage', category: 'rate_limited' },
+	{
+		name: 'Slack ratelimited',
+		response: { status: 200, body: { ok: false, error: 'ratelimited' } },
+		url: 'https://slack.com/api/chat.postMessage',
+		category: 'rate_limited',
+	},
 	{
 		name: 'Salesforce INVALID_SESSION_ID',
 		response: { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] },
@@ -732,9 +929,15 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 			status: 403,
 			body: {
 				status: 'error',
-				message: "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+				message:
+					"This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
 				correlationId: 'a1b2c3d4-0000-1111-2222-333344445555',
-				errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.contacts.read'] } }],
+				errors: [
+					{
+						message: 'One or more of the following scopes are required.',
+						context: { requiredGranularScopes: ['crm.objects.contacts.read'] },
+					},
+				],
 				category: 'MISSING_SCOPES',
 			},
 		},
@@ -746,7 +949,13 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 		name: 'Microsoft Graph expired token is not clock skew',
 		response: {
 			status: 401,
-			body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.', innerError: { date: '2026-03-02T10:11:12' } } },
+			body: {
+				error: {
+					code: 'InvalidAuthenticationToken',
+					message: 'Access token has expired or is not yet valid.',
+					innerError: { date: '2026-03-02T10:11:12' },
+				},
+			},
 		},
 		url: 'https://graph.microsoft.com/v1.0/me/messages',
 		category: 'access_token_rejected',
@@ -754,7 +963,12 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 	},
 	{
 		name: 'Microsoft Graph Authorization_RequestDenied',
-		response: { status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } },
+		response: {
+			status: 403,
+			body: {
+				error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
+			},
+		},
 		url: 'https://graph.microsoft.com/v1.0/users',
 		category: 'scope_insufficient',
 		oauthError: 'Authorization_RequestDenied',
@@ -769,7 +983,13 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 					message: 'Request had insufficient authentication scopes.',
 					errors: [{ message: 'Insufficient Permission', domain: 'global', reason: 'insufficientPermissions' }],
 					status: 'PERMISSION_DENIED',
-					details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', domain: 'googleapis.com' }],
+					details: [
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
+							domain: 'googleapis.com',
+						},
+					],
 				},
 			},
 		},
@@ -781,7 +1001,13 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 		name: 'Google userRateLimitExceeded',
 		response: {
 			status: 403,
-			body: { error: { code: 403, message: 'User Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded' }] } },
+			body: {
+				error: {
+					code: 403,
+					message: 'User Rate Limit Exceeded',
+					errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded' }],
+				},
+			},
 		},
 		url: 'https://www.googleapis.com/drive/v3/files',
 		category: 'rate_limited',
@@ -799,7 +1025,11 @@ const API_CASES: Array<{ name: string; response: HttpResponseLike; url?: string;
 		category: 'access_token_rejected',
 		provider: 'google',
 	},
-	{ name: 'successful response', response: { status: 200, body: { id: 42, status: 'active', type: 'user' } }, category: 'not_auth_related' },
+	{
+		name: 'successful response',
+		response: { status: 200, body: { id: 42, status: 'active', type: 'user' } },
+		category: 'not_auth_related',
+	},
 	{ name: '404 from the API', response: { status: 404, body: { message: 'Not Found' } }, category: 'not_auth_related' },
 ];
 
@@ -811,7 +1041,8 @@ const MODEL_CASES: Case[] = [
 			status: 401,
 			body: {
 				error: {
-					message: 'Incorrect API key provided: sk-proj-****abcd. You can find your API key at https://platform.openai.com/account/api-keys.',
+					message:
+						'Incorrect API key provided: sk-proj-****abcd. You can find your API key at https://platform.openai.com/account/api-keys.',
 					type: 'invalid_request_error',
 					param: null,
 					code: 'invalid_api_key',
@@ -824,7 +1055,11 @@ const MODEL_CASES: Case[] = [
 	},
 	{
 		name: 'OpenAI node with n8n 401 text only',
-		evidence: { messages: ['Authorization failed - please check your credentials'], status: 401, nodeType: '@n8n/n8n-nodes-langchain.lmChatOpenAi' },
+		evidence: {
+			messages: ['Authorization failed - please check your credentials'],
+			status: 401,
+			nodeType: '@n8n/n8n-nodes-langchain.lmChatOpenAi',
+		},
 		category: 'model_api_key',
 		provider: 'openai',
 	},
@@ -837,7 +1072,13 @@ const MODEL_CASES: Case[] = [
 					code: 400,
 					message: 'API key not valid. Please pass a valid API key.',
 					status: 'INVALID_ARGUMENT',
-					details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' }],
+					details: [
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: 'API_KEY_INVALID',
+							domain: 'googleapis.com',
+						},
+					],
 				},
 			},
 			nodeType: '@n8n/n8n-nodes-langchain.lmChatGoogleGemini',
@@ -847,7 +1088,11 @@ const MODEL_CASES: Case[] = [
 	},
 	{
 		name: 'Gemini key error as an n8n message',
-		evidence: { messages: ['[GoogleGenerativeAI Error]: Error fetching from https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent: [400 Bad Request] API key not valid. Please pass a valid API key. [{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]'] },
+		evidence: {
+			messages: [
+				'[GoogleGenerativeAI Error]: Error fetching from https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent: [400 Bad Request] API key not valid. Please pass a valid API key. [{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]',
+			],
+		},
 		category: 'model_api_key',
 		provider: 'google',
 	},
@@ -875,7 +1120,13 @@ const MODEL_CASES: Case[] = [
 		name: 'OpenAI rate limit is throttling, not a key problem',
 		evidence: {
 			status: 429,
-			body: { error: { message: 'Rate limit reached for gpt-4o in organization org-abc on tokens per min (TPM).', type: 'tokens', code: 'rate_limit_exceeded' } },
+			body: {
+				error: {
+					message: 'Rate limit reached for gpt-4o in organization org-abc on tokens per min (TPM).',
+					type: 'tokens',
+					code: 'rate_limit_exceeded',
+				},
+			},
 			credentialType: 'openAiApi',
 		},
 		category: 'rate_limited',
@@ -884,8 +1135,16 @@ const MODEL_CASES: Case[] = [
 ];
 
 const NETWORK_CASES: Case[] = [
-	{ name: 'ECONNREFUSED code', evidence: { networkCode: 'ECONNREFUSED', messages: ['connect ECONNREFUSED 127.0.0.1:443'] }, category: 'provider_unavailable' },
-	{ name: 'ETIMEDOUT in text', evidence: { messages: ['connect ETIMEDOUT 142.250.74.10:443'] }, category: 'provider_unavailable' },
+	{
+		name: 'ECONNREFUSED code',
+		evidence: { networkCode: 'ECONNREFUSED', messages: ['connect ECONNREFUSED 127.0.0.1:443'] },
+		category: 'provider_unavailable',
+	},
+	{
+		name: 'ETIMEDOUT in text',
+		evidence: { messages: ['connect ETIMEDOUT 142.250.74.10:443'] },
+		category: 'provider_unavailable',
+	},
 	{
 		name: 'EAI_AGAIN resolving Google',
 		evidence: { messages: ['getaddrinfo EAI_AGAIN oauth2.googleapis.com'] },
@@ -893,8 +1152,16 @@ const NETWORK_CASES: Case[] = [
 		provider: 'google',
 	},
 	{ name: 'socket hang up', evidence: { messages: ['socket hang up'] }, category: 'provider_unavailable' },
-	{ name: 'axios timeout', evidence: { messages: ['timeout of 300000ms exceeded'], networkCode: 'ECONNABORTED' }, category: 'provider_unavailable' },
-	{ name: 'ECONNRESET n8n text', evidence: { messages: ['The connection to the server was closed unexpectedly, perhaps it is offline.'] }, category: 'provider_unavailable' },
+	{
+		name: 'axios timeout',
+		evidence: { messages: ['timeout of 300000ms exceeded'], networkCode: 'ECONNABORTED' },
+		category: 'provider_unavailable',
+	},
+	{
+		name: 'ECONNRESET n8n text',
+		evidence: { messages: ['The connection to the server was closed unexpectedly, perhaps it is offline.'] },
+		category: 'provider_unavailable',
+	},
 	{ name: 'clock: jsonwebtoken NotBeforeError', evidence: { messages: ['jwt not active'] }, category: 'clock_skew' },
 ];
 
@@ -939,9 +1206,9 @@ describe('classify', () => {
 		expect(classify(TOKEN_ENDPOINT_CASES[0].evidence).reason).toBe(
 			'Google\'s token endpoint answered HTTP 400 with error code "invalid_grant": the refresh token is invalid, expired or revoked.',
 		);
-		expect(classify(tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 65001, 'No consent.'))).reason).toContain(
-			'AADSTS65001',
-		);
+		expect(
+			classify(tokenEndpoint(MICROSOFT_TOKEN_URL, 400, microsoftBody('invalid_grant', 65001, 'No consent.'))).reason,
+		).toContain('AADSTS65001');
 		expect(classify({ networkCode: 'ECONNREFUSED', url: GOOGLE_TOKEN_URL }).reason).toContain('ECONNREFUSED');
 	});
 
@@ -992,15 +1259,33 @@ describe('classifyTokenEndpointFailure', () => {
 	const url = 'https://auth.example.com/oauth/token';
 	it.each([
 		[{ kind: 'oauth_error', status: 400, oauthError: 'invalid_grant' }, 'refresh_token_invalid'],
-		[{ kind: 'oauth_error', status: 401, oauthError: 'invalid_client', errorDescription: 'bad secret' }, 'client_misconfigured'],
-		[{ kind: 'html_body', status: 200, contentType: 'text/html', bodySnippet: '<html>Maintenance</html>' }, 'provider_unavailable'],
-		[{ kind: 'html_body', status: 502, contentType: 'text/html', bodySnippet: '<html>502</html>' }, 'provider_unavailable'],
-		[{ kind: 'html_body', status: 400, contentType: 'text/html', bodySnippet: '<html>Blocked by WAF</html>' }, 'provider_unavailable'],
-		[{ kind: 'html_body', status: 404, contentType: 'text/html', bodySnippet: '<html>Not Found</html>' }, 'client_misconfigured'],
+		[
+			{ kind: 'oauth_error', status: 401, oauthError: 'invalid_client', errorDescription: 'bad secret' },
+			'client_misconfigured',
+		],
+		[
+			{ kind: 'html_body', status: 200, contentType: 'text/html', bodySnippet: '<html>Maintenance</html>' },
+			'provider_unavailable',
+		],
+		[
+			{ kind: 'html_body', status: 502, contentType: 'text/html', bodySnippet: '<html>502</html>' },
+			'provider_unavailable',
+		],
+		[
+			{ kind: 'html_body', status: 400, contentType: 'text/html', bodySnippet: '<html>Blocked by WAF</html>' },
+			'provider_unavailable',
+		],
+		[
+			{ kind: 'html_body', status: 404, contentType: 'text/html', bodySnippet: '<html>Not Found</html>' },
+			'client_misconfigured',
+		],
 		[{ kind: 'non_json_body', status: 429, contentType: 'text/plain', bodySnippet: 'slow down' }, 'rate_limited'],
 		[{ kind: 'non_json_body', status: 301, contentType: 'text/plain', bodySnippet: 'Moved' }, 'client_misconfigured'],
 		[{ kind: 'missing_access_token', status: 200, bodySnippet: '{"token_type":"bearer"}' }, 'provider_unavailable'],
-		[{ kind: 'missing_access_token', status: 200, bodySnippet: '{"error":"bad_refresh_token"}' }, 'refresh_token_invalid'],
+		[
+			{ kind: 'missing_access_token', status: 200, bodySnippet: '{"error":"bad_refresh_token"}' },
+			'refresh_token_invalid',
+		],
 		[{ kind: 'http_error', status: 401 }, 'refresh_token_invalid'],
 		[{ kind: 'http_error', status: 405 }, 'client_misconfigured'],
 		[{ kind: 'http_error', status: 500, bodySnippet: 'oops' }, 'provider_unavailable'],
@@ -1012,7 +1297,12 @@ describe('classifyTokenEndpointFailure', () => {
 	});
 
 	it('names the provider from the token URL', () => {
-		expect(classifyTokenEndpointFailure({ kind: 'oauth_error', status: 400, oauthError: 'invalid_grant' }, 'https://api.box.com/oauth2/token').provider).toBe('box');
+		expect(
+			classifyTokenEndpointFailure(
+				{ kind: 'oauth_error', status: 400, oauthError: 'invalid_grant' },
+				'https://api.box.com/oauth2/token',
+			).provider,
+		).toBe('box');
 	});
 });
 
@@ -1037,7 +1327,11 @@ describe('redaction of the reason', () => {
 			url: 'https://auth.example.com/oauth/token',
 			phase: 'token_endpoint',
 		},
-		{ messages: [`400 - "{\\"error\\":\\"invalid_grant\\",\\"refresh_token\\":\\"${OPAQUE}\\",\\"id_token\\":\\"${JWT}\\"}"`] },
+		{
+			messages: [
+				`400 - "{\\"error\\":\\"invalid_grant\\",\\"refresh_token\\":\\"${OPAQUE}\\",\\"id_token\\":\\"${JWT}\\"}"`,
+			],
+		},
 		{ status: 401, body: `Incorrect API key provided: ${OPAQUE}`, nodeType: '@n8n/n8n-nodes-langchain.lmChatOpenAi' },
 		{ messages: [`connect ECONNREFUSED ${OPAQUE}`], networkCode: OPAQUE },
 		{ messages: [`${JWT} ${OPAQUE}`], failureCause: OPAQUE, credentialType: OPAQUE, nodeType: JWT },
@@ -1045,19 +1339,32 @@ describe('redaction of the reason', () => {
 		{ status: 429, body: Buffer.from(`{"error":"${OPAQUE}","token":"${JWT}"}`) },
 	];
 
-	it.each(planted.map((evidence, index) => [index, evidence] as const))('case %i never echoes a planted token', (_index, evidence) => {
-		const output = JSON.stringify(classify(evidence));
-		for (const canary of CANARIES) expect(output).not.toContain(canary);
-	});
+	it.each(planted.map((evidence, index) => [index, evidence] as const))(
+		'case %i never echoes a planted token',
+		(_index, evidence) => {
+			const output = JSON.stringify(classify(evidence));
+			for (const canary of CANARIES) expect(output).not.toContain(canary);
+		},
+	);
 
 	it('never echoes planted tokens through the builders', () => {
 		const outputs = [
 			classifyApiResponse(
-				{ status: 401, headers: { 'www-authenticate': `Bearer error="${OPAQUE}"` }, body: { error: OPAQUE, detail: JWT } },
+				{
+					status: 401,
+					headers: { 'www-authenticate': `Bearer error="${OPAQUE}"` },
+					body: { error: OPAQUE, detail: JWT },
+				},
 				`https://api.example.com/?token=${OPAQUE}`,
 			),
 			classifyTokenEndpointFailure(
-				{ kind: 'oauth_error', status: 400, oauthError: OPAQUE, errorDescription: JWT, bodySnippet: `{"error":"${OPAQUE}"}` },
+				{
+					kind: 'oauth_error',
+					status: 400,
+					oauthError: OPAQUE,
+					errorDescription: JWT,
+					bodySnippet: `{"error":"${OPAQUE}"}`,
+				},
 				'https://auth.example.com/token',
 			),
 		].map((result) => JSON.stringify(result));

@@ -1,4 +1,9 @@
-import { CLOCK_SKEW_NOISE_MS, clockSkewFromDateHeader, isSignificantSkew, parseHttpDate } from '../../nodes/shared/oauth/clock';
+import {
+	CLOCK_SKEW_NOISE_MS,
+	clockSkewFromDateHeader,
+	isSignificantSkew,
+	parseHttpDate,
+} from '../../nodes/shared/oauth/clock';
 
 // Wed, 21 Oct 2015 07:28:00 GMT
 const DATE_MS = 1445412480000;
@@ -23,7 +28,13 @@ describe('clockSkewFromDateHeader', () => {
 		['in sync, 200 ms round trip', 'Wed, 21 Oct 2015 07:28:00 GMT', DATE_MS + 400, DATE_MS + 600, 0],
 		['server 5 min ahead', 'Wed, 21 Oct 2015 07:33:00 GMT', DATE_MS + 400, DATE_MS + 600, 300_000],
 		['server 90 s behind', 'Wed, 21 Oct 2015 07:26:30 GMT', DATE_MS + 500, DATE_MS + 500, -90_000],
-		['array header takes the first value', ['Wed, 21 Oct 2015 07:28:10 GMT', 'junk'], DATE_MS + 500, DATE_MS + 500, 10_000],
+		[
+			'array header takes the first value',
+			['Wed, 21 Oct 2015 07:28:10 GMT', 'junk'],
+			DATE_MS + 500,
+			DATE_MS + 500,
+			10_000,
+		],
 		['missing header', undefined, DATE_MS, DATE_MS, null],
 		['empty header', '', DATE_MS, DATE_MS, null],
 		['invalid header', 'not a date', DATE_MS, DATE_MS, null],

@@ -15,7 +15,12 @@ const STALE_ACCESS = 'at-STALE-CANARY-1';
 const REFRESH = 'rt-CANARY-1';
 const SECRET = 'cs-CANARY-1';
 
-const selected: SelectedCredential = { type: CONNECT_TYPE, info: credentialTypeInfo(CONNECT_TYPE)!, id: 'c-1', name: NAME };
+const selected: SelectedCredential = {
+	type: CONNECT_TYPE,
+	info: credentialTypeInfo(CONNECT_TYPE)!,
+	id: 'c-1',
+	name: NAME,
+};
 
 const connectData = (oauthTokenData: unknown): ICredentialDataDecryptedObject => ({
 	grantType: 'authorizationCode',
@@ -36,9 +41,19 @@ function contextWith(refresh: () => Promise<unknown>) {
 	return { ctx, refreshOAuth2Token };
 }
 
-const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 3, maxTotalWaitMs: 3_000, baseDelayMs: 0, maxDelayMs: 0, attemptTimeoutMs: 100 };
+const policy: RetryPolicy = {
+	...DEFAULT_RETRY_POLICY,
+	maxAttempts: 3,
+	maxTotalWaitMs: 3_000,
+	baseDelayMs: 0,
+	maxDelayMs: 0,
+	attemptTimeoutMs: 100,
+};
 
-async function refreshFailure(ctx: IExecuteFunctions, oauthTokenData: unknown = storedTokenData): Promise<TokenGuardError> {
+async function refreshFailure(
+	ctx: IExecuteFunctions,
+	oauthTokenData: unknown = storedTokenData,
+): Promise<TokenGuardError> {
 	const previous = tokenFromCredentialData(selected, connectData(oauthTokenData));
 	const error = await refreshCredentialToken(ctx, selected, previous, { policy }).then(
 		() => undefined,
@@ -66,7 +81,10 @@ describe('Connect family refresh: a token endpoint that never answers', () => {
 		const onUnhandled = (reason: unknown) => unhandled.push(reason);
 		process.on('unhandledRejection', onUnhandled);
 		try {
-			const { ctx } = contextWith(async () => await new Promise<unknown>((_resolve, reject) => setTimeout(() => reject(new Error('late failure')), 200)));
+			const { ctx } = contextWith(
+				async () =>
+					await new Promise<unknown>((_resolve, reject) => setTimeout(() => reject(new Error('late failure')), 200)),
+			);
 			await refreshFailure(ctx);
 			await new Promise((resolve) => setTimeout(resolve, 400));
 			expect(unhandled).toEqual([]);
@@ -79,15 +97,29 @@ describe('Connect family refresh: a token endpoint that never answers', () => {
 describe('Connect family refresh: a 200 answer that is not a new token', () => {
 	// n8n returns the stored token data merged with the answer, and has already persisted it.
 	it.each<[string, Record<string, unknown>, string, RegExp]>([
-		['no access_token in the answer', { ...storedTokenData, expires_in: 3600 }, 'provider_unavailable', /no new access_token/],
+		[
+			'no access_token in the answer',
+			{ ...storedTokenData, expires_in: 3600 },
+			'provider_unavailable',
+			/no new access_token/,
+		],
 		['an empty access_token', { ...storedTokenData, access_token: '' }, 'provider_unavailable', /no new access_token/],
 		[
 			'an error body (bad_refresh_token)',
-			{ ...storedTokenData, error: 'bad_refresh_token', error_description: `The refresh token ${REFRESH} is incorrect or expired.` },
+			{
+				...storedTokenData,
+				error: 'bad_refresh_token',
+				error_description: `The refresh token ${REFRESH} is incorrect or expired.`,
+			},
 			'refresh_token_invalid',
 			/error "bad_refresh_token"/,
 		],
-		['an error body (invalid_grant)', { ...storedTokenData, error: 'invalid_grant' }, 'refresh_token_invalid', /error "invalid_grant"/],
+		[
+			'an error body (invalid_grant)',
+			{ ...storedTokenData, error: 'invalid_grant' },
+			'refresh_token_invalid',
+			/error "invalid_grant"/,
+		],
 	])('fails with %s instead of keeping the stale token', async (_case, returned, category, evidence) => {
 		const { ctx, refreshOAuth2Token } = contextWith(async () => returned);
 		const error = await refreshFailure(ctx);
@@ -102,7 +134,10 @@ describe('Connect family refresh: a 200 answer that is not a new token', () => {
 	it.each<[string, Record<string, unknown>]>([
 		['a new access token', { ...storedTokenData, access_token: 'at-new-1' }],
 		// Another process refreshed first: n8n hands back that token, with an older failure's error key still merged in.
-		['a newer token stored by another process, next to a leftover error key', { ...storedTokenData, access_token: 'at-other-process', error: 'bad_refresh_token' }],
+		[
+			'a newer token stored by another process, next to a leftover error key',
+			{ ...storedTokenData, access_token: 'at-other-process', error: 'bad_refresh_token' },
+		],
 	])('accepts %s', async (_case, returned) => {
 		const { ctx } = contextWith(async () => returned);
 		const previous = tokenFromCredentialData(selected, connectData(storedTokenData));

@@ -79,7 +79,14 @@ const mockNodeTypes = {
 } as unknown as INodeTypes;
 const mockNode: INode = { id: 'temp', name: 'Temp', type: 'mock', typeVersion: 1, position: [0, 0], parameters: {} };
 function resolveAsN8nDoes(type: ICredentialType, stored: INodeParameters = {}): ICredentialDataDecryptedObject {
-	const withDefaults = NodeHelpers.getNodeParameters(type.properties, stored, true, false, null, null) as INodeParameters;
+	const withDefaults = NodeHelpers.getNodeParameters(
+		type.properties,
+		stored,
+		true,
+		false,
+		null,
+		null,
+	) as INodeParameters;
 	const workflow = new Workflow({ nodes: [mockNode], connections: {}, active: false, nodeTypes: mockNodeTypes });
 	return workflow.expression.getComplexParameterValue(
 		mockNode,
@@ -117,18 +124,24 @@ describe('every credential type', () => {
 			expect(new Set(names).size).toBe(names.length);
 			for (const field of credential.properties) {
 				if (looksSensitive(field.name) && !SENSITIVE_NAMED_BUT_NOT_SECRET.has(field.name)) {
-					expect({ field: field.name, password: field.typeOptions?.password }).toEqual({ field: field.name, password: true });
+					expect({ field: field.name, password: field.typeOptions?.password }).toEqual({
+						field: field.name,
+						password: true,
+					});
 				}
 			}
 		},
 	);
 
-	it.each(instances.map((credential) => [credential.name, credential]))('%s: has light and dark icons on disk', (_name, credential) => {
-		const icon = credential.icon as { light: string; dark: string };
-		const files = [icon.light, icon.dark].map((ref) => join(ROOT, 'credentials', ref.replace(/^file:/, '')));
-		for (const file of files) expect(existsSync(file)).toBe(true);
-		expect(readFileSync(files[0], 'utf8')).not.toBe(readFileSync(files[1], 'utf8'));
-	});
+	it.each(instances.map((credential) => [credential.name, credential]))(
+		'%s: has light and dark icons on disk',
+		(_name, credential) => {
+			const icon = credential.icon as { light: string; dark: string };
+			const files = [icon.light, icon.dark].map((ref) => join(ROOT, 'credentials', ref.replace(/^file:/, '')));
+			for (const file of files) expect(existsSync(file)).toBe(true);
+			expect(readFileSync(files[0], 'utf8')).not.toBe(readFileSync(files[1], 'utf8'));
+		},
+	);
 });
 
 const OAUTH2_TYPES = instances.filter((credential) => credential.extends?.includes('oAuth2Api'));
@@ -213,15 +226,21 @@ describe('provider presets', () => {
 		['offline_access already there', 'offline_access Mail.Read', 'Mail.Read offline_access'],
 		['comma-separated scopes', 'read:jira-work,read:jira-user', 'read:jira-work read:jira-user offline_access'],
 		['no scopes', '', 'offline_access'],
-	])('scope with offline_access, resolved by n8n\'s expression engine: %s', (_case, requestedScopes, expected) => {
+	])("scope with offline_access, resolved by n8n's expression engine: %s", (_case, requestedScopes, expected) => {
 		for (const name of ['tokenGuardMicrosoftOAuth2Api', 'tokenGuardAtlassianOAuth2Api', 'tokenGuardXeroOAuth2Api']) {
 			expect(resolveAsN8nDoes(byName(name), { requestedScopes }).scope).toBe(expected);
 		}
 	});
 
 	it('hides scope only where offline_access is enforced (Google, Dropbox, Zoho keep it editable)', () => {
-		const hiddenScope = PRESETS.filter((credential) => property(credential, 'scope')?.type === 'hidden').map((c) => c.name);
-		expect(hiddenScope.sort()).toEqual(['tokenGuardAtlassianOAuth2Api', 'tokenGuardMicrosoftOAuth2Api', 'tokenGuardXeroOAuth2Api']);
+		const hiddenScope = PRESETS.filter((credential) => property(credential, 'scope')?.type === 'hidden').map(
+			(c) => c.name,
+		);
+		expect(hiddenScope.sort()).toEqual([
+			'tokenGuardAtlassianOAuth2Api',
+			'tokenGuardMicrosoftOAuth2Api',
+			'tokenGuardXeroOAuth2Api',
+		]);
 	});
 
 	it.each<[string, INodeParameters, string, string]>([
@@ -237,7 +256,12 @@ describe('provider presets', () => {
 			'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
 			'https://login.microsoftonline.com/common/oauth2/v2.0/token',
 		],
-		['tokenGuardZohoOAuth2Api', {}, 'https://accounts.zoho.com/oauth/v2/auth', 'https://accounts.zoho.com/oauth/v2/token'],
+		[
+			'tokenGuardZohoOAuth2Api',
+			{},
+			'https://accounts.zoho.com/oauth/v2/auth',
+			'https://accounts.zoho.com/oauth/v2/token',
+		],
 		[
 			'tokenGuardZohoOAuth2Api',
 			{ accountsServer: 'accounts.zohocloud.ca' },
@@ -251,7 +275,9 @@ describe('provider presets', () => {
 	});
 
 	it('offers every Zoho data center the preset documents', () => {
-		const options = (property(byName('tokenGuardZohoOAuth2Api'), 'accountsServer')?.options ?? []) as Array<{ value: string }>;
+		const options = (property(byName('tokenGuardZohoOAuth2Api'), 'accountsServer')?.options ?? []) as Array<{
+			value: string;
+		}>;
 		expect(options.map((option) => option.value).sort()).toEqual(
 			[
 				'accounts.zoho.com',
@@ -272,7 +298,9 @@ describe('tokenGuardRefreshTokenApi (manual)', () => {
 	const manual = byName('tokenGuardRefreshTokenApi');
 
 	it('has exactly one hidden expirable field, the masked accessToken', () => {
-		const expirable = manual.properties.filter((field) => field.type === 'hidden' && field.typeOptions?.expirable === true);
+		const expirable = manual.properties.filter(
+			(field) => field.type === 'hidden' && field.typeOptions?.expirable === true,
+		);
 		expect(expirable.map((field) => [field.name, field.typeOptions?.password])).toEqual([['accessToken', true]]);
 		expect(property(manual, 'expiresAt')?.type).toBe('hidden');
 	});
@@ -285,17 +313,25 @@ describe('tokenGuardRefreshTokenApi (manual)', () => {
 	});
 
 	it.each<[string, INodeParameters, string, boolean]>([
-		['a Test URL', { testUrl: 'https://api.example.com/me', tokenUrl: 'https://id.example.com/token' }, 'https://api.example.com/me', false],
+		[
+			'a Test URL',
+			{ testUrl: 'https://api.example.com/me', tokenUrl: 'https://id.example.com/token' },
+			'https://api.example.com/me',
+			false,
+		],
 		['no Test URL', { testUrl: '', tokenUrl: 'https://id.example.com/token' }, 'https://id.example.com/token', true],
-	])('credential test with %s: GETs the right URL and ignores HTTP errors only on the token URL', (_case, values, url, ignore) => {
-		const request = manual.test?.request as Record<string, unknown>;
-		const workflow = new Workflow({ nodes: [mockNode], connections: {}, active: false, nodeTypes: mockNodeTypes });
-		const resolve = (value: unknown) =>
-			workflow.expression.getSimpleParameterValue(mockNode, value as string, 'internal', { $credentials: values });
-		expect(request.method).toBe('GET');
-		expect(resolve(request.url)).toBe(url);
-		expect(resolve(request.ignoreHttpStatusErrors)).toBe(ignore);
-	});
+	])(
+		'credential test with %s: GETs the right URL and ignores HTTP errors only on the token URL',
+		(_case, values, url, ignore) => {
+			const request = manual.test?.request as Record<string, unknown>;
+			const workflow = new Workflow({ nodes: [mockNode], connections: {}, active: false, nodeTypes: mockNodeTypes });
+			const resolve = (value: unknown) =>
+				workflow.expression.getSimpleParameterValue(mockNode, value as string, 'internal', { $credentials: values });
+			expect(request.method).toBe('GET');
+			expect(resolve(request.url)).toBe(url);
+			expect(resolve(request.ignoreHttpStatusErrors)).toBe(ignore);
+		},
+	);
 });
 
 describe('readRefreshGrantConfig', () => {
@@ -347,7 +383,9 @@ describe('readRefreshGrantConfig', () => {
 	});
 
 	it('accepts plain http elsewhere only with Allow Insecure HTTP', () => {
-		expect(readRefreshGrantConfig({ ...valid, tokenUrl: 'http://idp.internal/token', allowInsecureHttp: true }).ok).toBe(true);
+		expect(
+			readRefreshGrantConfig({ ...valid, tokenUrl: 'http://idp.internal/token', allowInsecureHttp: true }).ok,
+		).toBe(true);
 	});
 
 	it('leaves out an empty client secret (public client)', () => {
@@ -361,11 +399,26 @@ describe('readRefreshGrantConfig', () => {
 		['a non-http token URL', { tokenUrl: 'ftp://example.com/token' }, 'tokenUrl', 'https://'],
 		['plain http to a remote host', { tokenUrl: 'http://idp.example.com/token' }, 'tokenUrl', 'Allow Insecure HTTP'],
 		['an empty client ID', { clientId: ' ' }, 'clientId', 'Client ID is empty'],
-		['an unknown client authentication', { clientAuthentication: 'mtls' }, 'clientAuthentication', 'Client Authentication'],
+		[
+			'an unknown client authentication',
+			{ clientAuthentication: 'mtls' },
+			'clientAuthentication',
+			'Client Authentication',
+		],
 		['an empty refresh token', { refreshToken: '\n' }, 'refreshToken', 'Refresh Token is empty'],
 		['a missing refresh token', { refreshToken: undefined }, 'refreshToken', 'Refresh Token is empty'],
-		['a grant parameter in Extra Parameters', { extraParameters: 'grant_type=password' }, 'extraParameters', '"grant_type"'],
-		['a client secret in Extra Parameters', { extraParameters: 'a=1&client_secret=x' }, 'extraParameters', '"client_secret"'],
+		[
+			'a grant parameter in Extra Parameters',
+			{ extraParameters: 'grant_type=password' },
+			'extraParameters',
+			'"grant_type"',
+		],
+		[
+			'a client secret in Extra Parameters',
+			{ extraParameters: 'a=1&client_secret=x' },
+			'extraParameters',
+			'"client_secret"',
+		],
 		['scope in Extra Parameters', { extraParameters: 'scope=openid' }, 'extraParameters', '"Scope" field'],
 		['a value without key', { extraParameters: 'a=1&=2' }, 'extraParameters', 'key=value'],
 		['a key without value', { extraParameters: 'novalue' }, 'extraParameters', 'key=value'],
@@ -443,14 +496,25 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 	});
 
 	it.each<[string, Record<string, unknown>, string]>([
-		['rotated', { access_token: 'at-new', refresh_token: 'rt-rotated', expires_in: 3600, token_type: 'Bearer' }, 'rt-rotated'],
+		[
+			'rotated',
+			{ access_token: 'at-new', refresh_token: 'rt-rotated', expires_in: 3600, token_type: 'Bearer' },
+			'rt-rotated',
+		],
 		['kept', { access_token: 'at-new', expires_in: 3600, token_type: 'Bearer' }, 'rt-CANARY-7'],
-	])('returns the new access token, its expiry and the %s refresh token for n8n to persist', async (_case, body, refreshToken) => {
-		const { helper, calls } = helperAnswering(() => tokenResponse(200, body));
-		const result = await manual.preAuthentication.call(helper, { ...credentials });
-		expect(calls).toHaveLength(1);
-		expect(result).toEqual({ accessToken: 'at-new', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), refreshToken });
-	});
+	])(
+		'returns the new access token, its expiry and the %s refresh token for n8n to persist',
+		async (_case, body, refreshToken) => {
+			const { helper, calls } = helperAnswering(() => tokenResponse(200, body));
+			const result = await manual.preAuthentication.call(helper, { ...credentials });
+			expect(calls).toHaveLength(1);
+			expect(result).toEqual({
+				accessToken: 'at-new',
+				expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+				refreshToken,
+			});
+		},
+	);
 
 	// No waiting between attempts, so only Max Attempts decides how many calls are made.
 	const noWait = { baseDelayMs: 0, maxDelayMs: 0, maxTotalWaitMs: 5_000 };
@@ -469,7 +533,11 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 	});
 
 	it.each<[string, Record<string, unknown>, number]>([
-		['the handed-over attempt timeout', { [RETRY_POLICY_DATA_KEY]: retryPolicyToData({ ...DEFAULT_RETRY_POLICY, attemptTimeoutMs: 1_234 }) }, 1_234],
+		[
+			'the handed-over attempt timeout',
+			{ [RETRY_POLICY_DATA_KEY]: retryPolicyToData({ ...DEFAULT_RETRY_POLICY, attemptTimeoutMs: 1_234 }) },
+			1_234,
+		],
 		['the default attempt timeout without one', {}, DEFAULT_RETRY_POLICY.attemptTimeoutMs ?? -1],
 	])('sends each attempt with %s, and returns only the token fields', async (_case, extra, timeout) => {
 		const { helper, calls } = helperAnswering(() => tokenResponse(200, { access_token: 'at-new', expires_in: 60 }));
@@ -480,9 +548,9 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 
 	it('refuses an invalid credential before any request, naming the field', async () => {
 		const { helper, calls } = helperAnswering(() => tokenResponse(200, {}));
-		await expect(manual.preAuthentication.call(helper, { ...credentials, tokenUrl: 'http://idp.example.com/t' })).rejects.toThrow(
-			'field "tokenUrl"',
-		);
+		await expect(
+			manual.preAuthentication.call(helper, { ...credentials, tokenUrl: 'http://idp.example.com/t' }),
+		).rejects.toThrow('field "tokenUrl"');
 		expect(calls).toHaveLength(0);
 	});
 
@@ -502,7 +570,9 @@ describe('tokenGuardRefreshTokenApi.preAuthentication', () => {
 				config: { data: 'rt-CANARY-7' },
 			});
 		});
-		const error = (await manual.preAuthentication.call(helper, { ...credentials }).catch((caught: unknown) => caught)) as Error;
+		const error = (await manual.preAuthentication
+			.call(helper, { ...credentials })
+			.catch((caught: unknown) => caught)) as Error;
 		expect(error.message).toContain('Token refresh failed');
 		expect(JSON.stringify({ ...error, text: error.message })).not.toMatch(/CANARY/);
 	});
@@ -514,20 +584,34 @@ describe('retryPolicyFromData', () => {
 		['no policy handed over', {}, {}],
 		['a policy that is not an object', { [RETRY_POLICY_DATA_KEY]: 'lots' }, {}],
 		['an array', { [RETRY_POLICY_DATA_KEY]: [3] }, {}],
-		['the node caps', handed({ maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 }), { maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 }],
+		[
+			'the node caps',
+			handed({ maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 }),
+			{ maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_000 },
+		],
 		['fractional attempts', handed({ maxAttempts: 2.9 }), { maxAttempts: 2 }],
 		['zero attempts', handed({ maxAttempts: 0 }), { maxAttempts: 1 }],
 		['a million attempts', handed({ maxAttempts: 1e6 }), { maxAttempts: 10 }],
 		['a negative wait', handed({ maxTotalWaitMs: -5 }), { maxTotalWaitMs: 0 }],
 		['an hour of waiting', handed({ maxTotalWaitMs: 3_600_000 }), { maxTotalWaitMs: 300_000 }],
 		['a zero attempt timeout', handed({ attemptTimeoutMs: 0 }), { attemptTimeoutMs: 100 }],
-		['non-numbers and non-finite numbers', handed({ maxAttempts: '3', maxTotalWaitMs: Number.NaN, attemptTimeoutMs: Infinity, baseDelayMs: null }), {}],
+		[
+			'non-numbers and non-finite numbers',
+			handed({ maxAttempts: '3', maxTotalWaitMs: Number.NaN, attemptTimeoutMs: Infinity, baseDelayMs: null }),
+			{},
+		],
 	])('%s', (_case, data, expected) => {
 		expect(retryPolicyFromData(data)).toEqual({ ...DEFAULT_RETRY_POLICY, ...expected });
 	});
 
 	it('round-trips a policy through retryPolicyToData', () => {
-		const policy: RetryPolicy = { maxAttempts: 3, maxTotalWaitMs: 3_000, attemptTimeoutMs: 1_500, baseDelayMs: 250, maxDelayMs: 2_000 };
+		const policy: RetryPolicy = {
+			maxAttempts: 3,
+			maxTotalWaitMs: 3_000,
+			attemptTimeoutMs: 1_500,
+			baseDelayMs: 250,
+			maxDelayMs: 2_000,
+		};
 		expect(retryPolicyFromData({ [RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy) })).toEqual(policy);
 	});
 });

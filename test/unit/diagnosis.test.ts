@@ -21,12 +21,27 @@ function diagnosed(json: unknown, extra: Partial<DiagnoseOptions> = {}): Diagnos
 }
 
 const RECONNECT = 'The credential "Gmail account" needs to be reconnected.';
-const gmailNode = { name: 'Gmail', type: 'n8n-nodes-base.gmail', credentials: { gmailOAuth2: { id: 'c1', name: 'Gmail account' } } };
+const gmailNode = {
+	name: 'Gmail',
+	type: 'n8n-nodes-base.gmail',
+	credentials: { gmailOAuth2: { id: 'c1', name: 'Gmail account' } },
+};
 
 describe('where the error is found', () => {
 	it.each([
-		['Error Trigger execution variant', { execution: { id: '9', url: 'u', mode: 'trigger', error: { message: RECONNECT } }, workflow: { id: 'w', name: 'W' } }, 'execution.error'],
-		['Error Trigger trigger variant', { trigger: { mode: 'trigger', error: { message: '', cause: { message: RECONNECT } } }, workflow: { id: 'w' } }, 'trigger.error'],
+		[
+			'Error Trigger execution variant',
+			{
+				execution: { id: '9', url: 'u', mode: 'trigger', error: { message: RECONNECT } },
+				workflow: { id: 'w', name: 'W' },
+			},
+			'execution.error',
+		],
+		[
+			'Error Trigger trigger variant',
+			{ trigger: { mode: 'trigger', error: { message: '', cause: { message: RECONNECT } } }, workflow: { id: 'w' } },
+			'trigger.error',
+		],
 		['Continue On Fail text', { error: RECONNECT }, 'error'],
 		['error output object', { error: { message: RECONNECT }, other: 1 }, 'error'],
 		['the error object itself', { message: RECONNECT, httpCode: null }, '$json'],
@@ -39,7 +54,13 @@ describe('where the error is found', () => {
 
 	it('an item without an error is not_auth_related, says why, and is not an OAuth issue', () => {
 		const diagnosis = diagnosed({ id: 1, name: 'just data' });
-		expect(diagnosis).toMatchObject({ errorFound: false, errorPath: null, category: 'not_auth_related', isOAuthIssue: false, severity: 'info' });
+		expect(diagnosis).toMatchObject({
+			errorFound: false,
+			errorPath: null,
+			category: 'not_auth_related',
+			isOAuthIssue: false,
+			severity: 'info',
+		});
 		expect(diagnosis.reason).toMatch(/execution\.error/);
 		expect(diagnosis.remediation[0]).toMatch(/Error Field/);
 	});
@@ -47,7 +68,12 @@ describe('where the error is found', () => {
 	it.each([
 		['nested path', { body: { lastError: RECONNECT } }, 'body.lastError', 'body.lastError'],
 		['$json prefix and array index', { runs: [{ error: RECONNECT }] }, '$json.runs[0].error', 'runs.0.error'],
-		['a field holding a whole Error Trigger item', { payload: { execution: { error: { message: RECONNECT } } } }, 'payload', 'payload.execution.error'],
+		[
+			'a field holding a whole Error Trigger item',
+			{ payload: { execution: { error: { message: RECONNECT } } } },
+			'payload',
+			'payload.execution.error',
+		],
 	])('Error Field: %s', (_name, json, field, path) => {
 		const diagnosis = diagnosed(json, { errorField: field });
 		expect(diagnosis.errorPath).toBe(path);
@@ -77,16 +103,28 @@ describe('where the error is found', () => {
 
 describe('credential, node and source', () => {
 	it('names the failed node and its credential with a reconnect link', () => {
-		const diagnosis = diagnosed({ execution: { id: '9', error: { message: RECONNECT, failure: { cause: 'credential-invalid' }, node: gmailNode } }, workflow: { id: 'w1', name: 'CRM' } });
+		const diagnosis = diagnosed({
+			execution: { id: '9', error: { message: RECONNECT, failure: { cause: 'credential-invalid' }, node: gmailNode } },
+			workflow: { id: 'w1', name: 'CRM' },
+		});
 		expect(diagnosis.failedNode).toEqual({ name: 'Gmail', type: 'n8n-nodes-base.gmail' });
-		expect(diagnosis.credential).toEqual({ type: 'gmailOAuth2', id: 'c1', name: 'Gmail account', reconnectUrl: `${BASE}/home/credentials/c1` });
+		expect(diagnosis.credential).toEqual({
+			type: 'gmailOAuth2',
+			id: 'c1',
+			name: 'Gmail account',
+			reconnectUrl: `${BASE}/home/credentials/c1`,
+		});
 		expect(diagnosis.provider).toBe('google');
 		expect(diagnosis.summary).toContain('"Gmail account"');
 		expect(diagnosis.remediation[0]).toContain(`${BASE}/home/credentials/c1`);
 	});
 
 	it('an OAuth failure picks the OAuth credential over an API key on the same node', () => {
-		const node = { name: 'Agent', type: 'x.agent', credentials: { openAiApi: { id: 'k1', name: 'Key' }, googleSheetsOAuth2Api: { id: 'o1', name: 'Sheets' } } };
+		const node = {
+			name: 'Agent',
+			type: 'x.agent',
+			credentials: { openAiApi: { id: 'k1', name: 'Key' }, googleSheetsOAuth2Api: { id: 'o1', name: 'Sheets' } },
+		};
 		expect(diagnosed({ error: { message: RECONNECT, node } }).credential.id).toBe('o1');
 		expect(diagnosed({ error: { message: 'Incorrect API key provided: sk-xx', node } }).credential.id).toBe('k1');
 	});
@@ -94,8 +132,13 @@ describe('credential, node and source', () => {
 	it('an OAuth failure on a node without OAuth credential blames a tool credential, not the model', () => {
 		const diagnosis = diagnosed({
 			error: {
-				message: 'Network error during token refresh: 400 Client Error: Bad Request for url: https://oauth2.googleapis.com/token',
-				node: { name: 'Gemini', type: '@n8n/n8n-nodes-langchain.lmChatGoogleGemini', credentials: { googlePalmApi: { id: 'g', name: 'Gemini' } } },
+				message:
+					'Network error during token refresh: 400 Client Error: Bad Request for url: https://oauth2.googleapis.com/token',
+				node: {
+					name: 'Gemini',
+					type: '@n8n/n8n-nodes-langchain.lmChatGoogleGemini',
+					credentials: { googlePalmApi: { id: 'g', name: 'Gemini' } },
+				},
 			},
 		});
 		expect(diagnosis).toMatchObject({ category: 'refresh_token_invalid', isOAuthIssue: true, provider: 'google' });
@@ -104,22 +147,46 @@ describe('credential, node and source', () => {
 		expect(diagnosis.remediation[0]).toMatch(/tools and sub-nodes/);
 	});
 
-	it('the item\'s own source wins; a trigger failure has no execution even with a fallback', () => {
-		const fallbackSource = { executionId: 'current', executionUrl: 'u', workflowId: 'cw', workflowName: 'Current', mode: 'error' };
-		const trigger = diagnosed({ trigger: { mode: 'trigger', error: { message: RECONNECT } }, workflow: { id: 'w2', name: 'Inbox' } }, { fallbackSource });
-		expect(trigger.source).toEqual({ executionId: null, executionUrl: null, workflowId: 'w2', workflowName: 'Inbox', mode: 'trigger' });
+	it("the item's own source wins; a trigger failure has no execution even with a fallback", () => {
+		const fallbackSource = {
+			executionId: 'current',
+			executionUrl: 'u',
+			workflowId: 'cw',
+			workflowName: 'Current',
+			mode: 'error',
+		};
+		const trigger = diagnosed(
+			{ trigger: { mode: 'trigger', error: { message: RECONNECT } }, workflow: { id: 'w2', name: 'Inbox' } },
+			{ fallbackSource },
+		);
+		expect(trigger.source).toEqual({
+			executionId: null,
+			executionUrl: null,
+			workflowId: 'w2',
+			workflowName: 'Inbox',
+			mode: 'trigger',
+		});
 		const errorOutput = diagnosed({ error: RECONNECT }, { fallbackSource });
 		expect(errorOutput.source).toEqual(fallbackSource);
 	});
 
 	it('workflow parameters on the failed node are not evidence', () => {
-		const node = { name: 'HTTP', type: 'n8n-nodes-base.httpRequest', parameters: { body: 'too many requests: rate limit, token expired, invalid_grant' } };
-		expect(diagnosed({ error: { message: 'Cannot read properties of undefined', node } }).category).toBe('not_auth_related');
+		const node = {
+			name: 'HTTP',
+			type: 'n8n-nodes-base.httpRequest',
+			parameters: { body: 'too many requests: rate limit, token expired, invalid_grant' },
+		};
+		expect(diagnosed({ error: { message: 'Cannot read properties of undefined', node } }).category).toBe(
+			'not_auth_related',
+		);
 	});
 
 	it('adopts the verdict a Token Guard node recorded on its own error', () => {
 		const diagnosis = diagnosed({
-			error: { message: 'Something unusual happened', context: { tokenGuard: { category: 'scope_insufficient', provider: 'microsoft', oauthError: 'invalid_scope' } } },
+			error: {
+				message: 'Something unusual happened',
+				context: { tokenGuard: { category: 'scope_insufficient', provider: 'microsoft', oauthError: 'invalid_scope' } },
+			},
 		});
 		expect(diagnosis).toMatchObject({ category: 'scope_insufficient', provider: 'microsoft', action: 'add_scopes' });
 		expect(diagnosis.evidence.oauthError).toBe('invalid_scope');
@@ -127,7 +194,9 @@ describe('credential, node and source', () => {
 	});
 
 	it('ignores a recorded verdict with an unknown category', () => {
-		expect(diagnosed({ error: { message: 'Example', context: { tokenGuard: { category: 'bogus' } } } }).category).toBe('not_auth_related');
+		expect(diagnosed({ error: { message: 'Example', context: { tokenGuard: { category: 'bogus' } } } }).category).toBe(
+			'not_auth_related',
+		);
 	});
 
 	it('reconnectUrlFor trims slashes, encodes the id and needs both parts', () => {
@@ -147,7 +216,9 @@ describe('credential, node and source', () => {
 
 	it('a payload whose credential id holds a lone surrogate still gets a diagnosis with a reconnect link', () => {
 		const node = { ...gmailNode, credentials: { gmailOAuth2: { id: 'c\ud800', name: 'Gmail account' } } };
-		expect(diagnosed({ execution: { error: { message: RECONNECT, node } } }).credential.reconnectUrl).toBe(`${BASE}/home/credentials/c%EF%BF%BD`);
+		expect(diagnosed({ execution: { error: { message: RECONNECT, node } } }).credential.reconnectUrl).toBe(
+			`${BASE}/home/credentials/c%EF%BF%BD`,
+		);
 	});
 });
 
@@ -187,8 +258,16 @@ describe('isOAuthIssue, isRefreshFailure and needsAttention', () => {
 	});
 
 	it('the classifier marks the token endpoint exactly when the failure was there', () => {
-		expect(happenedAtTokenEndpoint(diagnosed({ error: '429 Too Many Requests for url: https://oauth2.googleapis.com/token' }))).toBe(true);
-		expect(happenedAtTokenEndpoint(diagnosed({ error: '429 Too Many Requests for url: https://sheets.googleapis.com/v4/x' }))).toBe(false);
+		expect(
+			happenedAtTokenEndpoint(
+				diagnosed({ error: '429 Too Many Requests for url: https://oauth2.googleapis.com/token' }),
+			),
+		).toBe(true);
+		expect(
+			happenedAtTokenEndpoint(
+				diagnosed({ error: '429 Too Many Requests for url: https://sheets.googleapis.com/v4/x' }),
+			),
+		).toBe(false);
 	});
 
 	it.each([
@@ -204,7 +283,9 @@ describe('isOAuthIssue, isRefreshFailure and needsAttention', () => {
 
 	it.each(ALL_CATEGORIES)('%s: only not_auth_related skips Needs Attention', (category) => {
 		const traits = CATEGORY_TRAITS[category];
-		expect(needsAttention({ isOAuthIssue: traits.isOAuthIssue, severity: traits.severity })).toBe(category !== 'not_auth_related');
+		expect(needsAttention({ isOAuthIssue: traits.isOAuthIssue, severity: traits.severity })).toBe(
+			category !== 'not_auth_related',
+		);
 	});
 });
 

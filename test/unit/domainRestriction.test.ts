@@ -7,7 +7,14 @@ import {
 	useDomainFunctionsForTesting,
 } from '../../nodes/shared/security/domainRestriction.adapter';
 
-const node: INode = { id: 'n1', name: 'Force Refresh', type: 'n8n-nodes-token-guard.forceRefresh', typeVersion: 1, position: [0, 0], parameters: {} };
+const node: INode = {
+	id: 'n1',
+	name: 'Force Refresh',
+	type: 'n8n-nodes-token-guard.forceRefresh',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 const restricted = { allowedHttpRequestDomains: 'domains', allowedDomains: 'sheets.googleapis.com' };
 
 afterEach(() => useDomainFunctionsForTesting(undefined));
@@ -20,42 +27,53 @@ describe('a URL typed into a node', () => {
 		});
 	});
 
-	it('outside the list: n8n\'s own refusal, naming the host', () => {
+	it("outside the list: n8n's own refusal, naming the host", () => {
 		expect(() => typedUrlBoundary(node, restricted, 'https://attacker.example/?q=1')).toThrow(
 			'Domain not allowed: This credential is restricted from accessing attacker.example. Only the following domains are allowed: sheets.googleapis.com',
 		);
 	});
 
 	it('none: refused like the HTTP Request node', () => {
-		expect(() => typedUrlBoundary(node, { allowedHttpRequestDomains: 'none' }, 'https://sheets.googleapis.com')).toThrow(
-			'This credential is configured to prevent use within an HTTP Request or Token Guard node',
-		);
+		expect(() =>
+			typedUrlBoundary(node, { allowedHttpRequestDomains: 'none' }, 'https://sheets.googleapis.com'),
+		).toThrow('This credential is configured to prevent use within an HTTP Request or Token Guard node');
 	});
 
 	it('all, or no setting: no list, still no credential across origins', () => {
-		expect(typedUrlBoundary(node, { allowedHttpRequestDomains: 'all' }, 'https://any.example')).toEqual({ sendCredentialsOnCrossOriginRedirect: false });
+		expect(typedUrlBoundary(node, { allowedHttpRequestDomains: 'all' }, 'https://any.example')).toEqual({
+			sendCredentialsOnCrossOriginRedirect: false,
+		});
 		expect(typedUrlBoundary(node, {}, 'https://any.example')).toEqual({ sendCredentialsOnCrossOriginRedirect: false });
 	});
 });
 
-describe("an endpoint the credential declares", () => {
+describe('an endpoint the credential declares', () => {
 	it('follows no redirect and keeps an explicit list', () => {
 		expect(credentialEndpointBoundary(restricted, 'https://sheets.googleapis.com/token', node)).toEqual({
 			allowedDomains: 'sheets.googleapis.com',
 			disableFollowRedirect: true,
 		});
-		expect(() => credentialEndpointBoundary(restricted, 'https://oauth2.example/token', node)).toThrow(/Domain not allowed/);
+		expect(() => credentialEndpointBoundary(restricted, 'https://oauth2.example/token', node)).toThrow(
+			/Domain not allowed/,
+		);
 	});
 
 	it("none does not stop the credential's own requests (n8n's rule for its token exchange)", () => {
-		expect(credentialEndpointBoundary({ allowedHttpRequestDomains: 'none' }, 'https://auth.example/token')).toEqual({ disableFollowRedirect: true });
+		expect(credentialEndpointBoundary({ allowedHttpRequestDomains: 'none' }, 'https://auth.example/token')).toEqual({
+			disableFollowRedirect: true,
+		});
 	});
 });
 
 describe('an n8n without the domain functions', () => {
 	it('follows no redirect with a credential and says so once in the log', () => {
 		const warnings: string[] = [];
-		LoggerProxy.init({ warn: (message: string) => warnings.push(message), error: () => {}, info: () => {}, debug: () => {} } as never);
+		LoggerProxy.init({
+			warn: (message: string) => warnings.push(message),
+			error: () => {},
+			info: () => {},
+			debug: () => {},
+		} as never);
 		useDomainFunctionsForTesting({});
 		expect(typedUrlBoundary(node, restricted, 'https://attacker.example')).toEqual({ disableFollowRedirect: true });
 		expect(credentialEndpointBoundary(restricted, 'https://attacker.example')).toEqual({ disableFollowRedirect: true });

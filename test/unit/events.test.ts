@@ -105,7 +105,11 @@ describe('buildCloudEvent', () => {
 	it('redacts token-looking text and known secrets in data', () => {
 		const data: TokenGuardEventData = {
 			...baseData,
-			details: { message: 'API answered 401 to Bearer ya29.abcdef123456', echoed: 'rt-known-secret', access_token: 'at-1' },
+			details: {
+				message: 'API answered 401 to Bearer ya29.abcdef123456',
+				echoed: 'rt-known-secret',
+				access_token: 'at-1',
+			},
 		};
 		const serialized = JSON.stringify(buildCloudEvent(input({ data, secrets: ['rt-known-secret'] })));
 		for (const secret of ['ya29.abcdef123456', 'rt-known-secret', '"at-1"']) expect(serialized).not.toContain(secret);

@@ -15,25 +15,115 @@ const JAN_1_S = 1735689600;
 
 describe('resolveExpiry', () => {
 	it.each<[string, Record<string, unknown> | undefined, { obtainedAtMs?: number } | undefined, ExpiryInfo]>([
-		['n8n_expires_at as epoch-ms string (n8n ≥ 2.33)', { access_token: 'x', n8n_expires_at: '1735689600000' }, undefined, { expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' }],
-		['n8n_expires_at as number', { n8n_expires_at: JAN_1_MS }, undefined, { expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' }],
-		['n8n_expires_at wins over expires_at and a JWT exp', { n8n_expires_at: '1735689600000', expires_at: 1, access_token: jwtWithExp(2) }, undefined, { expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' }],
-		['expires_at in epoch seconds', { expires_at: JAN_1_S }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
+		[
+			'n8n_expires_at as epoch-ms string (n8n ≥ 2.33)',
+			{ access_token: 'x', n8n_expires_at: '1735689600000' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' },
+		],
+		[
+			'n8n_expires_at as number',
+			{ n8n_expires_at: JAN_1_MS },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' },
+		],
+		[
+			'n8n_expires_at wins over expires_at and a JWT exp',
+			{ n8n_expires_at: '1735689600000', expires_at: 1, access_token: jwtWithExp(2) },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'n8n_expires_at' },
+		],
+		[
+			'expires_at in epoch seconds',
+			{ expires_at: JAN_1_S },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
 		['expires_at in epoch ms', { expires_at: JAN_1_MS }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['expires_at as numeric seconds string', { expires_at: '1735689600' }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['expires_at as ISO with Z', { expires_at: '2025-01-01T00:00:00Z' }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['expires_at as ISO with offset', { expires_at: '2025-01-01T02:00:00+02:00' }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['expires_at as ISO without offset is UTC', { expires_at: '2025-01-01T00:00:00' }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['manual credential: accessToken + expiresAt ISO', { accessToken: 'opaque', expiresAt: '2025-01-01T00:00:00.000Z' }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['manual credential: expiresAt epoch ms', { accessToken: 'opaque', expiresAt: JAN_1_MS }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['expires_at wins over JWT exp', { expires_at: JAN_1_S, access_token: jwtWithExp(99) }, undefined, { expiresAtMs: JAN_1_MS, source: 'expires_at' }],
-		['JWT exp of access_token', { access_token: jwtWithExp(JAN_1_S) }, undefined, { expiresAtMs: JAN_1_MS, source: 'jwt_exp' }],
-		['JWT exp of accessToken (manual shape)', { accessToken: jwtWithExp(JAN_1_S) }, undefined, { expiresAtMs: JAN_1_MS, source: 'jwt_exp' }],
-		['JWT exp wins over expires_in', { access_token: jwtWithExp(JAN_1_S), expires_in: 10 }, { obtainedAtMs: 5 }, { expiresAtMs: JAN_1_MS, source: 'jwt_exp' }],
-		['expires_in + obtainedAtMs', { access_token: 'opaque', expires_in: 3600 }, { obtainedAtMs: JAN_1_MS }, { expiresAtMs: JAN_1_MS + 3_600_000, source: 'expires_in' }],
-		['expires_in as string + obtainedAtMs', { access_token: 'opaque', expires_in: '3599' }, { obtainedAtMs: JAN_1_MS }, { expiresAtMs: JAN_1_MS + 3_599_000, source: 'expires_in' }],
-		['expires_in without obtainedAtMs is useless', { access_token: 'opaque', expires_in: 3600 }, undefined, { expiresAtMs: null, source: 'unknown' }],
-		['opaque token, nothing else', { access_token: 'ya29.opaque' }, undefined, { expiresAtMs: null, source: 'unknown' }],
+		[
+			'expires_at as numeric seconds string',
+			{ expires_at: '1735689600' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'expires_at as ISO with Z',
+			{ expires_at: '2025-01-01T00:00:00Z' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'expires_at as ISO with offset',
+			{ expires_at: '2025-01-01T02:00:00+02:00' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'expires_at as ISO without offset is UTC',
+			{ expires_at: '2025-01-01T00:00:00' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'manual credential: accessToken + expiresAt ISO',
+			{ accessToken: 'opaque', expiresAt: '2025-01-01T00:00:00.000Z' },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'manual credential: expiresAt epoch ms',
+			{ accessToken: 'opaque', expiresAt: JAN_1_MS },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'expires_at wins over JWT exp',
+			{ expires_at: JAN_1_S, access_token: jwtWithExp(99) },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'expires_at' },
+		],
+		[
+			'JWT exp of access_token',
+			{ access_token: jwtWithExp(JAN_1_S) },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'jwt_exp' },
+		],
+		[
+			'JWT exp of accessToken (manual shape)',
+			{ accessToken: jwtWithExp(JAN_1_S) },
+			undefined,
+			{ expiresAtMs: JAN_1_MS, source: 'jwt_exp' },
+		],
+		[
+			'JWT exp wins over expires_in',
+			{ access_token: jwtWithExp(JAN_1_S), expires_in: 10 },
+			{ obtainedAtMs: 5 },
+			{ expiresAtMs: JAN_1_MS, source: 'jwt_exp' },
+		],
+		[
+			'expires_in + obtainedAtMs',
+			{ access_token: 'opaque', expires_in: 3600 },
+			{ obtainedAtMs: JAN_1_MS },
+			{ expiresAtMs: JAN_1_MS + 3_600_000, source: 'expires_in' },
+		],
+		[
+			'expires_in as string + obtainedAtMs',
+			{ access_token: 'opaque', expires_in: '3599' },
+			{ obtainedAtMs: JAN_1_MS },
+			{ expiresAtMs: JAN_1_MS + 3_599_000, source: 'expires_in' },
+		],
+		[
+			'expires_in without obtainedAtMs is useless',
+			{ access_token: 'opaque', expires_in: 3600 },
+			undefined,
+			{ expiresAtMs: null, source: 'unknown' },
+		],
+		[
+			'opaque token, nothing else',
+			{ access_token: 'ya29.opaque' },
+			undefined,
+			{ expiresAtMs: null, source: 'unknown' },
+		],
 		['undefined token data', undefined, undefined, { expiresAtMs: null, source: 'unknown' }],
 		['empty object', {}, undefined, { expiresAtMs: null, source: 'unknown' }],
 	])('%s', (_name, tokenData, options, expected) => {
@@ -56,7 +146,10 @@ describe('resolveExpiry', () => {
 	});
 
 	it('falls through an invalid n8n_expires_at to the next source', () => {
-		expect(resolveExpiry({ n8n_expires_at: 'garbage', expires_at: JAN_1_S })).toEqual({ expiresAtMs: JAN_1_MS, source: 'expires_at' });
+		expect(resolveExpiry({ n8n_expires_at: 'garbage', expires_at: JAN_1_S })).toEqual({
+			expiresAtMs: JAN_1_MS,
+			source: 'expires_at',
+		});
 	});
 });
 

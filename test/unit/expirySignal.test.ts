@@ -44,8 +44,14 @@ describe('credentialExpiryStatusCodes', () => {
 	it.each<[unknown, number[]]>([
 		[401, [401]],
 		['403', [403]],
-		[[401, 403, 404], [401, 403, 404]],
-		[['401', 403, 403], [401, 403]],
+		[
+			[401, 403, 404],
+			[401, 403, 404],
+		],
+		[
+			['401', 403, 403],
+			[401, 403],
+		],
 		[undefined, []],
 		['', []],
 		[[0, 'x', 700, null], []],
@@ -59,8 +65,20 @@ describe('parseBodyRule', () => {
 		['ok = false', [{ path: ['ok'], values: ['false'] }]],
 		['ok=false', [{ path: ['ok'], values: ['false'] }]],
 		['error in token_expired, invalid_auth', [{ path: ['error'], values: ['token_expired', 'invalid_auth'] }]],
-		['ok = false and error in token_expired,invalid_auth', [{ path: ['ok'], values: ['false'] }, { path: ['error'], values: ['token_expired', 'invalid_auth'] }]],
-		['ok = false && error = "token expired"', [{ path: ['ok'], values: ['false'] }, { path: ['error'], values: ['token expired'] }]],
+		[
+			'ok = false and error in token_expired,invalid_auth',
+			[
+				{ path: ['ok'], values: ['false'] },
+				{ path: ['error'], values: ['token_expired', 'invalid_auth'] },
+			],
+		],
+		[
+			'ok = false && error = "token expired"',
+			[
+				{ path: ['ok'], values: ['false'] },
+				{ path: ['error'], values: ['token expired'] },
+			],
+		],
 		['errors[*].code in 601,602', [{ path: ['errors', '*', 'code'], values: ['601', '602'] }]],
 		['errors.0.code = 601', [{ path: ['errors', 0, 'code'], values: ['601'] }]],
 		['error = sign in required', [{ path: ['error'], values: ['sign in required'] }]],
@@ -100,7 +118,10 @@ describe('parseBodyRule', () => {
 		['error', /write it like ok = false/],
 		['a b = c', /write it like error, error\.code/],
 		['error in ,', /write them like error in token_expired/],
-		['/(/', /Write a valid JavaScript regular expression between slashes, optionally followed by the flags i, m, s or u/],
+		[
+			'/(/',
+			/Write a valid JavaScript regular expression between slashes, optionally followed by the flags i, m, s or u/,
+		],
 		['/[/', /e\.g\. \/"error":\\s\*"token_expired"\/i/],
 	])('%j says how to write the rule', (text, fix) => {
 		const parsed = parseBodyRule(text);
@@ -145,20 +166,65 @@ describe('matchesBodyRule', () => {
 
 describe('detectExpirySignal', () => {
 	const statusOnly = (codes: number[]): ExpiryRules => ({ statusCodes: codes, bodyRule: null });
-	const slackRules: ExpiryRules = { statusCodes: [401], bodyRule: rule('ok = false and error in token_expired,invalid_auth') };
+	const slackRules: ExpiryRules = {
+		statusCodes: [401],
+		bodyRule: rule('ok = false and error in token_expired,invalid_auth'),
+	};
 	const scopeChallenge = { 'www-authenticate': 'Bearer realm="api", error="insufficient_scope", scope="read"' };
 
 	it.each<[string, HttpResponseLike, ExpiryRules, boolean, string]>([
 		['401 with the default list', { status: 401 }, statusOnly([401]), true, 'status'],
 		['403 listed for an Atlassian-style gateway', { status: 403 }, statusOnly([401, 403]), true, 'status'],
 		['403 not listed', { status: 403 }, statusOnly([401]), false, 'none'],
-		['403 insufficient_scope in WWW-Authenticate, even when 403 is listed', { status: 403, headers: scopeChallenge }, statusOnly([401, 403]), false, 'insufficient_scope'],
-		['401 insufficient_scope in WWW-Authenticate', { status: 401, headers: scopeChallenge }, statusOnly([401]), false, 'insufficient_scope'],
-		['403 insufficient_scope in the body', { status: 403, body: { error: 'insufficient_scope' } }, statusOnly([403]), false, 'insufficient_scope'],
-		['401 invalid_token challenge', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }, statusOnly([401]), true, 'status'],
-		['Slack 200 token_expired with the body rule', { status: 200, body: { ok: false, error: 'token_expired' } }, slackRules, true, 'body'],
-		['Slack 200 token_expired without a body rule', { status: 200, body: { ok: false, error: 'token_expired' } }, statusOnly([401]), false, 'none'],
-		['Slack 200 other error with the body rule', { status: 200, body: { ok: false, error: 'channel_not_found' } }, slackRules, false, 'none'],
+		[
+			'403 insufficient_scope in WWW-Authenticate, even when 403 is listed',
+			{ status: 403, headers: scopeChallenge },
+			statusOnly([401, 403]),
+			false,
+			'insufficient_scope',
+		],
+		[
+			'401 insufficient_scope in WWW-Authenticate',
+			{ status: 401, headers: scopeChallenge },
+			statusOnly([401]),
+			false,
+			'insufficient_scope',
+		],
+		[
+			'403 insufficient_scope in the body',
+			{ status: 403, body: { error: 'insufficient_scope' } },
+			statusOnly([403]),
+			false,
+			'insufficient_scope',
+		],
+		[
+			'401 invalid_token challenge',
+			{ status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
+			statusOnly([401]),
+			true,
+			'status',
+		],
+		[
+			'Slack 200 token_expired with the body rule',
+			{ status: 200, body: { ok: false, error: 'token_expired' } },
+			slackRules,
+			true,
+			'body',
+		],
+		[
+			'Slack 200 token_expired without a body rule',
+			{ status: 200, body: { ok: false, error: 'token_expired' } },
+			statusOnly([401]),
+			false,
+			'none',
+		],
+		[
+			'Slack 200 other error with the body rule',
+			{ status: 200, body: { ok: false, error: 'channel_not_found' } },
+			slackRules,
+			false,
+			'none',
+		],
 		['500 server error', { status: 500 }, statusOnly([401]), false, 'none'],
 		['401 with an empty status list', { status: 401 }, statusOnly([]), false, 'none'],
 	])('%s', (_case, response, rules, expired, via) => {
@@ -188,7 +254,12 @@ describe('decideProactiveRefresh', () => {
 
 	it('reads the expiry on the provider clock when a skew is given', () => {
 		// The provider's clock is 2 minutes ahead: a token with 4 minutes left locally has 2 left there.
-		const decision = decideProactiveRefresh({ expiry: known(240_000), nowMs: now, marginMs: 180_000, clockSkewMs: 120_000 });
+		const decision = decideProactiveRefresh({
+			expiry: known(240_000),
+			nowMs: now,
+			marginMs: 180_000,
+			clockSkewMs: 120_000,
+		});
 		expect([decision.refresh, decision.timeLeftMs]).toEqual([true, 120_000]);
 	});
 });

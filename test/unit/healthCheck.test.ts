@@ -22,7 +22,12 @@ const input = (overrides: Partial<HealthInput> = {}, token: Partial<HealthInput[
 	},
 });
 
-const classification = (category: Category, reason = 'test reason'): Classification => ({ ...CATEGORY_TRAITS[category], category, provider: 'unknown', reason });
+const classification = (category: Category, reason = 'test reason'): Classification => ({
+	...CATEGORY_TRAITS[category],
+	category,
+	provider: 'unknown',
+	reason,
+});
 const codes = (report: HealthReport) => report.findings.map((finding) => finding.code);
 const finding = (report: HealthReport, code: string) => report.findings.find((item) => item.code === code);
 
@@ -38,19 +43,93 @@ describe('assessHealth', () => {
 	});
 
 	it.each([
-		['never connected', input({}, { connected: false, refreshTokenPresent: false }), 'critical', 'not_connected', 'not_connected'],
-		['no refresh token, known expiry', input({}, { refreshTokenPresent: false }), 'critical', 'refresh_token_missing', 'refresh_token_missing'],
-		['no refresh token, unknown expiry (maybe long-lived)', input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: null, source: 'unknown' } }), 'warning', 'refresh_token_missing', 'refresh_token_missing'],
-		['expired and nothing renews it', input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } }), 'critical', 'token_expired', 'refresh_token_missing'],
-		['required scope missing', input({ requiredScopes: ['api:write'] }, { scope: 'openid api:read' }), 'critical', 'scope_missing', 'scope_insufficient'],
-		['required scopes not knowable', input({ requiredScopes: ['api:write'] }), 'warning', 'scopes_unknown', 'scope_insufficient'],
+		[
+			'never connected',
+			input({}, { connected: false, refreshTokenPresent: false }),
+			'critical',
+			'not_connected',
+			'not_connected',
+		],
+		[
+			'no refresh token, known expiry',
+			input({}, { refreshTokenPresent: false }),
+			'critical',
+			'refresh_token_missing',
+			'refresh_token_missing',
+		],
+		[
+			'no refresh token, unknown expiry (maybe long-lived)',
+			input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: null, source: 'unknown' } }),
+			'warning',
+			'refresh_token_missing',
+			'refresh_token_missing',
+		],
+		[
+			'expired and nothing renews it',
+			input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } }),
+			'critical',
+			'token_expired',
+			'refresh_token_missing',
+		],
+		[
+			'required scope missing',
+			input({ requiredScopes: ['api:write'] }, { scope: 'openid api:read' }),
+			'critical',
+			'scope_missing',
+			'scope_insufficient',
+		],
+		[
+			'required scopes not knowable',
+			input({ requiredScopes: ['api:write'] }),
+			'warning',
+			'scopes_unknown',
+			'scope_insufficient',
+		],
 		['clock 5 minutes off', input({ clockSkewMs: 5 * MINUTE }), 'warning', 'clock_skew', 'clock_skew'],
-		['refresh now failed with invalid_grant', input({ refresh: { ok: false, classification: classification('refresh_token_invalid') } }), 'critical', 'refresh_failed', 'refresh_token_invalid'],
-		['refresh token reported inactive by introspection', input({ introspection: { kind: 'answered', tokenKind: 'refresh_token', active: false } }), 'critical', 'refresh_token_inactive', 'refresh_token_invalid'],
-		['unexpired access token reported inactive (revoked)', input({ introspection: { kind: 'answered', tokenKind: 'access_token', active: false } }), 'warning', 'access_token_inactive', 'access_token_rejected'],
-		['probe answered 403 insufficient_scope', input({ probe: { kind: 'answered', status: 403, classification: classification('scope_insufficient'), durationMs: 5 } }), 'critical', 'probe_rejected', 'scope_insufficient'],
-		['probe could not connect', input({ probe: { kind: 'failed', classification: classification('provider_unavailable') } }), 'warning', 'probe_failed', 'provider_unavailable'],
-		['JWT issued in the future', input({}, { claims: { iat: NOW / 1000 + 600 } }), 'warning', 'jwt_not_yet_valid', 'clock_skew'],
+		[
+			'refresh now failed with invalid_grant',
+			input({ refresh: { ok: false, classification: classification('refresh_token_invalid') } }),
+			'critical',
+			'refresh_failed',
+			'refresh_token_invalid',
+		],
+		[
+			'refresh token reported inactive by introspection',
+			input({ introspection: { kind: 'answered', tokenKind: 'refresh_token', active: false } }),
+			'critical',
+			'refresh_token_inactive',
+			'refresh_token_invalid',
+		],
+		[
+			'unexpired access token reported inactive (revoked)',
+			input({ introspection: { kind: 'answered', tokenKind: 'access_token', active: false } }),
+			'warning',
+			'access_token_inactive',
+			'access_token_rejected',
+		],
+		[
+			'probe answered 403 insufficient_scope',
+			input({
+				probe: { kind: 'answered', status: 403, classification: classification('scope_insufficient'), durationMs: 5 },
+			}),
+			'critical',
+			'probe_rejected',
+			'scope_insufficient',
+		],
+		[
+			'probe could not connect',
+			input({ probe: { kind: 'failed', classification: classification('provider_unavailable') } }),
+			'warning',
+			'probe_failed',
+			'provider_unavailable',
+		],
+		[
+			'JWT issued in the future',
+			input({}, { claims: { iat: NOW / 1000 + 600 } }),
+			'warning',
+			'jwt_not_yet_valid',
+			'clock_skew',
+		],
 	] as const)('%s → %s (%s)', (_name, health, status, code, category) => {
 		const report = assessHealth(health);
 		expect(report.status).toBe(status);
@@ -71,7 +150,9 @@ describe('assessHealth', () => {
 	});
 
 	it('expiring without a refresh token is a warning on top of the missing refresh token', () => {
-		const report = assessHealth(input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: NOW + 2 * MINUTE, source: 'n8n_expires_at' } }));
+		const report = assessHealth(
+			input({}, { refreshTokenPresent: false, expiry: { expiresAtMs: NOW + 2 * MINUTE, source: 'n8n_expires_at' } }),
+		);
 		expect(finding(report, 'token_expiring')?.severity).toBe('warning');
 		expect(report.status).toBe('critical');
 	});
@@ -84,7 +165,10 @@ describe('assessHealth', () => {
 
 	it('a successful refresh replaces the stored expiry', () => {
 		const report = assessHealth(
-			input({ refresh: { ok: true, expiresAtMs: NOW + 3600_000, attempts: 1, durationMs: 12, refreshTokenRotated: true } }, { expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } }),
+			input(
+				{ refresh: { ok: true, expiresAtMs: NOW + 3600_000, attempts: 1, durationMs: 12, refreshTokenRotated: true } },
+				{ expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } },
+			),
 		);
 		expect(report.status).toBe('healthy');
 		expect(report.expiresInSeconds).toBe(3600);
@@ -93,8 +177,12 @@ describe('assessHealth', () => {
 
 	it('reads server-stamped expiries on the server clock and local ones on ours', () => {
 		const skew = 10 * MINUTE;
-		const jwt = assessHealth(input({ clockSkewMs: skew }, { expiry: { expiresAtMs: NOW + 60 * MINUTE, source: 'jwt_exp' } }));
-		const local = assessHealth(input({ clockSkewMs: skew }, { expiry: { expiresAtMs: NOW + 60 * MINUTE, source: 'n8n_expires_at' } }));
+		const jwt = assessHealth(
+			input({ clockSkewMs: skew }, { expiry: { expiresAtMs: NOW + 60 * MINUTE, source: 'jwt_exp' } }),
+		);
+		const local = assessHealth(
+			input({ clockSkewMs: skew }, { expiry: { expiresAtMs: NOW + 60 * MINUTE, source: 'n8n_expires_at' } }),
+		);
 		expect(jwt.expiresInSeconds).toBe(50 * 60);
 		expect(local.expiresInSeconds).toBe(60 * 60);
 	});
@@ -109,7 +197,17 @@ describe('assessHealth', () => {
 
 	it('an expired token refused by the probe is routine when a refresh token exists', () => {
 		const report = assessHealth(
-			input({ probe: { kind: 'answered', status: 401, classification: classification('access_token_rejected'), durationMs: 3 } }, { expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } }),
+			input(
+				{
+					probe: {
+						kind: 'answered',
+						status: 401,
+						classification: classification('access_token_rejected'),
+						durationMs: 3,
+					},
+				},
+				{ expiry: { expiresAtMs: NOW - MINUTE, source: 'n8n_expires_at' } },
+			),
 		);
 		expect(report.status).toBe('healthy');
 		expect(codes(report)).toContain('probe_token_expired');
@@ -118,13 +216,25 @@ describe('assessHealth', () => {
 	it('granted scopes come from the token, then JWT claims, then introspection', () => {
 		expect(assessHealth(input({}, { scope: 'a,b' })).grantedScopes).toEqual(['a', 'b']);
 		expect(assessHealth(input({}, { claims: { scp: ['x', 'y'] } })).grantedScopes).toEqual(['x', 'y']);
-		expect(assessHealth(input({ introspection: { kind: 'answered', tokenKind: 'refresh_token', active: true, scope: 'i j' } })).grantedScopes).toEqual(['i', 'j']);
+		expect(
+			assessHealth(
+				input({ introspection: { kind: 'answered', tokenKind: 'refresh_token', active: true, scope: 'i j' } }),
+			).grantedScopes,
+		).toEqual(['i', 'j']);
 		expect(assessHealth(input()).grantedScopes).toBeNull();
 	});
 
 	it('reports JWT claims as unverified', () => {
 		const report = assessHealth(input({}, { claims: { exp: 2, iat: 1, aud: 'api', scp: 'a', sub: 'user' } }));
-		expect(report.jwt).toEqual({ exp: 2, iat: 1, nbf: undefined, aud: 'api', scp: 'a', iss: undefined, verified: false });
+		expect(report.jwt).toEqual({
+			exp: 2,
+			iat: 1,
+			nbf: undefined,
+			aud: 'api',
+			scp: 'a',
+			iss: undefined,
+			verified: false,
+		});
 	});
 
 	it.each([
@@ -142,7 +252,12 @@ describe('assessHealth', () => {
 	});
 
 	it('skipped probes are information, not problems', () => {
-		const report = assessHealth(input({ probe: { kind: 'skipped', reason: 'no access token' }, introspection: { kind: 'skipped', reason: 'no token' } }));
+		const report = assessHealth(
+			input({
+				probe: { kind: 'skipped', reason: 'no access token' },
+				introspection: { kind: 'skipped', reason: 'no token' },
+			}),
+		);
 		expect(report.status).toBe('healthy');
 		expect(codes(report)).toEqual(expect.arrayContaining(['probe_skipped', 'introspection_skipped']));
 	});
@@ -152,7 +267,10 @@ describe('parseScopes', () => {
 	it.each([
 		['openid offline_access', ['openid', 'offline_access']],
 		['a, b,,c  a', ['a', 'b', 'c']],
-		[['x', 'y x'], ['x', 'y']],
+		[
+			['x', 'y x'],
+			['x', 'y'],
+		],
 		[undefined, []],
 		[42, []],
 	])('%j → %j', (value, expected) => {

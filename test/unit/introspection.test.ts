@@ -1,4 +1,9 @@
-import { buildIntrospectionRequest, introspectionEndpointFromMetadata, metadataUrls, parseIntrospectionResponse } from '../../nodes/shared/oauth/introspection';
+import {
+	buildIntrospectionRequest,
+	introspectionEndpointFromMetadata,
+	metadataUrls,
+	parseIntrospectionResponse,
+} from '../../nodes/shared/oauth/introspection';
 import { isSecureEndpoint } from '../../nodes/shared/security/urls';
 
 const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
@@ -20,7 +25,11 @@ describe('buildIntrospectionRequest (RFC 7662 §2.1)', () => {
 		['body', 'secret', { client_id: 'c', client_secret: 'secret' }],
 		['basic', '', { client_id: 'c' }],
 	] as const)('client auth %s with secret %j puts %j in the body', (clientAuth, clientSecret, expected) => {
-		const request = buildIntrospectionRequest('https://as.example/i', 'at-1', 'access_token', { clientId: 'c', clientSecret, clientAuth });
+		const request = buildIntrospectionRequest('https://as.example/i', 'at-1', 'access_token', {
+			clientId: 'c',
+			clientSecret,
+			clientAuth,
+		});
 		expect(form(request.body)).toEqual({ token: 'at-1', token_type_hint: 'access_token', ...expected });
 		expect(request.headers.Authorization).toBeUndefined();
 	});
@@ -28,7 +37,11 @@ describe('buildIntrospectionRequest (RFC 7662 §2.1)', () => {
 
 describe('parseIntrospectionResponse (RFC 7662 §2.2)', () => {
 	it.each([
-		['active JSON object', { status: 200, body: { active: true, scope: 'openid api:read' } }, { active: true, scope: 'openid api:read' }],
+		[
+			'active JSON object',
+			{ status: 200, body: { active: true, scope: 'openid api:read' } },
+			{ active: true, scope: 'openid api:read' },
+		],
 		['inactive, as JSON text', { status: 200, body: '{"active":false}' }, { active: false }],
 	])('%s', (_name, response, expected) => {
 		expect(parseIntrospectionResponse(response)).toEqual({ ok: true, value: expected });
@@ -45,7 +58,7 @@ describe('parseIntrospectionResponse (RFC 7662 §2.2)', () => {
 });
 
 describe('the credential-owned introspection endpoint', () => {
-	it('is looked up on the token URL\'s origin only: RFC 8414 first, then OpenID discovery', () => {
+	it("is looked up on the token URL's origin only: RFC 8414 first, then OpenID discovery", () => {
 		expect(metadataUrls('https://auth.example.com/realms/x/token?x=1')).toEqual([
 			'https://auth.example.com/.well-known/oauth-authorization-server',
 			'https://auth.example.com/.well-known/openid-configuration',
@@ -54,9 +67,12 @@ describe('the credential-owned introspection endpoint', () => {
 		expect(metadataUrls('ftp://auth.example.com/token')).toEqual([]);
 	});
 
-	it('a published endpoint on the token URL\'s origin is used', () => {
+	it("a published endpoint on the token URL's origin is used", () => {
 		const metadata = JSON.stringify({ introspection_endpoint: 'https://auth.example.com/oauth2/introspect' });
-		expect(introspectionEndpointFromMetadata(metadata, 'https://auth.example.com/oauth2/token')).toEqual({ ok: true, value: 'https://auth.example.com/oauth2/introspect' });
+		expect(introspectionEndpointFromMetadata(metadata, 'https://auth.example.com/oauth2/token')).toEqual({
+			ok: true,
+			value: 'https://auth.example.com/oauth2/introspect',
+		});
 	});
 
 	it.each([
@@ -64,12 +80,17 @@ describe('the credential-owned introspection endpoint', () => {
 		['another port', 'https://auth.example.com:8443/introspect'],
 		['plain http on the same host', 'http://auth.example.com/introspect'],
 	])('a published endpoint on %s is refused', (_label, endpoint) => {
-		const result = introspectionEndpointFromMetadata({ introspection_endpoint: endpoint }, 'https://auth.example.com/oauth2/token');
+		const result = introspectionEndpointFromMetadata(
+			{ introspection_endpoint: endpoint },
+			'https://auth.example.com/oauth2/token',
+		);
 		expect(result.ok).toBe(false);
 	});
 
 	it('metadata without an endpoint says so', () => {
-		expect(introspectionEndpointFromMetadata({ issuer: 'https://auth.example.com' }, 'https://auth.example.com/token')).toEqual({
+		expect(
+			introspectionEndpointFromMetadata({ issuer: 'https://auth.example.com' }, 'https://auth.example.com/token'),
+		).toEqual({
 			ok: false,
 			error: 'the authorization server publishes no introspection endpoint',
 		});

@@ -6,15 +6,27 @@ const jwt = (payload: unknown, header: unknown = { alg: 'RS256', typ: 'JWT' }): 
 
 describe('decodeJwtClaims', () => {
 	it.each([
-		['standard claims', jwt({ exp: 1700000000, iat: 1699996400, sub: 'user-1', iss: 'https://issuer' }), { exp: 1700000000, iat: 1699996400, sub: 'user-1', iss: 'https://issuer' }],
-		['audience list and scp list (Microsoft style)', jwt({ aud: ['api://a', 'api://b'], scp: ['Mail.Read'] }), { aud: ['api://a', 'api://b'], scp: ['Mail.Read'] }],
+		[
+			'standard claims',
+			jwt({ exp: 1700000000, iat: 1699996400, sub: 'user-1', iss: 'https://issuer' }),
+			{ exp: 1700000000, iat: 1699996400, sub: 'user-1', iss: 'https://issuer' },
+		],
+		[
+			'audience list and scp list (Microsoft style)',
+			jwt({ aud: ['api://a', 'api://b'], scp: ['Mail.Read'] }),
+			{ aud: ['api://a', 'api://b'], scp: ['Mail.Read'] },
+		],
 		['custom claims are kept', jwt({ exp: 1, tenant: { id: 7 } }), { exp: 1, tenant: { id: 7 } }],
 		['numeric-string exp is read as a number', jwt({ exp: '1700000000' }), { exp: 1700000000 }],
 		['exp of the wrong type is dropped', jwt({ exp: 'soon', sub: 'x' }), { sub: 'x' }],
 		['sub of the wrong type is dropped', jwt({ sub: 42, scope: 'a b' }), { scope: 'a b' }],
 		['aud list with a non-string entry is dropped', jwt({ aud: ['a', 1], iss: 'i' }), { iss: 'i' }],
 		['unsigned token (alg none, empty signature)', `${segment({ alg: 'none' })}.${segment({ exp: 5 })}.`, { exp: 5 }],
-		['base64 padding left in', `${Buffer.from('{"alg":"HS256"}').toString('base64')}.${Buffer.from('{"exp":12}').toString('base64')}.sig`, { exp: 12 }],
+		[
+			'base64 padding left in',
+			`${Buffer.from('{"alg":"HS256"}').toString('base64')}.${Buffer.from('{"exp":12}').toString('base64')}.sig`,
+			{ exp: 12 },
+		],
 		['surrounding whitespace', `  ${jwt({ exp: 3 })}\n`, { exp: 3 }],
 	])('%s', (_name, token, expected) => {
 		expect(decodeJwtClaims(token)).toEqual(expected);

@@ -75,7 +75,11 @@ describe('HTML answers', () => {
 	});
 
 	it.each([
-		['script and style blocks and tags become spaces', '<p>a</p><SCRIPT>var x = "<b>";</script>b<style>p{}</Style>c&nbsp;d', 'a b c d'],
+		[
+			'script and style blocks and tags become spaces',
+			'<p>a</p><SCRIPT>var x = "<b>";</script>b<style>p{}</Style>c&nbsp;d',
+			'a b c d',
+		],
 		['an unclosed script tag is an ordinary tag', '<script>alert(1)', 'alert(1)'],
 		['a `<` that is never closed stays', '<p>1 < 2', '1 < 2'],
 	])('%s', (_case, body, snippet) => {
@@ -91,7 +95,9 @@ describe('URLs and rules', () => {
 	});
 
 	it('sentence punctuation after a token URL still counts as the token endpoint', () => {
-		expect(classify({ messages: ['failed'], status: 503, url: 'https://idp.example.com/oauth/token.,;' }).atTokenEndpoint).toBe(true);
+		expect(
+			classify({ messages: ['failed'], status: 503, url: 'https://idp.example.com/oauth/token.,;' }).atTokenEndpoint,
+		).toBe(true);
 	});
 
 	it('an instance base URL with 100,000 slashes not at its end', () => {
@@ -111,7 +117,15 @@ describe('URLs and rules', () => {
 	});
 
 	it.each([
-		['and (any case) and && split conditions', 'ok = false AND error in a,b && code == 7', [['ok', ['false']], ['error', ['a', 'b']], ['code', ['7']]]],
+		[
+			'and (any case) and && split conditions',
+			'ok = false AND error in a,b && code == 7',
+			[
+				['ok', ['false']],
+				['error', ['a', 'b']],
+				['code', ['7']],
+			],
+		],
 		['the first operator decides', 'error = sign in required', [['error', ['sign in required']]]],
 		['`and` inside a word does not split', 'brand = x', [['brand', ['x']]]],
 		['`in` needs whitespace on both sides', 'login = x', [['login', ['x']]]],

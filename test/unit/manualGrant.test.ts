@@ -51,7 +51,9 @@ const tokenAnswer = (body: Record<string, unknown> = {}): FakeAnswer => ({
 	body: { access_token: 'access-new', token_type: 'Bearer', expires_in: 3600, ...body },
 });
 const networkError = (code: string, wrapped = false) =>
-	wrapped ? Object.assign(new Error('socket hang up'), { cause: { code } }) : Object.assign(new Error(`connect ${code}`), { code });
+	wrapped
+		? Object.assign(new Error('socket hang up'), { cause: { code } })
+		: Object.assign(new Error(`connect ${code}`), { code });
 
 const rejectionOf = async (promise: Promise<unknown>): Promise<TokenGuardError> => {
 	try {
@@ -106,7 +108,10 @@ describe('performRefreshGrant', () => {
 
 	it('50 concurrent calls for one refresh token make 1 request and share its result', async () => {
 		let open!: () => void;
-		const endpoint = fakeEndpoint([tokenAnswer({ refresh_token: 'rotated-2' })], new Promise<void>((resolve) => (open = resolve)));
+		const endpoint = fakeEndpoint(
+			[tokenAnswer({ refresh_token: 'rotated-2' })],
+			new Promise<void>((resolve) => (open = resolve)),
+		);
 		const config = configFor();
 		const calls = Array.from({ length: 50 }, () => performRefreshGrant(endpoint.httpRequest, config, endpoint.options));
 		open();
@@ -147,10 +152,15 @@ describe('performRefreshGrant', () => {
 		['another audience', { audience: 'https://other.example' }],
 		['other extra parameters', { extraParams: { resource: 'https://other.example' } }],
 	])('a caller with %s never receives the tokens remembered for the same refresh token', async (_label, difference) => {
-		const endpoint = fakeEndpoint([tokenAnswer({ refresh_token: 'rotated-for-the-right-client' }), { statusCode: 401, headers: json, body: { error: 'invalid_client' } }]);
+		const endpoint = fakeEndpoint([
+			tokenAnswer({ refresh_token: 'rotated-for-the-right-client' }),
+			{ statusCode: 401, headers: json, body: { error: 'invalid_client' } },
+		]);
 		const config = configFor();
 		await performRefreshGrant(endpoint.httpRequest, config, endpoint.options);
-		const impostor = await rejectionOf(performRefreshGrant(endpoint.httpRequest, { ...config, ...difference }, endpoint.options));
+		const impostor = await rejectionOf(
+			performRefreshGrant(endpoint.httpRequest, { ...config, ...difference }, endpoint.options),
+		);
 		expect(endpoint.requests).toHaveLength(2);
 		expect(impostor.classification.category).toBe('client_misconfigured');
 	});
@@ -167,7 +177,13 @@ describe('performRefreshGrant', () => {
 	it('a failed shared refresh rejects all 50 callers with the same TokenGuardError, then frees the key', async () => {
 		let open!: () => void;
 		const endpoint = fakeEndpoint(
-			[{ statusCode: 400, headers: json, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } }],
+			[
+				{
+					statusCode: 400,
+					headers: json,
+					body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+				},
+			],
 			new Promise<void>((resolve) => (open = resolve)),
 		);
 		const config = configFor();
@@ -179,16 +195,42 @@ describe('performRefreshGrant', () => {
 		expect(reasons.every((reason) => reason === reasons[0])).toBe(true);
 		expect(endpoint.requests).toHaveLength(1);
 
-		await expect(performRefreshGrant(endpoint.httpRequest, config, endpoint.options)).rejects.toBeInstanceOf(TokenGuardError);
+		await expect(performRefreshGrant(endpoint.httpRequest, config, endpoint.options)).rejects.toBeInstanceOf(
+			TokenGuardError,
+		);
 		expect(endpoint.requests).toHaveLength(2);
 	});
 
 	it.each<[string, FakeAnswer[], { attempts: number; sleeps: number[] }]>([
-		['503 then success', [{ statusCode: 503, body: 'Service Unavailable' }, tokenAnswer()], { attempts: 2, sleeps: [250] }],
-		['429 Retry-After 2 then success', [{ statusCode: 429, headers: { 'retry-after': '2' } }, tokenAnswer()], { attempts: 2, sleeps: [2000] }],
-		['ECONNRESET then success', [{ throws: networkError('ECONNRESET') }, tokenAnswer()], { attempts: 2, sleeps: [250] }],
-		['wrapped ETIMEDOUT (cause.code) then success', [{ throws: networkError('ETIMEDOUT', true) }, tokenAnswer()], { attempts: 2, sleeps: [250] }],
-		['HTML 502, 504, then success', [{ statusCode: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' }, { statusCode: 504 }, tokenAnswer()], { attempts: 3, sleeps: [250, 500] }],
+		[
+			'503 then success',
+			[{ statusCode: 503, body: 'Service Unavailable' }, tokenAnswer()],
+			{ attempts: 2, sleeps: [250] },
+		],
+		[
+			'429 Retry-After 2 then success',
+			[{ statusCode: 429, headers: { 'retry-after': '2' } }, tokenAnswer()],
+			{ attempts: 2, sleeps: [2000] },
+		],
+		[
+			'ECONNRESET then success',
+			[{ throws: networkError('ECONNRESET') }, tokenAnswer()],
+			{ attempts: 2, sleeps: [250] },
+		],
+		[
+			'wrapped ETIMEDOUT (cause.code) then success',
+			[{ throws: networkError('ETIMEDOUT', true) }, tokenAnswer()],
+			{ attempts: 2, sleeps: [250] },
+		],
+		[
+			'HTML 502, 504, then success',
+			[
+				{ statusCode: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
+				{ statusCode: 504 },
+				tokenAnswer(),
+			],
+			{ attempts: 3, sleeps: [250, 500] },
+		],
 	])('retries transient failures: %s', async (_name, answers, expected) => {
 		const endpoint = fakeEndpoint(answers);
 		const outcome = await performRefreshGrant(endpoint.httpRequest, configFor(), endpoint.options);
@@ -203,17 +245,32 @@ describe('performRefreshGrant', () => {
 		[
 			'invalid_grant: one attempt, reconnect',
 			[{ statusCode: 400, headers: json, body: { error: 'invalid_grant' } }],
-			{ category: 'refresh_token_invalid', attempts: 1, waitedMs: 0, message: /refresh token \(invalid_grant, HTTP 400\).*Reconnect the credential/ },
+			{
+				category: 'refresh_token_invalid',
+				attempts: 1,
+				waitedMs: 0,
+				message: /refresh token \(invalid_grant, HTTP 400\).*Reconnect the credential/,
+			},
 		],
 		[
 			'invalid_client: one attempt, fix the client',
 			[{ statusCode: 401, headers: json, body: { error: 'invalid_client' } }],
-			{ category: 'client_misconfigured', attempts: 1, waitedMs: 0, message: /client configuration \(invalid_client, HTTP 401\)/ },
+			{
+				category: 'client_misconfigured',
+				attempts: 1,
+				waitedMs: 0,
+				message: /client configuration \(invalid_client, HTTP 401\)/,
+			},
 		],
 		[
 			'503 on every attempt: gives up after 4',
 			[{ statusCode: 503 }],
-			{ category: 'provider_unavailable', attempts: 4, waitedMs: 1750, message: /unavailable \(HTTP 503\) after 4 attempts over 1\.8 s: try again later/ },
+			{
+				category: 'provider_unavailable',
+				attempts: 4,
+				waitedMs: 1750,
+				message: /unavailable \(HTTP 503\) after 4 attempts over 1\.8 s: try again later/,
+			},
 		],
 		[
 			'429 whose Retry-After exceeds the wait cap: no wait at all',
@@ -235,7 +292,9 @@ describe('performRefreshGrant', () => {
 	});
 
 	it('an error thrown before the request is sent is not retried and still becomes a TokenGuardError', async () => {
-		const endpoint = fakeEndpoint([{ throws: new Error('Domain not allowed: 127.0.0.1 is not in the allowed domains list') }]);
+		const endpoint = fakeEndpoint([
+			{ throws: new Error('Domain not allowed: 127.0.0.1 is not in the allowed domains list') },
+		]);
 		const error = await rejectionOf(performRefreshGrant(endpoint.httpRequest, configFor(), endpoint.options));
 		expect(error.stats.attempts).toBe(1);
 		expect(error.message).toContain('request not sent: Domain not allowed');

@@ -24,11 +24,19 @@ const node: INode = {
 	parameters: {},
 };
 
-const connect = { type: 'tokenGuardOAuth2Api', info: credentialTypeInfo('tokenGuardOAuth2Api'), id: 'c1', name: 'Demo CRM' };
+const connect = {
+	type: 'tokenGuardOAuth2Api',
+	info: credentialTypeInfo('tokenGuardOAuth2Api'),
+	id: 'c1',
+	name: 'Demo CRM',
+};
 const gmail = { type: 'gmailOAuth2', info: credentialTypeInfo('gmailOAuth2'), id: 'c2', name: 'Gmail account' };
 
 const engineError = (category: Category, httpCode?: number, message = 'Token endpoint said no') =>
-	new TokenGuardError(classificationFor(category, 'unknown', 'Because the test says so.', httpCode), message, { attempts: 1, waitedMs: 0 });
+	new TokenGuardError(classificationFor(category, 'unknown', 'Because the test says so.', httpCode), message, {
+		attempts: 1,
+		waitedMs: 0,
+	});
 
 /** n8n's own error after a refresh answered invalid_grant (n8n-core oauth.ts buildOAuth2ReconnectError). */
 const n8nReconnectError = () =>
@@ -38,7 +46,8 @@ const n8nReconnectError = () =>
 	});
 
 /** @n8n/client-oauth2 AuthError: message from its RFC table, the token endpoint's body kept. */
-const authError = (error: string) => Object.assign(new Error(`OAuth error ${error}`), { code: 'EAUTH', body: { error } });
+const authError = (error: string) =>
+	Object.assign(new Error(`OAuth error ${error}`), { code: 'EAUTH', body: { error } });
 
 const networkError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9`), { code });
 
@@ -81,7 +90,8 @@ describe('classifyError and the cause chain', () => {
 });
 
 describe('a response body that stalls past the Timeout (axios: "stream has been aborted")', () => {
-	const stalledBody = () => Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE', response: { status: 200 } });
+	const stalledBody = () =>
+		Object.assign(new Error('stream has been aborted'), { code: 'ERR_BAD_RESPONSE', response: { status: 200 } });
 
 	it.each<[string, number | undefined, number, () => unknown, Category]>([
 		['stalled after the 1000 ms Timeout', 1000, 1200, stalledBody, 'provider_unavailable'],
@@ -118,7 +128,11 @@ describe('toNodeError', () => {
 		expect((error as NodeApiError).httpCode).toBe('400');
 		expect(error.context.itemIndex).toBe(3);
 		expect(error.failure).toEqual({ cause: 'credential-invalid' });
-		expect(error.context.tokenGuard).toMatchObject({ category: 'refresh_token_invalid', action: 'reconnect', credential: { type: 'tokenGuardOAuth2Api', id: 'c1', name: 'Demo CRM' } });
+		expect(error.context.tokenGuard).toMatchObject({
+			category: 'refresh_token_invalid',
+			action: 'reconnect',
+			credential: { type: 'tokenGuardOAuth2Api', id: 'c1', name: 'Demo CRM' },
+		});
 	});
 
 	it("n8n's reconnect error comes out as refresh_token_invalid naming the credential", () => {
@@ -139,10 +153,16 @@ describe('toNodeError', () => {
 	});
 
 	it.each([
-		['Credential Type', 'Pick one of the listed credential types in the "Credential Type" parameter.', 'Pick one of the listed credential types'],
+		[
+			'Credential Type',
+			'Pick one of the listed credential types in the "Credential Type" parameter.',
+			'Pick one of the listed credential types',
+		],
 		['a description quoting a secret', 'Remove rt-CANARY-0a1b2c3d4e from the field.', 'from the field.'],
 	])("keeps the failure's own guidance outside authentication (%s), redacted", (_case, guidance, kept) => {
-		const original = new NodeOperationError(node, 'Credential Type "nope" is not one this node supports', { description: guidance });
+		const original = new NodeOperationError(node, 'Credential Type "nope" is not one this node supports', {
+			description: guidance,
+		});
 		const error = toNodeError(node, original, { credential: connect, secrets: ['rt-CANARY-0a1b2c3d4e'] });
 		expect(error.description).toContain(kept);
 		expect(error.description).not.toContain('rt-CANARY-0a1b2c3d4e');
@@ -151,7 +171,9 @@ describe('toNodeError', () => {
 	it('never carries a known secret or a bearer token in message or description', () => {
 		const secret = 'rt-CANARY-5f3c9a1d7e';
 		const bearer = 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
-		const leaky = Object.assign(new Error(`invalid_grant for refresh_token=${secret} sent with ${bearer}`), { body: { error: 'invalid_grant' } });
+		const leaky = Object.assign(new Error(`invalid_grant for refresh_token=${secret} sent with ${bearer}`), {
+			body: { error: 'invalid_grant' },
+		});
 		const error = toNodeError(node, leaky, { credential: connect, secrets: [secret] });
 		const shown = `${error.message}\n${error.description ?? ''}\n${JSON.stringify(error.context)}`;
 		expect(shown).not.toContain(secret);
@@ -197,6 +219,9 @@ describe('failureFor', () => {
 	});
 
 	it('carries a Retry-After for rate limiting', () => {
-		expect(failureFor(classificationFor('rate_limited', 'unknown', 'r'), 2000)).toEqual({ cause: 'rate-limited', retryAfterMs: 2000 });
+		expect(failureFor(classificationFor('rate_limited', 'unknown', 'r'), 2000)).toEqual({
+			cause: 'rate-limited',
+			retryAfterMs: 2000,
+		});
 	});
 });

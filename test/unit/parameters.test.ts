@@ -14,13 +14,21 @@ import {
 import { checkedParameter, checkedValue, isParameterError } from '../../nodes/shared/parameters/parameters.adapter';
 import { alertSettings, scopeList } from '../../nodes/TokenHealth/actions/common';
 
-const node: INode = { id: 'n1', name: 'Token Health', type: 'n8n-nodes-token-guard.tokenHealth', typeVersion: 1, position: [0, 0], parameters: {} };
+const node: INode = {
+	id: 'n1',
+	name: 'Token Health',
+	type: 'n8n-nodes-token-guard.tokenHealth',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 
 /** Just enough of IExecuteFunctions for parameter reads: values by name, the fallback when absent. */
 function contextWith(parameters: Record<string, unknown>): IExecuteFunctions {
 	return {
 		getNode: () => node,
-		getNodeParameter: (name: string, _itemIndex: number, fallback: unknown) => (name in parameters ? parameters[name] : fallback),
+		getNodeParameter: (name: string, _itemIndex: number, fallback: unknown) =>
+			name in parameters ? parameters[name] : fallback,
 	} as unknown as IExecuteFunctions;
 }
 
@@ -83,12 +91,24 @@ describe('numberAtLeast', () => {
 		expect(numberAtLeast(1, '3')(value)).toEqual({ ok: true, value: expected });
 	});
 
-	it.each([[0], [0.5], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['abc'], [''], [null], [{}], [true]])('rejects %p (minimum 1) and says what to enter', (value) => {
-		expect(numberAtLeast(1, '3')(value)).toMatchObject({ ok: false, error: { problem: expect.stringMatching(/^must be a number of at least 1, not /), fix: 'Enter 1 or more, e.g. 3' } });
-	});
+	it.each([[0], [0.5], [-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['abc'], [''], [null], [{}], [true]])(
+		'rejects %p (minimum 1) and says what to enter',
+		(value) => {
+			expect(numberAtLeast(1, '3')(value)).toMatchObject({
+				ok: false,
+				error: {
+					problem: expect.stringMatching(/^must be a number of at least 1, not /),
+					fix: 'Enter 1 or more, e.g. 3',
+				},
+			});
+		},
+	);
 
 	it('names the unit when one is given', () => {
-		expect(numberAtLeast(0, '300', 'seconds')(-5)).toEqual({ ok: false, error: { problem: 'must be a number of seconds, 0 or more, not -5', fix: 'Enter 0 or more, e.g. 300' } });
+		expect(numberAtLeast(0, '300', 'seconds')(-5)).toEqual({
+			ok: false,
+			error: { problem: 'must be a number of seconds, 0 or more, not -5', fix: 'Enter 0 or more, e.g. 300' },
+		});
 	});
 });
 
@@ -126,7 +146,13 @@ describe('textValue and choice', () => {
 	});
 
 	it.each([['BREW'], [''], [5], [null], [{}]])('choice refuses %p and lists the values', (value) => {
-		expect(methods(value)).toEqual({ ok: false, error: { problem: `${describeValue(value)} is not one of the values this field takes`, fix: 'Use one of GET, POST' } });
+		expect(methods(value)).toEqual({
+			ok: false,
+			error: {
+				problem: `${describeValue(value)} is not one of the values this field takes`,
+				fix: 'Use one of GET, POST',
+			},
+		});
 	});
 });
 
@@ -162,7 +188,10 @@ describe('optionalHttpUrl', () => {
 	])('rejects %p and suggests a URL or leaving it empty', (value) => {
 		expect(check(value)).toEqual({
 			ok: false,
-			error: { problem: expect.stringMatching(/is not (an absolute http\(s\) )?(a )?URL$/), fix: 'Enter a URL like https://api.example.com/userinfo or leave it empty' },
+			error: {
+				problem: expect.stringMatching(/is not (an absolute http\(s\) )?(a )?URL$/),
+				fix: 'Enter a URL like https://api.example.com/userinfo or leave it empty',
+			},
 		});
 	});
 });
@@ -175,9 +204,15 @@ describe('text, booleanFlag and scopeList', () => {
 		expect(text('body.lastError')(value)).toEqual({ ok: true, value: expected });
 	});
 
-	it.each([[0], [1e21], [true], [{}], [[]], [null], [{ nested: { deeper: ['x', 1, null] } }]])('text rejects %p', (value) => {
-		expect(text('body.lastError')(value)).toMatchObject({ ok: false, error: { fix: 'Enter text such as body.lastError, or leave it empty' } });
-	});
+	it.each([[0], [1e21], [true], [{}], [[]], [null], [{ nested: { deeper: ['x', 1, null] } }]])(
+		'text rejects %p',
+		(value) => {
+			expect(text('body.lastError')(value)).toMatchObject({
+				ok: false,
+				error: { fix: 'Enter text such as body.lastError, or leave it empty' },
+			});
+		},
+	);
 
 	it.each([
 		[true, true],
@@ -188,13 +223,19 @@ describe('text, booleanFlag and scopeList', () => {
 		expect(booleanFlag(value)).toEqual({ ok: true, value: expected });
 	});
 
-	it.each([['yes'], [''], [1], [0], [null], [{}]])('booleanFlag rejects %p instead of reading it as truthy or falsy', (value) => {
-		expect(booleanFlag(value).ok).toBe(false);
-	});
+	it.each([['yes'], [''], [1], [0], [null], [{}]])(
+		'booleanFlag rejects %p instead of reading it as truthy or falsy',
+		(value) => {
+			expect(booleanFlag(value).ok).toBe(false);
+		},
+	);
 
 	it.each([
 		['openid, email  profile', ['openid', 'email', 'profile']],
-		[['openid', 'email'], ['openid', 'email']],
+		[
+			['openid', 'email'],
+			['openid', 'email'],
+		],
 		['', []],
 	])('scopeList accepts %p', (value, expected) => {
 		expect(scopeList(value)).toEqual({ ok: true, value: expected });
@@ -209,20 +250,36 @@ describe('checkedParameter', () => {
 	const probeUrl = { name: 'probeUrl', displayName: 'Probe URL', fallback: '' };
 
 	it('returns the checked value, and the fallback when the parameter is absent', () => {
-		expect(checkedParameter(contextWith({ probeUrl: ' https://a.example.com/me ' }), 0, probeUrl, optionalHttpUrl('https://x.example.com'))).toBe('https://a.example.com/me');
+		expect(
+			checkedParameter(
+				contextWith({ probeUrl: ' https://a.example.com/me ' }),
+				0,
+				probeUrl,
+				optionalHttpUrl('https://x.example.com'),
+			),
+		).toBe('https://a.example.com/me');
 		expect(checkedParameter(contextWith({}), 0, probeUrl, optionalHttpUrl('https://x.example.com'))).toBeUndefined();
 	});
 
 	it('throws a NodeOperationError "<Field>: <problem>. <fix>." with the item index', () => {
 		let thrown: unknown;
 		try {
-			checkedParameter(contextWith({ probeUrl: 'abc' }), 3, probeUrl, optionalHttpUrl('https://api.example.com/userinfo'));
+			checkedParameter(
+				contextWith({ probeUrl: 'abc' }),
+				3,
+				probeUrl,
+				optionalHttpUrl('https://api.example.com/userinfo'),
+			);
 		} catch (error) {
 			thrown = error;
 		}
 		expect(thrown).toBeInstanceOf(NodeOperationError);
-		expect((thrown as NodeOperationError).message).toBe('Probe URL: "abc" is not an absolute http(s) URL. Enter a URL like https://api.example.com/userinfo or leave it empty.');
-		expect((thrown as NodeOperationError).description).toBe('Enter a URL like https://api.example.com/userinfo or leave it empty.');
+		expect((thrown as NodeOperationError).message).toBe(
+			'Probe URL: "abc" is not an absolute http(s) URL. Enter a URL like https://api.example.com/userinfo or leave it empty.',
+		);
+		expect((thrown as NodeOperationError).description).toBe(
+			'Enter a URL like https://api.example.com/userinfo or leave it empty.',
+		);
 		expect((thrown as NodeOperationError & { context: { itemIndex?: number } }).context.itemIndex).toBe(3);
 		expect(isParameterError(thrown)).toBe(true);
 	});
@@ -230,7 +287,9 @@ describe('checkedParameter', () => {
 	it('checkedValue checks a value already read, under the given field name', () => {
 		const context = contextWith({});
 		expect(checkedValue(context, 0, 'Max Attempts', '2', numberAtLeast(1, '3'))).toBe(2);
-		expect(() => checkedValue(context, 1, 'Max Attempts', 0, numberAtLeast(1, '3'))).toThrow('Max Attempts: must be a number of at least 1, not 0. Enter 1 or more, e.g. 3.');
+		expect(() => checkedValue(context, 1, 'Max Attempts', 0, numberAtLeast(1, '3'))).toThrow(
+			'Max Attempts: must be a number of at least 1, not 0. Enter 1 or more, e.g. 3.',
+		);
 	});
 
 	it.each([
@@ -247,7 +306,10 @@ describe('alertSettings', () => {
 	it.each([
 		[{}, { cooldownMs: 60 * 60_000, duplicatesToNeedsAttention: false }],
 		[{ alertCooldownMinutes: 0 }, { cooldownMs: 0, duplicatesToNeedsAttention: false }],
-		[{ alertCooldownMinutes: '2', options: { duplicatesOutput: 'needsAttention' } }, { cooldownMs: 120_000, duplicatesToNeedsAttention: true }],
+		[
+			{ alertCooldownMinutes: '2', options: { duplicatesOutput: 'needsAttention' } },
+			{ cooldownMs: 120_000, duplicatesToNeedsAttention: true },
+		],
 		[{ options: null }, { cooldownMs: 60 * 60_000, duplicatesToNeedsAttention: false }],
 	])('reads %p', (parameters, expected) => {
 		expect(alertSettings(contextWith(parameters), 0)).toEqual(expected);

@@ -1,4 +1,9 @@
-import { detectProvider, PROVIDER_LABELS, urlLikeWords, type ProviderHints } from '../../nodes/shared/classify/providers';
+import {
+	detectProvider,
+	PROVIDER_LABELS,
+	urlLikeWords,
+	type ProviderHints,
+} from '../../nodes/shared/classify/providers';
 import type { Provider } from '../../nodes/shared/types';
 
 describe('detectProvider', () => {
@@ -73,8 +78,14 @@ describe('detectProvider', () => {
 		[{ text: '{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}' }, 'hubspot'],
 		[{ text: '[{"errorCode":"INVALID_SESSION_ID"}]' }, 'salesforce'],
 		// Codes count only in the provider's own spelling: GitHub and generic servers say bad_refresh_token.
-		[{ text: '{"error":"bad_refresh_token","error_description":"The refresh token is incorrect or expired."}' }, 'unknown'],
-		[{ url: 'http://127.0.0.1:4000/token', credentialType: 'tokenGuardRefreshTokenApi', text: 'bad_refresh_token' }, 'unknown'],
+		[
+			{ text: '{"error":"bad_refresh_token","error_description":"The refresh token is incorrect or expired."}' },
+			'unknown',
+		],
+		[
+			{ url: 'http://127.0.0.1:4000/token', credentialType: 'tokenGuardRefreshTokenApi', text: 'bad_refresh_token' },
+			'unknown',
+		],
 		[{ text: 'missing_scopes' }, 'unknown'],
 		[{ text: 'api_key_invalid' }, 'unknown'],
 		[{ text: '{"reason":"API_KEY_INVALID"}' }, 'google'],

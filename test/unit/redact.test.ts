@@ -98,9 +98,17 @@ describe('redactText with known secrets', () => {
 
 describe('redactText patterns (secrets nobody told us about)', () => {
 	it.each([
-		['Bearer header', 'Authorization: Bearer ya29.a0AfH6SMBx-long', `Authorization: Bearer ${marker('ya29.a0AfH6SMBx-long')}`],
+		[
+			'Bearer header',
+			'Authorization: Bearer ya29.a0AfH6SMBx-long',
+			`Authorization: Bearer ${marker('ya29.a0AfH6SMBx-long')}`,
+		],
 		['lower-case bearer', 'bearer abcdef0123456789', `bearer ${marker('abcdef0123456789')}`],
-		['Basic header', `Authorization: Basic ${basic('client:s3cret')}`, `Authorization: Basic ${marker(basic('client:s3cret'))}`],
+		[
+			'Basic header',
+			`Authorization: Basic ${basic('client:s3cret')}`,
+			`Authorization: Basic ${marker(basic('client:s3cret'))}`,
+		],
 		['JWT', `id_token was ${JWT} here`, `id_token was ${marker(JWT)} here`],
 		['Bearer JWT', `Bearer ${JWT}`, `Bearer ${marker(JWT)}`],
 		[
@@ -108,9 +116,21 @@ describe('redactText patterns (secrets nobody told us about)', () => {
 			'grant_type=refresh_token&refresh_token=1%2F%2F0gAbc',
 			`grant_type=refresh_token&refresh_token=${marker('1%2F%2F0gAbc')}`,
 		],
-		['access_token in a URL', 'https://api.x.com/v1?access_token=abc123&x=1', `https://api.x.com/v1?access_token=${marker('abc123')}&x=1`],
-		['client_secret in a form body', 'client_id=app&client_secret=s3cr3t', `client_id=app&client_secret=${marker('s3cr3t')}`],
-		['authorization code in a callback URL', 'https://n8n/callback?code=4/0AX4&state=xyz', `https://n8n/callback?code=${marker('4/0AX4')}&state=xyz`],
+		[
+			'access_token in a URL',
+			'https://api.x.com/v1?access_token=abc123&x=1',
+			`https://api.x.com/v1?access_token=${marker('abc123')}&x=1`,
+		],
+		[
+			'client_secret in a form body',
+			'client_id=app&client_secret=s3cr3t',
+			`client_id=app&client_secret=${marker('s3cr3t')}`,
+		],
+		[
+			'authorization code in a callback URL',
+			'https://n8n/callback?code=4/0AX4&state=xyz',
+			`https://n8n/callback?code=${marker('4/0AX4')}&state=xyz`,
+		],
 		[
 			'JSON token response',
 			'{"access_token":"at-123","token_type":"Bearer","refresh_token":"rt-456","expires_in":3600}',
@@ -215,7 +235,9 @@ describe('redactDeep', () => {
 	it('removes every planted canary from a realistic error payload', () => {
 		const canaries = ['CANARY-access-0001', 'CANARY-refresh-0002', 'CANARY-secret-0003', 'CANARY-signing-0004'];
 		const payload = {
-			execution: { error: { message: `Request failed: refresh_token=${canaries[1]}`, description: `client ${canaries[2]}` } },
+			execution: {
+				error: { message: `Request failed: refresh_token=${canaries[1]}`, description: `client ${canaries[2]}` },
+			},
 			request: { headers: { authorization: `Bearer ${canaries[0]}` }, body: `client_secret=${canaries[2]}` },
 			logs: [`signed with ${canaries[3]}`, { oauthTokenData: { access_token: canaries[0] } }],
 		};
@@ -234,7 +256,13 @@ describe('collectSecrets', () => {
 			accessToken: 'at-1',
 			signingSecret: 'whsec_abc',
 			tokenExpiredStatusCode: 401,
-			oauthTokenData: { access_token: 'at-2', refresh_token: 'rt-2', id_token: 'id-2', token_type: 'Bearer', expires_in: 3600 },
+			oauthTokenData: {
+				access_token: 'at-2',
+				refresh_token: 'rt-2',
+				id_token: 'id-2',
+				token_type: 'Bearer',
+				expires_in: 3600,
+			},
 			headers: '{"X-Api-Key":"hk-1","X-Team":"ops"}',
 			password: '',
 			apiKey: 'ak-1',

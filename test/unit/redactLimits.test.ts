@@ -13,7 +13,8 @@ import { describeValue } from '../../nodes/shared/parameters/parameters';
 import { MAX_REDACT_TEXT_LENGTH, redactDeep, redactedSnippet, redactText } from '../../nodes/shared/security/redact';
 import { parseTokenResponse } from '../../nodes/shared/oauth/refreshGrant';
 
-const marker = (secret: string): string => `[redacted sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 12)}]`;
+const marker = (secret: string): string =>
+	`[redacted sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 12)}]`;
 
 const JWT =
 	'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
@@ -26,7 +27,8 @@ const elapsedMs = (run: () => unknown): number => {
 };
 
 const KIB_200 = 200 * 1024;
-const repeated = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+const repeated = (unit: string, length: number): string =>
+	unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
 /** Inputs that made a pattern restart over the same characters (quadratic or worse). */
 const HOSTILE_UNITS: Array<[string, string]> = [
@@ -65,10 +67,22 @@ describe('redactText in linear time', () => {
 	});
 
 	it.each([
-		['an unclosed JSON value (a body cut short) is redacted to the end of its line', '{"access_token":"at-123456\nnext', `{"access_token":"${marker('at-123456')}\nnext`],
+		[
+			'an unclosed JSON value (a body cut short) is redacted to the end of its line',
+			'{"access_token":"at-123456\nnext',
+			`{"access_token":"${marker('at-123456')}\nnext`,
+		],
 		['a marker is not redacted twice', `{"password":"${marker('x-1')}"}`, `{"password":"${marker('x-1')}"}`],
-		['an empty value is left alone and the search goes on', 'token=&password=pw-1', `token=&password=${marker('pw-1')}`],
-		['Basic credentials followed by a third = are not Basic credentials', `Basic ${Buffer.from('user:pw').toString('base64')}=`, `Basic ${Buffer.from('user:pw').toString('base64')}=`],
+		[
+			'an empty value is left alone and the search goes on',
+			'token=&password=pw-1',
+			`token=&password=${marker('pw-1')}`,
+		],
+		[
+			'Basic credentials followed by a third = are not Basic credentials',
+			`Basic ${Buffer.from('user:pw').toString('base64')}=`,
+			`Basic ${Buffer.from('user:pw').toString('base64')}=`,
+		],
 	])('%s', (_case, input, expected) => {
 		expect(redactText(input)).toBe(expected);
 	});
@@ -87,7 +101,9 @@ describe('the size cap', () => {
 	it('cuts before a word the limit runs through, not inside it', () => {
 		const text = 'word '.repeat(40_000);
 		// 65,536 = 5 × 13,107 + 1: the limit falls one character into a word.
-		expect(redactText(text)).toBe(`${text.slice(0, MAX_REDACT_TEXT_LENGTH - 1)}${note(text.length - MAX_REDACT_TEXT_LENGTH + 1)}`);
+		expect(redactText(text)).toBe(
+			`${text.slice(0, MAX_REDACT_TEXT_LENGTH - 1)}${note(text.length - MAX_REDACT_TEXT_LENGTH + 1)}`,
+		);
 	});
 
 	it('leaves text of exactly the cap alone', () => {
@@ -155,7 +171,9 @@ describe('redactedSnippet: redacted first, shortened after', () => {
 
 	it('a JSON-escaped secret in a non-JSON body is redacted whole', () => {
 		const escaped = GOOGLE_TOKEN.split('/').join('\\/');
-		expect(redactedSnippet(`<error>token ${escaped} invalid</error>`, [GOOGLE_TOKEN], 300)).toBe(`<error>token ${marker(GOOGLE_TOKEN)} invalid</error>`);
+		expect(redactedSnippet(`<error>token ${escaped} invalid</error>`, [GOOGLE_TOKEN], 300)).toBe(
+			`<error>token ${marker(GOOGLE_TOKEN)} invalid</error>`,
+		);
 	});
 
 	it('a marker the limit would cut is left out whole', () => {
@@ -176,7 +194,10 @@ describe('every place that shortens text redacts first', () => {
 	it('Token Health diagnosis: a 200 KB hostile message takes well under a second and the evidence is redacted and capped', () => {
 		let result: ReturnType<typeof diagnose> | undefined;
 		const ms = elapsedMs(() => {
-			result = diagnose({ error: { message: `Bearer ${GOOGLE_TOKEN} ${repeated('eyJ-', KIB_200)}` } }, { instanceBaseUrl: 'https://n8n.example.com' });
+			result = diagnose(
+				{ error: { message: `Bearer ${GOOGLE_TOKEN} ${repeated('eyJ-', KIB_200)}` } },
+				{ instanceBaseUrl: 'https://n8n.example.com' },
+			);
 		});
 		expect(ms).toBeLessThan(1000);
 		const message = result?.ok ? result.value.evidence.message : undefined;
@@ -187,7 +208,10 @@ describe('every place that shortens text redacts first', () => {
 	it('a token endpoint body with the refresh token JSON-escaped is redacted in the snippet', () => {
 		const previousRefreshToken = '1//0gCANARY-refresh-3c9e';
 		const body = `upstream error: {"rt":"${previousRefreshToken.split('/').join('\\/')}"} rejected`;
-		const result = parseTokenResponse({ status: 400, headers: { 'content-type': 'text/plain' }, body }, { previousRefreshToken, nowMs: 0 });
+		const result = parseTokenResponse(
+			{ status: 400, headers: { 'content-type': 'text/plain' }, body },
+			{ previousRefreshToken, nowMs: 0 },
+		);
 		expect(result.ok).toBe(false);
 		const text = JSON.stringify(result);
 		expect(text).not.toContain('CANARY');
@@ -199,7 +223,13 @@ describe('every place that shortens text redacts first', () => {
 		const httpRequest = async (): Promise<never> => {
 			throw new Error(`${'x'.repeat(190)} ${clientSecret}`);
 		};
-		const config = { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'c', clientSecret, clientAuth: 'body' as const, refreshToken: 'rt-CANARY-snippet-1' };
+		const config = {
+			tokenUrl: 'http://127.0.0.1:9/token',
+			clientId: 'c',
+			clientSecret,
+			clientAuth: 'body' as const,
+			refreshToken: 'rt-CANARY-snippet-1',
+		};
 		const error = await performRefreshGrant(httpRequest, config, { sleep: async () => undefined }).then(
 			() => undefined,
 			(thrown: unknown) => thrown,

@@ -53,7 +53,12 @@ describe('buildRefreshRequest', () => {
 		[
 			'scope and audience are sent when set',
 			{ scope: ' openid offline_access ', audience: 'https://api.example' },
-			{ grant_type: 'refresh_token', refresh_token: OLD_RT, scope: 'openid offline_access', audience: 'https://api.example' },
+			{
+				grant_type: 'refresh_token',
+				refresh_token: OLD_RT,
+				scope: 'openid offline_access',
+				audience: 'https://api.example',
+			},
 			'Basic bXkrY2xpZW50OnMzY3IzdCUzQSUyQiUyRiUzRCUyNg==',
 		],
 		[
@@ -129,18 +134,44 @@ describe('parseTokenResponse: success', () => {
 	it.each<[string, HttpResponseLike, TokenSet]>([
 		[
 			'rotated refresh token replaces the old one',
-			{ status: 200, headers: json, body: { access_token: 'at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: NEW_RT, scope: 'openid' } },
-			{ accessToken: 'at-1', refreshToken: NEW_RT, refreshTokenRotated: true, tokenType: 'Bearer', expiresAtMs: NOW + 3_600_000, expiresInSeconds: 3600, scope: 'openid' },
+			{
+				status: 200,
+				headers: json,
+				body: { access_token: 'at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: NEW_RT, scope: 'openid' },
+			},
+			{
+				accessToken: 'at-1',
+				refreshToken: NEW_RT,
+				refreshTokenRotated: true,
+				tokenType: 'Bearer',
+				expiresAtMs: NOW + 3_600_000,
+				expiresInSeconds: 3600,
+				scope: 'openid',
+			},
 		],
 		[
 			'no refresh token in the answer keeps the old one',
 			{ status: 200, headers: json, body: { access_token: 'at-1', token_type: 'bearer', expires_in: 3599 } },
-			{ accessToken: 'at-1', refreshToken: OLD_RT, refreshTokenRotated: false, tokenType: 'Bearer', expiresAtMs: NOW + 3_599_000, expiresInSeconds: 3599 },
+			{
+				accessToken: 'at-1',
+				refreshToken: OLD_RT,
+				refreshTokenRotated: false,
+				tokenType: 'Bearer',
+				expiresAtMs: NOW + 3_599_000,
+				expiresInSeconds: 3599,
+			},
 		],
 		[
 			'empty refresh token never drops the old one',
 			{ status: 200, headers: json, body: { access_token: 'at-1', refresh_token: '', expires_in: 60 } },
-			{ accessToken: 'at-1', refreshToken: OLD_RT, refreshTokenRotated: false, tokenType: 'Bearer', expiresAtMs: NOW + 60_000, expiresInSeconds: 60 },
+			{
+				accessToken: 'at-1',
+				refreshToken: OLD_RT,
+				refreshTokenRotated: false,
+				tokenType: 'Bearer',
+				expiresAtMs: NOW + 60_000,
+				expiresInSeconds: 60,
+			},
 		],
 		[
 			'same refresh token returned is not a rotation',
@@ -149,18 +180,46 @@ describe('parseTokenResponse: success', () => {
 		],
 		[
 			'no expires_in and opaque token: expiry unknown (Salesforce)',
-			{ status: 200, headers: json, body: { access_token: '00Dxx!opaque', instance_url: 'https://x.my.salesforce.com', token_type: 'Bearer' } },
-			{ accessToken: '00Dxx!opaque', refreshToken: OLD_RT, refreshTokenRotated: false, tokenType: 'Bearer', expiresAtMs: null },
+			{
+				status: 200,
+				headers: json,
+				body: { access_token: '00Dxx!opaque', instance_url: 'https://x.my.salesforce.com', token_type: 'Bearer' },
+			},
+			{
+				accessToken: '00Dxx!opaque',
+				refreshToken: OLD_RT,
+				refreshTokenRotated: false,
+				tokenType: 'Bearer',
+				expiresAtMs: null,
+			},
 		],
 		[
 			'no expires_in but a JWT access token: expiry from exp',
 			{ status: 200, headers: json, body: { access_token: JWT_ACCESS, id_token: 'id-1' } },
-			{ accessToken: JWT_ACCESS, refreshToken: OLD_RT, refreshTokenRotated: false, tokenType: 'Bearer', expiresAtMs: 1_735_700_000_000, idToken: 'id-1' },
+			{
+				accessToken: JWT_ACCESS,
+				refreshToken: OLD_RT,
+				refreshTokenRotated: false,
+				tokenType: 'Bearer',
+				expiresAtMs: 1_735_700_000_000,
+				idToken: 'id-1',
+			},
 		],
 		[
 			'JSON text body (not pre-parsed), expires_in as a string',
-			{ status: 200, headers: json, body: JSON.stringify({ access_token: 'at-2', expires_in: '7200', token_type: 'MAC' }) },
-			{ accessToken: 'at-2', refreshToken: OLD_RT, refreshTokenRotated: false, tokenType: 'MAC', expiresAtMs: NOW + 7_200_000, expiresInSeconds: 7200 },
+			{
+				status: 200,
+				headers: json,
+				body: JSON.stringify({ access_token: 'at-2', expires_in: '7200', token_type: 'MAC' }),
+			},
+			{
+				accessToken: 'at-2',
+				refreshToken: OLD_RT,
+				refreshTokenRotated: false,
+				tokenType: 'MAC',
+				expiresAtMs: NOW + 7_200_000,
+				expiresInSeconds: 7200,
+			},
 		],
 		[
 			'Buffer body',
@@ -174,7 +233,14 @@ describe('parseTokenResponse: success', () => {
 				headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
 				body: `access_token=ghu_abc&expires_in=28800&refresh_token=${NEW_RT}&refresh_token_expires_in=15811200&scope=&token_type=bearer`,
 			},
-			{ accessToken: 'ghu_abc', refreshToken: NEW_RT, refreshTokenRotated: true, tokenType: 'Bearer', expiresAtMs: NOW + 28_800_000, expiresInSeconds: 28800 },
+			{
+				accessToken: 'ghu_abc',
+				refreshToken: NEW_RT,
+				refreshTokenRotated: true,
+				tokenType: 'Bearer',
+				expiresAtMs: NOW + 28_800_000,
+				expiresInSeconds: 28800,
+			},
 		],
 		[
 			'form body without a content type',
@@ -183,8 +249,27 @@ describe('parseTokenResponse: success', () => {
 		],
 		[
 			'Slack ok:true with rotation',
-			{ status: 200, headers: json, body: { ok: true, access_token: 'xoxe.xoxb-1', refresh_token: NEW_RT, expires_in: 43200, token_type: 'bot', scope: ['chat:write', 'channels:read'] } },
-			{ accessToken: 'xoxe.xoxb-1', refreshToken: NEW_RT, refreshTokenRotated: true, tokenType: 'bot', expiresAtMs: NOW + 43_200_000, expiresInSeconds: 43200, scope: 'chat:write channels:read' },
+			{
+				status: 200,
+				headers: json,
+				body: {
+					ok: true,
+					access_token: 'xoxe.xoxb-1',
+					refresh_token: NEW_RT,
+					expires_in: 43200,
+					token_type: 'bot',
+					scope: ['chat:write', 'channels:read'],
+				},
+			},
+			{
+				accessToken: 'xoxe.xoxb-1',
+				refreshToken: NEW_RT,
+				refreshTokenRotated: true,
+				tokenType: 'bot',
+				expiresAtMs: NOW + 43_200_000,
+				expiresInSeconds: 43200,
+				scope: 'chat:write channels:read',
+			},
 		],
 	])('%s', (_name, response, expected) => {
 		expect(parseTokenResponse(response, context)).toEqual({ ok: true, value: expected });
@@ -195,8 +280,18 @@ describe('parseTokenResponse: failures', () => {
 	it.each<[string, HttpResponseLike, Partial<TokenEndpointFailure>]>([
 		[
 			'RFC 6749 invalid_grant',
-			{ status: 400, headers: json, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } },
-			{ kind: 'oauth_error', status: 400, oauthError: 'invalid_grant', errorDescription: 'Token has been expired or revoked.', contentType: 'application/json' },
+			{
+				status: 400,
+				headers: json,
+				body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+			},
+			{
+				kind: 'oauth_error',
+				status: 400,
+				oauthError: 'invalid_grant',
+				errorDescription: 'Token has been expired or revoked.',
+				contentType: 'application/json',
+			},
 		],
 		[
 			'invalid_client with 401',
@@ -205,13 +300,26 @@ describe('parseTokenResponse: failures', () => {
 		],
 		[
 			'GitHub: error in a 200 body',
-			{ status: 200, headers: json, body: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' } },
+			{
+				status: 200,
+				headers: json,
+				body: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' },
+			},
 			{ kind: 'oauth_error', status: 200, oauthError: 'bad_refresh_token' },
 		],
 		[
 			'GitHub: form-encoded error in a 200 body',
-			{ status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'error=bad_refresh_token&error_description=The+refresh+token+passed+is+incorrect+or+expired.' },
-			{ kind: 'oauth_error', status: 200, oauthError: 'bad_refresh_token', errorDescription: 'The refresh token passed is incorrect or expired.' },
+			{
+				status: 200,
+				headers: { 'content-type': 'application/x-www-form-urlencoded' },
+				body: 'error=bad_refresh_token&error_description=The+refresh+token+passed+is+incorrect+or+expired.',
+			},
+			{
+				kind: 'oauth_error',
+				status: 200,
+				oauthError: 'bad_refresh_token',
+				errorDescription: 'The refresh token passed is incorrect or expired.',
+			},
 		],
 		[
 			'Slack ok:false',
@@ -220,22 +328,52 @@ describe('parseTokenResponse: failures', () => {
 		],
 		[
 			'HubSpot BAD_REFRESH_TOKEN (non-RFC shape)',
-			{ status: 400, headers: json, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: 'c-1' } },
-			{ kind: 'oauth_error', status: 400, oauthError: 'BAD_REFRESH_TOKEN', errorDescription: 'missing or invalid refresh token' },
+			{
+				status: 400,
+				headers: json,
+				body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: 'c-1' },
+			},
+			{
+				kind: 'oauth_error',
+				status: 400,
+				oauthError: 'BAD_REFRESH_TOKEN',
+				errorDescription: 'missing or invalid refresh token',
+			},
 		],
 		[
 			'Zoho throttle: error wins over status "failure"',
-			{ status: 400, headers: json, body: { error: 'Access Denied', error_description: 'You have made too many requests continuously.', status: 'failure' } },
+			{
+				status: 400,
+				headers: json,
+				body: {
+					error: 'Access Denied',
+					error_description: 'You have made too many requests continuously.',
+					status: 'failure',
+				},
+			},
 			{ kind: 'oauth_error', status: 400, oauthError: 'Access Denied' },
 		],
 		[
 			'nested error object',
-			{ status: 400, headers: json, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed' } } },
-			{ kind: 'oauth_error', status: 400, oauthError: 'InvalidAuthenticationToken', errorDescription: 'Lifetime validation failed' },
+			{
+				status: 400,
+				headers: json,
+				body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed' } },
+			},
+			{
+				kind: 'oauth_error',
+				status: 400,
+				oauthError: 'InvalidAuthenticationToken',
+				errorDescription: 'Lifetime validation failed',
+			},
 		],
 		[
 			'HTML from a gateway',
-			{ status: 502, headers: { 'content-type': 'text/html' }, body: '<html><head><title>502 Bad Gateway</title><style>p{}</style></head><body><h1>Bad Gateway</h1></body></html>' },
+			{
+				status: 502,
+				headers: { 'content-type': 'text/html' },
+				body: '<html><head><title>502 Bad Gateway</title><style>p{}</style></head><body><h1>Bad Gateway</h1></body></html>',
+			},
 			{ kind: 'html_body', status: 502, contentType: 'text/html', bodySnippet: '502 Bad Gateway Bad Gateway' },
 		],
 		[
@@ -253,11 +391,7 @@ describe('parseTokenResponse: failures', () => {
 			{ status: 503, headers: { 'content-type': 'text/plain' }, body: 'Service Unavailable' },
 			{ kind: 'non_json_body', status: 503, contentType: 'text/plain', bodySnippet: 'Service Unavailable' },
 		],
-		[
-			'5xx with an empty body',
-			{ status: 503, body: '' },
-			{ kind: 'http_error', status: 503 },
-		],
+		['5xx with an empty body', { status: 503, body: '' }, { kind: 'http_error', status: 503 }],
 		[
 			'4xx JSON without an error code',
 			{ status: 404, headers: json, body: { detail: 'not here' } },
@@ -273,11 +407,7 @@ describe('parseTokenResponse: failures', () => {
 			{ status: 200, headers: json, body: { ok: false } },
 			{ kind: 'missing_access_token', status: 200 },
 		],
-		[
-			'2xx JSON array',
-			{ status: 200, headers: json, body: '[]' },
-			{ kind: 'missing_access_token', status: 200 },
-		],
+		['2xx JSON array', { status: 200, headers: json, body: '[]' }, { kind: 'missing_access_token', status: 200 }],
 	])('%s', (_name, response, expected) => {
 		const result = parseTokenResponse(response, context);
 		expect(result.ok).toBe(false);
@@ -290,9 +420,30 @@ describe('parseTokenResponse: failures', () => {
 	});
 
 	it.each<[string, HttpResponseLike]>([
-		['echoed refresh token in JSON', { status: 400, headers: json, body: { error: 'invalid_grant', error_description: `refresh token ${OLD_RT} is revoked`, refresh_token: OLD_RT } }],
-		['Slack user-token shape (token nested, none at top level)', { status: 200, headers: json, body: { ok: true, authed_user: { access_token: 'xoxe.xoxp-CANARY-9d8e7f6a5b4c', refresh_token: NEW_RT } } }],
-		['form body with a refresh token', { status: 500, headers: { 'content-type': 'text/plain' }, body: `refresh_token=${OLD_RT} failed` }],
+		[
+			'echoed refresh token in JSON',
+			{
+				status: 400,
+				headers: json,
+				body: {
+					error: 'invalid_grant',
+					error_description: `refresh token ${OLD_RT} is revoked`,
+					refresh_token: OLD_RT,
+				},
+			},
+		],
+		[
+			'Slack user-token shape (token nested, none at top level)',
+			{
+				status: 200,
+				headers: json,
+				body: { ok: true, authed_user: { access_token: 'xoxe.xoxp-CANARY-9d8e7f6a5b4c', refresh_token: NEW_RT } },
+			},
+		],
+		[
+			'form body with a refresh token',
+			{ status: 500, headers: { 'content-type': 'text/plain' }, body: `refresh_token=${OLD_RT} failed` },
+		],
 		['JWT in HTML', { status: 502, headers: { 'content-type': 'text/html' }, body: `<p>${JWT_ACCESS}</p>` }],
 	])('removes token values from the snippet and description: %s', (_name, response) => {
 		const result = parseTokenResponse(response, context);

@@ -56,15 +56,22 @@ function typeScriptFiles(folder: string): string[] {
 function ownerName(node: ts.Node): string {
 	for (let current: ts.Node | undefined = node.parent; current !== undefined; current = current.parent) {
 		if (ts.isVariableDeclaration(current) && ts.isIdentifier(current.name)) return current.name.text;
-		if ((ts.isFunctionDeclaration(current) || ts.isMethodDeclaration(current)) && current.name !== undefined) return current.name.getText();
+		if ((ts.isFunctionDeclaration(current) || ts.isMethodDeclaration(current)) && current.name !== undefined)
+			return current.name.getText();
 	}
 	return '(top level)';
 }
 
 const isRegExpConstructor = (node: ts.Node): node is ts.NewExpression | ts.CallExpression =>
-	(ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === 'RegExp';
+	(ts.isNewExpression(node) || ts.isCallExpression(node)) &&
+	ts.isIdentifier(node.expression) &&
+	node.expression.text === 'RegExp';
 
-function collect(): { literals: FoundRegex[]; computed: Array<{ key: string; where: string }>; textualConstructorCount: number } {
+function collect(): {
+	literals: FoundRegex[];
+	computed: Array<{ key: string; where: string }>;
+	textualConstructorCount: number;
+} {
 	const literals: FoundRegex[] = [];
 	const computed: Array<{ key: string; where: string }> = [];
 	let textualConstructorCount = 0;
@@ -73,7 +80,8 @@ function collect(): { literals: FoundRegex[]; computed: Array<{ key: string; whe
 		const text = readFileSync(path, 'utf8');
 		textualConstructorCount += text.split('RegExp(').length - 1;
 		const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
-		const where = (node: ts.Node): string => `${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+		const where = (node: ts.Node): string =>
+			`${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
 		const visit = (node: ts.Node): void => {
 			if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
 				const text = (node as ts.RegularExpressionLiteral).text;
@@ -95,7 +103,9 @@ const computedPatterns: FoundRegex[] = found.computed.flatMap(({ key, where }) =
 	const entry = COMPUTED[key];
 	if (entry === undefined || !('pattern' in entry)) return [];
 	const pattern = entry.pattern();
-	return [{ where: `${where} (${key.split('#')[1]})`, file: key.split('#')[0], source: pattern.source, flags: pattern.flags }];
+	return [
+		{ where: `${where} (${key.split('#')[1]})`, file: key.split('#')[0], source: pattern.source, flags: pattern.flags },
+	];
 });
 
 const checked = [...found.literals, ...computedPatterns];
@@ -128,10 +138,15 @@ parentPort.on('message', async ({ source, flags }) => {
 const WORKERS = 2;
 
 async function checkAll(regexes: FoundRegex[]): Promise<Map<string, Verdict>> {
-	const pending = [...new Map(regexes.map((regex) => [keyOf(regex), regex])).values()].sort((a, b) => b.source.length - a.source.length);
+	const pending = [...new Map(regexes.map((regex) => [keyOf(regex), regex])).values()].sort(
+		(a, b) => b.source.length - a.source.length,
+	);
 	const verdicts = new Map<string, Verdict>();
 	const run = async (): Promise<void> => {
-		const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { recheck: require.resolve('recheck'), params: CHECK_PARAMS } });
+		const worker = new Worker(WORKER_SOURCE, {
+			eval: true,
+			workerData: { recheck: require.resolve('recheck'), params: CHECK_PARAMS },
+		});
 		try {
 			for (let regex = pending.shift(); regex !== undefined; regex = pending.shift()) {
 				const { source, flags } = regex;
@@ -160,7 +175,9 @@ beforeAll(async () => {
 describe('regular expressions in nodes/ and credentials/', () => {
 	it('are found by the parser: literals in every file that has them, and each `RegExp(` a text search finds', () => {
 		expect(found.literals.length).toBeGreaterThan(100);
-		expect(found.literals.map((regex) => regex.file)).toEqual(expect.arrayContaining(['nodes/shared/security/redact.ts', 'nodes/shared/oauth/refreshGrant.ts']));
+		expect(found.literals.map((regex) => regex.file)).toEqual(
+			expect.arrayContaining(['nodes/shared/security/redact.ts', 'nodes/shared/oauth/refreshGrant.ts']),
+		);
 		expect(found.computed.length).toBe(found.textualConstructorCount);
 	});
 

@@ -44,7 +44,11 @@ describe('remediationFor', () => {
 	});
 
 	it.each<[Category, Provider, RegExp[]]>([
-		['refresh_token_invalid', 'google', [/Testing/, /7 days/, /In production/, /100 refresh tokens/, /password/, /6 months/]],
+		[
+			'refresh_token_invalid',
+			'google',
+			[/Testing/, /7 days/, /In production/, /100 refresh tokens/, /password/, /6 months/],
+		],
 		['refresh_token_missing', 'google', [/prompt=consent/, /access_type=offline/]],
 		['refresh_token_invalid', 'microsoft', [/90 days/, /password reset/]],
 		['consent_required', 'microsoft', [/AADSTS65001/, /admin consent/, /multi-factor|MFA/, /Conditional Access/]],
@@ -96,7 +100,11 @@ describe('summaryFor', () => {
 			undefined,
 			'The credential has no refresh token stored, so its access token cannot be renewed. Reconnect the credential with offline access.',
 		],
-		[classification('not_connected', 'microsoft'), '  Outlook  ', 'The Microsoft credential "Outlook" was never connected to an account. Connect the credential.'],
+		[
+			classification('not_connected', 'microsoft'),
+			'  Outlook  ',
+			'The Microsoft credential "Outlook" was never connected to an account. Connect the credential.',
+		],
 		[
 			classification('model_api_key', 'openai'),
 			'OpenAI account',
@@ -107,7 +115,11 @@ describe('summaryFor', () => {
 			'My "CRM"',
 			'The Zoho credential "My \'CRM\'" is being throttled by the provider; waiting and retrying will help.',
 		],
-		[classification('clock_skew', 'unknown'), '', "The credential failed because this host's clock disagrees with the provider's clock."],
+		[
+			classification('clock_skew', 'unknown'),
+			'',
+			"The credential failed because this host's clock disagrees with the provider's clock.",
+		],
 	])('%j / %s', (input, name, expected) => {
 		expect(summaryFor(input, name)).toBe(expected);
 	});

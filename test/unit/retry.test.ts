@@ -13,13 +13,31 @@ import {
 
 const NOW = Date.UTC(2015, 9, 21, 7, 28, 0); // Wed, 21 Oct 2015 07:28:00 GMT
 const policy: RetryPolicy = { maxAttempts: 4, maxTotalWaitMs: 30_000, baseDelayMs: 500, maxDelayMs: 10_000 };
-const failure = (fields: Partial<AttemptFailure>): AttemptFailure => ({ kind: 'failure', error: new Error('x'), ...fields });
+const failure = (fields: Partial<AttemptFailure>): AttemptFailure => ({
+	kind: 'failure',
+	error: new Error('x'),
+	...fields,
+});
 
 describe('isRetryableStatus', () => {
 	it.each([
-		[408, true], [409, true], [423, true], [425, true], [429, true],
-		[500, true], [502, true], [503, true], [504, true], [599, true],
-		[200, false], [400, false], [401, false], [403, false], [404, false], [422, false], [600, false],
+		[408, true],
+		[409, true],
+		[423, true],
+		[425, true],
+		[429, true],
+		[500, true],
+		[502, true],
+		[503, true],
+		[504, true],
+		[599, true],
+		[200, false],
+		[400, false],
+		[401, false],
+		[403, false],
+		[404, false],
+		[422, false],
+		[600, false],
 		[undefined, false],
 	])('%p → %p', (status, expected) => {
 		expect(isRetryableStatus(status)).toBe(expected);
@@ -28,9 +46,20 @@ describe('isRetryableStatus', () => {
 
 describe('isRetryableNetworkError', () => {
 	it.each([
-		['ECONNRESET', true], ['ECONNREFUSED', true], ['ETIMEDOUT', true], ['ESOCKETTIMEDOUT', true],
-		['ECONNABORTED', true], ['EAI_AGAIN', true], ['EPIPE', true], ['EHOSTUNREACH', true], ['econnreset', true],
-		['ENOTFOUND', false], ['EPROTO', false], ['CERT_HAS_EXPIRED', false], ['ERR_CANCELED', false], [undefined, false],
+		['ECONNRESET', true],
+		['ECONNREFUSED', true],
+		['ETIMEDOUT', true],
+		['ESOCKETTIMEDOUT', true],
+		['ECONNABORTED', true],
+		['EAI_AGAIN', true],
+		['EPIPE', true],
+		['EHOSTUNREACH', true],
+		['econnreset', true],
+		['ENOTFOUND', false],
+		['EPROTO', false],
+		['CERT_HAS_EXPIRED', false],
+		['ERR_CANCELED', false],
+		[undefined, false],
 	])('%p → %p', (code, expected) => {
 		expect(isRetryableNetworkError(code)).toBe(expected);
 	});
@@ -80,26 +109,110 @@ describe('decideRetry', () => {
 
 	it.each<[string, AttemptFailure, number, number, ReturnType<typeof decideRetry>]>([
 		['503 → backoff', failure({ status: 503 }), 1, 0, { retry: true, delayMs: 250 }],
-		['429 with Retry-After 2 → exactly 2 s', failure({ status: 429, retryAfter: '2' }), 1, 0, { retry: true, delayMs: 2000 }],
-		['Retry-After beats a shorter backoff', failure({ status: 503, retryAfter: '12' }), 1, 0, { retry: true, delayMs: 12_000 }],
-		['Retry-After as HTTP-date', failure({ status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:05 GMT' }), 1, 0, { retry: true, delayMs: 5000 }],
-		['Retry-After beyond the total-wait cap → stop', failure({ status: 429, retryAfter: '31' }), 1, 0, { retry: false, reason: 'max_total_wait' }],
-		['Retry-After that just fits the remaining budget', failure({ status: 429, retryAfter: '10' }), 2, 20_000, { retry: true, delayMs: 10_000 }],
-		['Retry-After one ms over the remaining budget', failure({ status: 429, retryAfter: '10.001' }), 2, 20_000, { retry: false, reason: 'max_total_wait' }],
-		['unparsable Retry-After falls back to backoff', failure({ status: 503, retryAfter: 'later' }), 2, 0, { retry: true, delayMs: 500 }],
+		[
+			'429 with Retry-After 2 → exactly 2 s',
+			failure({ status: 429, retryAfter: '2' }),
+			1,
+			0,
+			{ retry: true, delayMs: 2000 },
+		],
+		[
+			'Retry-After beats a shorter backoff',
+			failure({ status: 503, retryAfter: '12' }),
+			1,
+			0,
+			{ retry: true, delayMs: 12_000 },
+		],
+		[
+			'Retry-After as HTTP-date',
+			failure({ status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:05 GMT' }),
+			1,
+			0,
+			{ retry: true, delayMs: 5000 },
+		],
+		[
+			'Retry-After beyond the total-wait cap → stop',
+			failure({ status: 429, retryAfter: '31' }),
+			1,
+			0,
+			{ retry: false, reason: 'max_total_wait' },
+		],
+		[
+			'Retry-After that just fits the remaining budget',
+			failure({ status: 429, retryAfter: '10' }),
+			2,
+			20_000,
+			{ retry: true, delayMs: 10_000 },
+		],
+		[
+			'Retry-After one ms over the remaining budget',
+			failure({ status: 429, retryAfter: '10.001' }),
+			2,
+			20_000,
+			{ retry: false, reason: 'max_total_wait' },
+		],
+		[
+			'unparsable Retry-After falls back to backoff',
+			failure({ status: 503, retryAfter: 'later' }),
+			2,
+			0,
+			{ retry: true, delayMs: 500 },
+		],
 		['backoff is clamped to the remaining budget', failure({ status: 502 }), 3, 29_900, { retry: true, delayMs: 100 }],
 		['budget exhausted', failure({ status: 502 }), 2, 30_000, { retry: false, reason: 'max_total_wait' }],
 		['max attempts reached', failure({ status: 503 }), 4, 0, { retry: false, reason: 'max_attempts' }],
 		['network reset → retry', failure({ networkCode: 'ECONNRESET' }), 1, 0, { retry: true, delayMs: 250 }],
 		['DNS NXDOMAIN → no retry', failure({ networkCode: 'ENOTFOUND' }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['400 invalid_grant → no retry', failure({ status: 400, oauthError: 'invalid_grant' }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['invalid_grant even with 503', failure({ status: 503, oauthError: 'invalid_grant' }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['invalid_client even with 429 + Retry-After', failure({ status: 429, oauthError: 'invalid_client', retryAfter: '1' }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['HubSpot BAD_REFRESH_TOKEN with 500', failure({ status: 500, oauthError: 'BAD_REFRESH_TOKEN' }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['429 with a throttling error code is still retried', failure({ status: 429, oauthError: 'rate_limit_exceeded' }), 1, 0, { retry: true, delayMs: 250 }],
-		['temporarily_unavailable with 400 → retry', failure({ status: 400, oauthError: 'temporarily_unavailable' }), 1, 0, { retry: true, delayMs: 250 }],
+		[
+			'400 invalid_grant → no retry',
+			failure({ status: 400, oauthError: 'invalid_grant' }),
+			1,
+			0,
+			{ retry: false, reason: 'not_retryable' },
+		],
+		[
+			'invalid_grant even with 503',
+			failure({ status: 503, oauthError: 'invalid_grant' }),
+			1,
+			0,
+			{ retry: false, reason: 'not_retryable' },
+		],
+		[
+			'invalid_client even with 429 + Retry-After',
+			failure({ status: 429, oauthError: 'invalid_client', retryAfter: '1' }),
+			1,
+			0,
+			{ retry: false, reason: 'not_retryable' },
+		],
+		[
+			'HubSpot BAD_REFRESH_TOKEN with 500',
+			failure({ status: 500, oauthError: 'BAD_REFRESH_TOKEN' }),
+			1,
+			0,
+			{ retry: false, reason: 'not_retryable' },
+		],
+		[
+			'429 with a throttling error code is still retried',
+			failure({ status: 429, oauthError: 'rate_limit_exceeded' }),
+			1,
+			0,
+			{ retry: true, delayMs: 250 },
+		],
+		[
+			'temporarily_unavailable with 400 → retry',
+			failure({ status: 400, oauthError: 'temporarily_unavailable' }),
+			1,
+			0,
+			{ retry: true, delayMs: 250 },
+		],
 		['401 → no retry', failure({ status: 401 }), 1, 0, { retry: false, reason: 'not_retryable' }],
-		['200 with an error body (GitHub) → no retry', failure({ status: 200, oauthError: 'bad_refresh_token' }), 1, 0, { retry: false, reason: 'not_retryable' }],
+		[
+			'200 with an error body (GitHub) → no retry',
+			failure({ status: 200, oauthError: 'bad_refresh_token' }),
+			1,
+			0,
+			{ retry: false, reason: 'not_retryable' },
+		],
 		['nothing known about the failure → no retry', failure({}), 1, 0, { retry: false, reason: 'not_retryable' }],
 	])('%s', (_name, outcome, attempt, waitedMs, expected) => {
 		expect(decide(outcome, attempt, waitedMs)).toEqual(expected);
@@ -130,13 +243,35 @@ describe('runWithRetry', () => {
 	};
 	const ok = (value: string): AttemptOutcome<string> => ({ kind: 'success', value });
 
-	it.each<[string, Array<AttemptOutcome<string>>, { kind: string; attempts: number; waitedMs: number; delays: number[] }]>([
+	it.each<
+		[string, Array<AttemptOutcome<string>>, { kind: string; attempts: number; waitedMs: number; delays: number[] }]
+	>([
 		['success first time', [ok('a')], { kind: 'success', attempts: 1, waitedMs: 0, delays: [] }],
-		['503 then success', [failure({ status: 503 }), ok('a')], { kind: 'success', attempts: 2, waitedMs: 500, delays: [500] }],
-		['429 Retry-After 2 then success', [failure({ status: 429, retryAfter: '2' }), ok('a')], { kind: 'success', attempts: 2, waitedMs: 2000, delays: [2000] }],
-		['invalid_grant stops at once', [failure({ status: 400, oauthError: 'invalid_grant' })], { kind: 'failure', attempts: 1, waitedMs: 0, delays: [] }],
-		['503 forever stops at maxAttempts', [failure({ status: 503 })], { kind: 'failure', attempts: 4, waitedMs: 3500, delays: [500, 1000, 2000] }],
-		['Retry-After 20 twice stops at the wait cap', [failure({ status: 429, retryAfter: '20' })], { kind: 'failure', attempts: 2, waitedMs: 20_000, delays: [20_000] }],
+		[
+			'503 then success',
+			[failure({ status: 503 }), ok('a')],
+			{ kind: 'success', attempts: 2, waitedMs: 500, delays: [500] },
+		],
+		[
+			'429 Retry-After 2 then success',
+			[failure({ status: 429, retryAfter: '2' }), ok('a')],
+			{ kind: 'success', attempts: 2, waitedMs: 2000, delays: [2000] },
+		],
+		[
+			'invalid_grant stops at once',
+			[failure({ status: 400, oauthError: 'invalid_grant' })],
+			{ kind: 'failure', attempts: 1, waitedMs: 0, delays: [] },
+		],
+		[
+			'503 forever stops at maxAttempts',
+			[failure({ status: 503 })],
+			{ kind: 'failure', attempts: 4, waitedMs: 3500, delays: [500, 1000, 2000] },
+		],
+		[
+			'Retry-After 20 twice stops at the wait cap',
+			[failure({ status: 429, retryAfter: '20' })],
+			{ kind: 'failure', attempts: 2, waitedMs: 20_000, delays: [20_000] },
+		],
 	])('%s', async (_name, outcomes, expected) => {
 		const { delays, deps } = fakeDeps();
 		const { calls, attempt } = scripted(outcomes);

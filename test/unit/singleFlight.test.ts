@@ -109,8 +109,14 @@ describe('singleFlightKey', () => {
 	});
 
 	it.each([
-		[['ab', 'c'], ['a', 'bc']],
-		[['a', ''], ['', 'a']],
+		[
+			['ab', 'c'],
+			['a', 'bc'],
+		],
+		[
+			['a', ''],
+			['', 'a'],
+		],
 		[['x'], ['x', '']],
 	])('%j and %j do not collide', (left, right) => {
 		expect(singleFlightKey(...left)).not.toBe(singleFlightKey(...right));

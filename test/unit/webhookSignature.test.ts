@@ -29,9 +29,11 @@ function verifyWithKey(key: Buffer, headers: Record<string, string>, body: strin
 }
 
 const specKey = (secret: string): Buffer => Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-const verify = (secret: string, headers: Record<string, string>, body: string): boolean => verifyWithKey(specKey(secret), headers, body);
+const verify = (secret: string, headers: Record<string, string>, body: string): boolean =>
+	verifyWithKey(specKey(secret), headers, body);
 /** A hand-written receiver that uses the secret text as its HMAC key (the Raw Text format). */
-const verifyRaw = (secret: string, headers: Record<string, string>, body: string): boolean => verifyWithKey(Buffer.from(secret, 'utf8'), headers, body);
+const verifyRaw = (secret: string, headers: Record<string, string>, body: string): boolean =>
+	verifyWithKey(Buffer.from(secret, 'utf8'), headers, body);
 
 const BASE64_KEY = randomBytes(32).toString('base64');
 const WHSEC = `whsec_${BASE64_KEY}`;
@@ -42,14 +44,24 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 describe('signPayload', () => {
 	it('reproduces the published Standard Webhooks test vector', () => {
 		expect(
-			signPayload('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}'),
+			signPayload(
+				'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+				'msg_p5jXN8AQM9LWM0D4loKWxJek',
+				1614265330,
+				'{"test": 2432232314}',
+			),
 		).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
 	});
 
 	it('reads a secret without whsec_ as base64 too, as the reference libraries do', () => {
-		expect(signPayload('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
-			'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-		);
+		expect(
+			signPayload(
+				'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+				'msg_p5jXN8AQM9LWM0D4loKWxJek',
+				1614265330,
+				'{"test": 2432232314}',
+			),
+		).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
 	});
 
 	it.each([
@@ -99,7 +111,11 @@ describe('signPayload', () => {
 });
 
 describe('the standardwebhooks npm package verifies what we send', () => {
-	const body = JSON.stringify({ specversion: '1.0', type: 'io.n8n.tokenguard.refresh.failed', data: { severity: 'critical' } });
+	const body = JSON.stringify({
+		specversion: '1.0',
+		type: 'io.n8n.tokenguard.refresh.failed',
+		data: { severity: 'critical' },
+	});
 
 	it.each([
 		['the whsec_ secret', WHSEC],
@@ -111,7 +127,7 @@ describe('the standardwebhooks npm package verifies what we send', () => {
 		}
 	});
 
-	it('a receiver using the library\'s raw format, with Secret Format set to Raw Text', () => {
+	it("a receiver using the library's raw format, with Secret Format set to Raw Text", () => {
 		const headers = buildWebhookHeaders(RAW, 'msg_pkg', nowSeconds(), body, 'raw');
 		expect(new Webhook(RAW, { format: 'raw' }).verify(body, headers)).toEqual(JSON.parse(body));
 		expect(() => new Webhook(whsecOfLength(32)).verify(body, headers)).toThrow('No matching signature found');
@@ -126,15 +142,40 @@ describe('signingKeyOf', () => {
 
 	it.each<[string, string, 'standard' | 'raw', string[]]>([
 		['an empty secret', '', 'standard', ['Signing Secret: the field is empty', 'openssl rand -base64 32', 'whsec_']],
-		['a 3-byte key', 'whsec_YWJj', 'standard', ['Signing Secret: the key is 3 bytes', '24 to 64', 'openssl rand -base64 32', 'prefix whsec_', 'Raw Text']],
+		[
+			'a 3-byte key',
+			'whsec_YWJj',
+			'standard',
+			['Signing Secret: the key is 3 bytes', '24 to 64', 'openssl rand -base64 32', 'prefix whsec_', 'Raw Text'],
+		],
 		['a 23-byte key', whsecOfLength(23), 'standard', ['the key is 23 bytes']],
 		['a 65-byte key', whsecOfLength(65), 'standard', ['the key is 65 bytes']],
-		['text that is not base64', 'my shared secret with spaces', 'standard', ['Signing Secret: not a Standard Webhooks secret', 'openssl rand -base64 32', 'Raw Text']],
+		[
+			'text that is not base64',
+			'my shared secret with spaces',
+			'standard',
+			['Signing Secret: not a Standard Webhooks secret', 'openssl rand -base64 32', 'Raw Text'],
+		],
 		['a whsec_ secret that is not base64', 'whsec_not*base64!', 'standard', ['not a Standard Webhooks secret']],
 		['an empty whsec_ secret', 'whsec_', 'standard', ['not a Standard Webhooks secret']],
-		['base64 without its padding', WHSEC.replace(/=+$/, '').slice(0, -1), 'standard', ['not a Standard Webhooks secret']],
-		['base64url', `whsec_${randomBytes(33).toString('base64url').replace(/^./, '-')}`, 'standard', ['not a Standard Webhooks secret']],
-		['a short raw text', 'abc', 'raw', ['Signing Secret: the text is 3 bytes', 'at least 24', 'openssl rand -base64 32']],
+		[
+			'base64 without its padding',
+			WHSEC.replace(/=+$/, '').slice(0, -1),
+			'standard',
+			['not a Standard Webhooks secret'],
+		],
+		[
+			'base64url',
+			`whsec_${randomBytes(33).toString('base64url').replace(/^./, '-')}`,
+			'standard',
+			['not a Standard Webhooks secret'],
+		],
+		[
+			'a short raw text',
+			'abc',
+			'raw',
+			['Signing Secret: the text is 3 bytes', 'at least 24', 'openssl rand -base64 32'],
+		],
 	])('refuses %s, naming the field and the fix', (_case, secret, format, messages) => {
 		const key = signingKeyOf(secret, format);
 		expect(key.ok).toBe(false);
@@ -142,7 +183,11 @@ describe('signingKeyOf', () => {
 	});
 
 	it('never puts the secret in its errors', () => {
-		for (const [secret, format] of [['whsec_s3cr3t*value', 'standard'], ['s3cr3t', 'raw'], ['whsec_czNjcjN0', 'standard']] as const) {
+		for (const [secret, format] of [
+			['whsec_s3cr3t*value', 'standard'],
+			['s3cr3t', 'raw'],
+			['whsec_czNjcjN0', 'standard'],
+		] as const) {
 			const key = signingKeyOf(secret, format);
 			expect(key.ok).toBe(false);
 			if (!key.ok) expect(key.error).not.toMatch(/s3cr3t|czNjcjN0/);
@@ -154,7 +199,12 @@ describe('signingKeyOf', () => {
 describe('buildWebhookHeaders', () => {
 	it('returns exactly the four delivery headers', () => {
 		const headers = buildWebhookHeaders(WHSEC, 'msg_abc', 1700000123, '{}');
-		expect(Object.keys(headers).sort()).toEqual(['content-type', 'webhook-id', 'webhook-signature', 'webhook-timestamp']);
+		expect(Object.keys(headers).sort()).toEqual([
+			'content-type',
+			'webhook-id',
+			'webhook-signature',
+			'webhook-timestamp',
+		]);
 		expect(headers['webhook-id']).toBe('msg_abc');
 		expect(headers['webhook-timestamp']).toBe('1700000123');
 		expect(headers['content-type']).toBe('application/json');
@@ -178,7 +228,11 @@ describe('parseCustomHeaders', () => {
 		['an array', '["a"]', 'Headers: must be a JSON object'],
 		['a header name with a space', '{"Bad Name":"secret-1"}', 'Header "Bad Name": not a valid HTTP header name'],
 		['a header name with a colon', '{"X-A:b":"secret-1"}', 'Header "X-A:b": not a valid HTTP header name'],
-		['a header name with a line break', '{"X-A\\r\\nX-Injected":"secret-1"}', 'Header "X-A\\r\\nX-Injected": not a valid HTTP header name'],
+		[
+			'a header name with a line break',
+			'{"X-A\\r\\nX-Injected":"secret-1"}',
+			'Header "X-A\\r\\nX-Injected": not a valid HTTP header name',
+		],
 		['an empty header name', '{"":"secret-1"}', 'Header "": not a valid HTTP header name'],
 		['a signing header', '{"Webhook-Signature":"v1,x"}', 'Header "Webhook-Signature": set by the signer'],
 		['content-type', '{"Content-Type":"text/plain"}', 'Header "Content-Type": set by the signer'],
@@ -201,13 +255,28 @@ describe('parseCustomHeaders', () => {
 
 describe('checkWebhookCredential', () => {
 	it('defaults to the Standard Webhooks format for a credential saved before Secret Format existed', () => {
-		expect(checkWebhookCredential({ signingSecret: WHSEC })).toEqual({ ok: true, value: { secret: WHSEC, format: 'standard', headers: {} } });
+		expect(checkWebhookCredential({ signingSecret: WHSEC })).toEqual({
+			ok: true,
+			value: { secret: WHSEC, format: 'standard', headers: {} },
+		});
 	});
 
 	it.each<[string, Record<string, unknown>, string]>([
-		['an unknown Secret Format', { signingSecret: WHSEC, keyFormat: 'hex' }, 'Secret Format: must be Standard Webhooks or Raw Text'],
-		['a raw-looking secret in the standard format', { signingSecret: RAW, keyFormat: 'standard' }, 'Signing Secret: not a Standard Webhooks secret'],
-		['a line break in a header', { signingSecret: WHSEC, headers: '{"X-Foo":"a\\nb"}' }, 'Header "X-Foo": the value contains a line break'],
+		[
+			'an unknown Secret Format',
+			{ signingSecret: WHSEC, keyFormat: 'hex' },
+			'Secret Format: must be Standard Webhooks or Raw Text',
+		],
+		[
+			'a raw-looking secret in the standard format',
+			{ signingSecret: RAW, keyFormat: 'standard' },
+			'Signing Secret: not a Standard Webhooks secret',
+		],
+		[
+			'a line break in a header',
+			{ signingSecret: WHSEC, headers: '{"X-Foo":"a\\nb"}' },
+			'Header "X-Foo": the value contains a line break',
+		],
 	])('refuses %s', (_case, credentials, message) => {
 		expect(checkWebhookCredential(credentials)).toEqual({ ok: false, error: expect.stringContaining(message) });
 	});
@@ -218,7 +287,12 @@ describe('signWebhookRequest', () => {
 
 	it('serializes an object body once and signs exactly those bytes', () => {
 		const signed = signWebhookRequest(
-			{ method: 'POST', url: 'http://127.0.0.1/hook', body: { a: 1, b: 'ü' }, headers: { 'Content-Type': 'text/plain' } },
+			{
+				method: 'POST',
+				url: 'http://127.0.0.1/hook',
+				body: { a: 1, b: 'ü' },
+				headers: { 'Content-Type': 'text/plain' },
+			},
 			credentials,
 			'msg_fallback',
 			1700000000,
@@ -234,7 +308,12 @@ describe('signWebhookRequest', () => {
 
 	it('keeps a webhook-id the caller set (retries share one id) and sends a string body as is', () => {
 		const signed = signWebhookRequest(
-			{ method: 'POST', url: 'http://127.0.0.1/hook', body: '{ "raw" : true }', headers: { 'Webhook-Id': 'msg_stable' } },
+			{
+				method: 'POST',
+				url: 'http://127.0.0.1/hook',
+				body: '{ "raw" : true }',
+				headers: { 'Webhook-Id': 'msg_stable' },
+			},
 			credentials,
 			'msg_fallback',
 			1700000000,
@@ -247,13 +326,26 @@ describe('signWebhookRequest', () => {
 	});
 
 	it('signs with the text itself when Secret Format is Raw Text', () => {
-		const signed = signWebhookRequest({ url: 'http://127.0.0.1/hook', body: '{}' }, { signingSecret: RAW, keyFormat: 'raw' }, 'msg', 1700000000);
+		const signed = signWebhookRequest(
+			{ url: 'http://127.0.0.1/hook', body: '{}' },
+			{ signingSecret: RAW, keyFormat: 'raw' },
+			'msg',
+			1700000000,
+		);
 		expect(verifyRaw(RAW, signed.headers as Record<string, string>, '{}')).toBe(true);
 	});
 
 	it.each<[string, Record<string, unknown>, string]>([
-		['the custom headers are invalid JSON', { signingSecret: WHSEC, headers: '{oops' }, 'Headers: the text entered is not valid JSON'],
-		['a header value has a line break', { signingSecret: WHSEC, headers: { 'X-Foo': 'a\r\nb' } }, 'Header "X-Foo": the value contains a line break'],
+		[
+			'the custom headers are invalid JSON',
+			{ signingSecret: WHSEC, headers: '{oops' },
+			'Headers: the text entered is not valid JSON',
+		],
+		[
+			'a header value has a line break',
+			{ signingSecret: WHSEC, headers: { 'X-Foo': 'a\r\nb' } },
+			'Header "X-Foo": the value contains a line break',
+		],
 		['the key is 3 bytes', { signingSecret: 'whsec_YWJj' }, 'Signing Secret: the key is 3 bytes'],
 	])('throws naming the credential field when %s', (_case, badCredentials, message) => {
 		expect(() => signWebhookRequest({ url: 'http://127.0.0.1/hook' }, badCredentials, 'msg', 1)).toThrow(message);

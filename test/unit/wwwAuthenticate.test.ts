@@ -8,7 +8,12 @@ describe('parseWwwAuthenticate', () => {
 		[
 			'RFC 6750 invalid_token',
 			'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
-			[{ scheme: 'bearer', params: { realm: 'example', error: 'invalid_token', error_description: 'The access token expired' } }],
+			[
+				{
+					scheme: 'bearer',
+					params: { realm: 'example', error: 'invalid_token', error_description: 'The access token expired' },
+				},
+			],
 		],
 		[
 			'RFC 6750 insufficient_scope with scope list',
@@ -43,7 +48,11 @@ describe('parseWwwAuthenticate', () => {
 				{ scheme: 'basic', params: { realm: 'simple' } },
 			],
 		],
-		['token68', 'Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXeg==', [{ scheme: 'negotiate', params: {}, token68: 'YIIBhwYGKwYBBQUCoIIBezCCAXeg==' }]],
+		[
+			'token68',
+			'Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXeg==',
+			[{ scheme: 'negotiate', params: {}, token68: 'YIIBhwYGKwYBBQUCoIIBezCCAXeg==' }],
+		],
 		[
 			'token68 followed by another challenge',
 			'Negotiate abc==, Bearer realm="x"',
@@ -60,8 +69,16 @@ describe('parseWwwAuthenticate', () => {
 				{ scheme: 'bearer', params: { error: 'invalid_token' } },
 			],
 		],
-		['first occurrence of a parameter wins', 'Bearer error="invalid_token", error="insufficient_scope"', [{ scheme: 'bearer', params: { error: 'invalid_token' } }]],
-		['unterminated quoted string runs to the end', 'Bearer error="invalid_token', [{ scheme: 'bearer', params: { error: 'invalid_token' } }]],
+		[
+			'first occurrence of a parameter wins',
+			'Bearer error="invalid_token", error="insufficient_scope"',
+			[{ scheme: 'bearer', params: { error: 'invalid_token' } }],
+		],
+		[
+			'unterminated quoted string runs to the end',
+			'Bearer error="invalid_token',
+			[{ scheme: 'bearer', params: { error: 'invalid_token' } }],
+		],
 		['empty quoted value', 'Bearer realm=""', [{ scheme: 'bearer', params: { realm: '' } }]],
 		[
 			'garbage before a valid challenge',
@@ -88,7 +105,11 @@ describe('parseWwwAuthenticate', () => {
 			[
 				{
 					scheme: 'dpop',
-					params: { error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof', algs: 'ES256 PS256' },
+					params: {
+						error: 'use_dpop_nonce',
+						error_description: 'Authorization server requires nonce in DPoP proof',
+						algs: 'ES256 PS256',
+					},
 				},
 			],
 		],
@@ -120,7 +141,11 @@ describe('bearerError', () => {
 			{ error: 'insufficient_scope', scope: 'openid email' },
 		],
 		['Bearer after Basic', 'Basic realm="a", Bearer error="invalid_token"', { error: 'invalid_token' }],
-		['the challenge with an error wins', ['Bearer realm="a"', 'Bearer error="invalid_token"'], { error: 'invalid_token' }],
+		[
+			'the challenge with an error wins',
+			['Bearer realm="a"', 'Bearer error="invalid_token"'],
+			{ error: 'invalid_token' },
+		],
 		['DPoP', 'DPoP error="invalid_token", algs="ES256"', { error: 'invalid_token' }],
 	])('%s', (_name, header, expected) => {
 		expect(bearerError(header)).toEqual(expected);

@@ -33,7 +33,9 @@ export interface TokenGuardInfo {
 }
 
 export const isoOrNull = (epochMs: number | null | undefined): string | null =>
-	epochMs === null || epochMs === undefined || !Number.isFinite(epochMs) ? null : DateTime.fromMillis(epochMs, { zone: 'utc' }).toISO();
+	epochMs === null || epochMs === undefined || !Number.isFinite(epochMs)
+		? null
+		: DateTime.fromMillis(epochMs, { zone: 'utc' }).toISO();
 
 export const credentialLabel = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
 	type: selected.type,
@@ -53,7 +55,11 @@ export function passThroughItem(item: INodeExecutionData, tokenGuard: TokenGuard
 
 function eventBase(selected: SelectedCredential, severity: Severity): TokenGuardEventData {
 	return {
-		credential: { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) },
+		credential: {
+			type: selected.type,
+			...(selected.id ? { id: selected.id } : {}),
+			...(selected.name ? { name: selected.name } : {}),
+		},
 		provider: selected.info.provider,
 		severity,
 	};
@@ -125,14 +131,24 @@ export async function emitRefreshFailed(
 		);
 	} catch (deliveryError) {
 		// "Fail on Delivery Error" must not hide the refresh failure, which is thrown right after this.
-		return { status: 'failed', attempts: 0, error: deliveryError instanceof Error ? deliveryError.message : String(deliveryError) };
+		return {
+			status: 'failed',
+			attempts: 0,
+			error: deliveryError instanceof Error ? deliveryError.message : String(deliveryError),
+		};
 	}
 }
 
 export async function emitTokenExpiring(
 	ctx: IExecuteFunctions,
 	selected: SelectedCredential,
-	info: { expiresAtMs: number | null; timeLeftMs: number | null; marginMs: number; tokenFingerprint: string; operation: string },
+	info: {
+		expiresAtMs: number | null;
+		timeLeftMs: number | null;
+		marginMs: number;
+		tokenFingerprint: string;
+		operation: string;
+	},
 	itemIndex: number,
 	secrets: string[],
 ): Promise<Delivery> {
@@ -173,11 +189,25 @@ export function nodeErrorFor(
 ): ItemFailure {
 	if (isParameterError(error)) {
 		// A parameter message can quote codes like token_expired (a body rule); it is not evidence.
-		return { error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'A node parameter is invalid.') };
+		return {
+			error,
+			classification: classificationFor(
+				'not_auth_related',
+				selected?.info.provider ?? 'unknown',
+				'A node parameter is invalid.',
+			),
+		};
 	}
 	if (isDeliveryFailure(error)) {
 		// The refresh (or request) went through; only the event webhook failed, and the error says so.
-		return { error: error as Error, classification: classificationFor('not_auth_related', selected?.info.provider ?? 'unknown', 'The event webhook could not be reached.') };
+		return {
+			error: error as Error,
+			classification: classificationFor(
+				'not_auth_related',
+				selected?.info.provider ?? 'unknown',
+				'The event webhook could not be reached.',
+			),
+		};
 	}
 	const context = { ...(selected === undefined ? {} : { credential: selected }), itemIndex, secrets };
 	return { error: toNodeError(ctx.getNode(), error, context), classification: classifyForNode(error, context) };
@@ -200,7 +230,11 @@ export function operationFailure(failure: ItemFailure, tokenGuard: Omit<TokenGua
  * Runs `work(0…count-1)` with at most `limit` in flight, results in input order. After the first
  * failure no new item starts; the ones running finish, then that failure is thrown.
  */
-export async function mapWithConcurrency<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+export async function mapWithConcurrency<T>(
+	count: number,
+	limit: number,
+	work: (index: number) => Promise<T>,
+): Promise<T[]> {
 	const results = new Array<T>(count);
 	let next = 0;
 	let failure: { error: unknown } | undefined;
@@ -227,12 +261,26 @@ export async function mapWithConcurrency<T>(count: number, limit: number, work: 
 export async function refreshFailure(
 	ctx: IExecuteFunctions,
 	error: unknown,
-	run: { selected: SelectedCredential | undefined; secrets: string[]; reason: TokenGuardReason; operation: string; startedAt: number; tokenFingerprint: string },
+	run: {
+		selected: SelectedCredential | undefined;
+		secrets: string[];
+		reason: TokenGuardReason;
+		operation: string;
+		startedAt: number;
+		tokenFingerprint: string;
+	},
 ): Promise<OperationFailure> {
 	const { selected, secrets } = run;
 	let delivery: Delivery | undefined;
 	if (selected !== undefined) {
-		delivery = await emitRefreshFailed(ctx, selected, error, { reason: run.reason, operation: run.operation }, 0, secrets);
+		delivery = await emitRefreshFailed(
+			ctx,
+			selected,
+			error,
+			{ reason: run.reason, operation: run.operation },
+			0,
+			secrets,
+		);
 	}
 	return operationFailure(nodeErrorFor(ctx, error, selected, 0, secrets), {
 		refreshed: false,

@@ -36,7 +36,14 @@ export async function executeOnce(this: IExecuteFunctions, items: INodeExecution
 		selected = selectedCredential(this, 0);
 		secrets = (await readTokenState(this, selected)).secrets;
 		const result = await forceRefresh(this, selected);
-		const delivery = await emitRefreshSucceeded(this, selected, result, { reason: 'forced', operation: OPERATION }, 0, secrets);
+		const delivery = await emitRefreshSucceeded(
+			this,
+			selected,
+			result,
+			{ reason: 'forced', operation: OPERATION },
+			0,
+			secrets,
+		);
 		const tokenGuard: TokenGuardInfo = {
 			refreshed: true,
 			reason: 'forced',
@@ -50,6 +57,13 @@ export async function executeOnce(this: IExecuteFunctions, items: INodeExecution
 		};
 		return items.map((item) => passThroughItem(item, tokenGuard));
 	} catch (error) {
-		throw await refreshFailure(this, error, { selected, secrets, reason: 'forced', operation: OPERATION, startedAt, tokenFingerprint: 'none' });
+		throw await refreshFailure(this, error, {
+			selected,
+			secrets,
+			reason: 'forced',
+			operation: OPERATION,
+			startedAt,
+			tokenFingerprint: 'none',
+		});
 	}
 }

@@ -15,7 +15,14 @@ import { numberAtLeast } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
-import { credentialLabel, emitRefreshSucceeded, emitTokenExpiring, isoOrNull, passThroughItem, refreshFailure } from './common';
+import {
+	credentialLabel,
+	emitRefreshSucceeded,
+	emitTokenExpiring,
+	isoOrNull,
+	passThroughItem,
+	refreshFailure,
+} from './common';
 
 const show = { show: { operation: ['refreshIfExpiring'] } };
 
@@ -77,7 +84,13 @@ async function refreshProactively(
 		await emitTokenExpiring(
 			ctx,
 			selected,
-			{ expiresAtMs: current.state.expiry.expiresAtMs, timeLeftMs: decision.timeLeftMs, marginMs, tokenFingerprint, operation: OPERATION },
+			{
+				expiresAtMs: current.state.expiry.expiresAtMs,
+				timeLeftMs: decision.timeLeftMs,
+				marginMs,
+				tokenFingerprint,
+				operation: OPERATION,
+			},
 			0,
 			secrets,
 		);
@@ -88,7 +101,14 @@ async function refreshProactively(
 	const { token, refresh } = shared.outcome.value;
 	let delivery: Delivery | undefined;
 	if (refresh !== undefined) {
-		delivery = await emitRefreshSucceeded(ctx, selected, refresh, { reason: 'proactive', operation: OPERATION }, 0, secrets);
+		delivery = await emitRefreshSucceeded(
+			ctx,
+			selected,
+			refresh,
+			{ reason: 'proactive', operation: OPERATION },
+			0,
+			secrets,
+		);
 	}
 	return {
 		refreshed: true,
@@ -105,7 +125,8 @@ async function refreshProactively(
 	};
 }
 
-const secondsLeftOf = (decision: Decision): number | null => (decision.timeLeftMs === null ? null : Math.round(decision.timeLeftMs / 1000));
+const secondsLeftOf = (decision: Decision): number | null =>
+	decision.timeLeftMs === null ? null : Math.round(decision.timeLeftMs / 1000);
 
 /** Reads the parameters and the token, decides, and refreshes when the decision says so. */
 async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<TokenGuardInfo> {

@@ -27,7 +27,11 @@ function failedItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number): 
 	return paired({ json: error.json }, itemIndex);
 }
 
-async function runOnce(ctx: IExecuteFunctions, operation: RunOnceOperation, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+async function runOnce(
+	ctx: IExecuteFunctions,
+	operation: RunOnceOperation,
+	items: INodeExecutionData[],
+): Promise<INodeExecutionData[]> {
 	let results: ItemResult[];
 	try {
 		results = await operation.executeOnce.call(ctx, items);
@@ -38,7 +42,11 @@ async function runOnce(ctx: IExecuteFunctions, operation: RunOnceOperation, item
 	return results.map((result, index) => paired(result, index));
 }
 
-async function runItems<Context>(ctx: IExecuteFunctions, operation: ItemOperation<Context>, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+async function runItems<Context>(
+	ctx: IExecuteFunctions,
+	operation: ItemOperation<Context>,
+	items: INodeExecutionData[],
+): Promise<INodeExecutionData[]> {
 	let context: Context;
 	try {
 		context = (await operation.prepare?.call(ctx)) as Context;

@@ -69,7 +69,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. https://openidconnect.googleapis.com/v1/userinfo',
 		description:
-			'Optional. A URL to GET with the stored access token (for example the provider\'s userinfo endpoint). It never triggers a refresh; 401/403 answers are diagnosed and its Date header measures clock drift.',
+			"Optional. A URL to GET with the stored access token (for example the provider's userinfo endpoint). It never triggers a refresh; 401/403 answers are diagnosed and its Date header measures clock drift.",
 		displayOptions: showFor,
 	},
 	{
@@ -89,15 +89,26 @@ export const credentials: INodeCredentialDescription[] = credentialSlots.map((sl
 	displayOptions: { show: { operation: ['checkCredential'], [CREDENTIAL_TYPE_PARAMETER]: [slot.name] } },
 }));
 
-async function runRefresh(ctx: IExecuteFunctions, selected: SelectedCredential): Promise<{ probe: RefreshProbe; result?: RefreshResult }> {
+async function runRefresh(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+): Promise<{ probe: RefreshProbe; result?: RefreshResult }> {
 	try {
 		const result = await forceRefresh(ctx, selected);
 		return {
-			probe: { ok: true, expiresAtMs: result.expiresAtMs, attempts: result.attempts, durationMs: result.durationMs, ...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }) },
+			probe: {
+				ok: true,
+				expiresAtMs: result.expiresAtMs,
+				attempts: result.attempts,
+				durationMs: result.durationMs,
+				...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
+			},
 			result,
 		};
 	} catch (error) {
-		const classification = findTokenGuardError(error)?.classification ?? classifyError(error, { credentialType: selected.type, phase: 'token_endpoint' });
+		const classification =
+			findTokenGuardError(error)?.classification ??
+			classifyError(error, { credentialType: selected.type, phase: 'token_endpoint' });
 		return { probe: { ok: false, classification } };
 	}
 }
@@ -132,15 +143,31 @@ function readCheckParameters(ctx: IExecuteFunctions, itemIndex: number) {
 		{ name: 'expiryMarginMinutes', displayName: 'Expiry Margin (Minutes)', fallback: DEFAULT_MARGIN_MINUTES },
 		nonNegativeNumber(String(DEFAULT_MARGIN_MINUTES)),
 	);
-	const requiredScopes = checkedParameter(ctx, itemIndex, { name: 'requiredScopes', displayName: 'Required Scopes', fallback: '' }, scopeList);
-	const refreshNow = checkedParameter(ctx, itemIndex, { name: 'refreshNow', displayName: 'Refresh Now', fallback: false }, booleanFlag);
+	const requiredScopes = checkedParameter(
+		ctx,
+		itemIndex,
+		{ name: 'requiredScopes', displayName: 'Required Scopes', fallback: '' },
+		scopeList,
+	);
+	const refreshNow = checkedParameter(
+		ctx,
+		itemIndex,
+		{ name: 'refreshNow', displayName: 'Refresh Now', fallback: false },
+		booleanFlag,
+	);
 	const probeUrlParameter = checkedParameter(
 		ctx,
 		itemIndex,
 		{ name: 'probeUrl', displayName: 'Probe URL', fallback: '' },
 		optionalHttpUrl('https://api.example.com/userinfo'),
 	);
-	const introspect = checkedParameter(ctx, itemIndex, { name: 'introspect', displayName: 'Introspect Token', fallback: false }, booleanFlag) || legacyIntrospectionRequested(ctx);
+	const introspect =
+		checkedParameter(
+			ctx,
+			itemIndex,
+			{ name: 'introspect', displayName: 'Introspect Token', fallback: false },
+			booleanFlag,
+		) || legacyIntrospectionRequested(ctx);
 	// Checked with the other parameters so a wrong value stops the run before any refresh or probe.
 	const settings = alertSettings(ctx, itemIndex);
 	return { marginMinutes, requiredScopes, refreshNow, probeUrlParameter, introspect, settings };
@@ -149,7 +176,12 @@ function readCheckParameters(ctx: IExecuteFunctions, itemIndex: number) {
 type CheckParameters = ReturnType<typeof readCheckParameters>;
 
 /** The stored token and what the live probes the user asked for found. */
-async function gatherEvidence(ctx: IExecuteFunctions, selected: SelectedCredential, parameters: CheckParameters, itemIndex: number) {
+async function gatherEvidence(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	parameters: CheckParameters,
+	itemIndex: number,
+) {
 	let token: CredentialToken;
 	try {
 		token = await readCredentialToken(ctx, selected, itemIndex);
@@ -161,19 +193,33 @@ async function gatherEvidence(ctx: IExecuteFunctions, selected: SelectedCredenti
 	// Probes after a successful refresh use the token it just stored.
 	if (refresh?.result) token = await readCredentialToken(ctx, selected, itemIndex);
 	const allSecrets = [...new Set([...secrets, ...token.state.secrets])];
-	const probe = parameters.probeUrlParameter === undefined ? undefined : await probeUrl(ctx, selected, parameters.probeUrlParameter, token);
+	const probe =
+		parameters.probeUrlParameter === undefined
+			? undefined
+			: await probeUrl(ctx, selected, parameters.probeUrlParameter, token);
 	const introspection = parameters.introspect ? await probeIntrospection(ctx, selected, token) : undefined;
 	return { token, allSecrets, refresh, probe, introspection };
 }
 
 type Evidence = Awaited<ReturnType<typeof gatherEvidence>>;
 
-function assess(evidence: Evidence, parameters: CheckParameters, provider: SelectedCredential['info']['provider'], nowMs: number): HealthReport {
+function assess(
+	evidence: Evidence,
+	parameters: CheckParameters,
+	provider: SelectedCredential['info']['provider'],
+	nowMs: number,
+): HealthReport {
 	const { token, refresh, probe, introspection } = evidence;
 	return assessHealth({
 		nowMs,
 		provider,
-		token: { connected: token.state.connected, refreshTokenPresent: token.state.refreshTokenPresent, expiry: token.state.expiry, scope: token.state.scope, claims: token.state.claims },
+		token: {
+			connected: token.state.connected,
+			refreshTokenPresent: token.state.refreshTokenPresent,
+			expiry: token.state.expiry,
+			scope: token.state.scope,
+			claims: token.state.claims,
+		},
 		marginMs: parameters.marginMinutes * 60_000,
 		requiredScopes: parameters.requiredScopes,
 		clockSkewMs: probe?.clockSkewMs ?? introspection?.clockSkewMs ?? null,
@@ -184,7 +230,14 @@ function assess(evidence: Evidence, parameters: CheckParameters, provider: Selec
 }
 
 /** A problem is recorded in the alert memory (duplicate or not); a healthy result may end an outage. */
-function recordOutcome(ledger: AlertLedger, report: HealthReport, key: string, credential: FailureInput['credential'], settings: AlertSettings, nowMs: number) {
+function recordOutcome(
+	ledger: AlertLedger,
+	report: HealthReport,
+	key: string,
+	credential: FailureInput['credential'],
+	settings: AlertSettings,
+	nowMs: number,
+) {
 	if (report.status === 'healthy') return { duplicate: false, occurrences: 0, recovered: ledger.success(key, nowMs) };
 	const decision = ledger.failure({
 		key,
@@ -200,49 +253,95 @@ function recordOutcome(ledger: AlertLedger, report: HealthReport, key: string, c
 type AlertOutcome = ReturnType<typeof recordOutcome>;
 
 /** The events of one check, in the order a receiver expects them; repeats inside the cooldown are suppressed. */
-async function announce(ctx: IExecuteFunctions, base: TokenGuardEventData, report: HealthReport, evidence: Evidence, alert: AlertOutcome, itemIndex: number): Promise<EmittedEvent[]> {
+async function announce(
+	ctx: IExecuteFunctions,
+	base: TokenGuardEventData,
+	report: HealthReport,
+	evidence: Evidence,
+	alert: AlertOutcome,
+	itemIndex: number,
+): Promise<EmittedEvent[]> {
 	const { refresh } = evidence;
 	const { duplicate, recovered } = alert;
 	const emitted: EmittedEvent[] = [];
 	const emit = async (type: TokenGuardEventType, data: TokenGuardEventData, suppress: boolean) =>
-		emitted.push(summarizeEvent(await emitEvent(ctx, type, data, { itemIndex, suppress, secrets: evidence.allSecrets })));
+		emitted.push(
+			summarizeEvent(await emitEvent(ctx, type, data, { itemIndex, suppress, secrets: evidence.allSecrets })),
+		);
 
 	if (refresh?.probe.ok) {
-		await emit('refresh.succeeded', { ...base, severity: 'info', attempts: refresh.probe.attempts, durationMs: refresh.probe.durationMs }, false);
+		await emit(
+			'refresh.succeeded',
+			{ ...base, severity: 'info', attempts: refresh.probe.attempts, durationMs: refresh.probe.durationMs },
+			false,
+		);
 	} else if (refresh && !refresh.probe.ok) {
 		const { classification } = refresh.probe;
-		await emit('refresh.failed', { ...base, category: classification.category, action: classification.action, severity: classification.severity }, duplicate);
+		await emit(
+			'refresh.failed',
+			{ ...base, category: classification.category, action: classification.action, severity: classification.severity },
+			duplicate,
+		);
 	}
-	if (report.expiring === true) await emit('token.expiring', { ...base, severity: report.status === 'healthy' ? 'info' : base.severity }, duplicate);
+	if (report.expiring === true)
+		await emit(
+			'token.expiring',
+			{ ...base, severity: report.status === 'healthy' ? 'info' : base.severity },
+			duplicate,
+		);
 	await emit('health.checked', base, duplicate);
 	if (recovered) {
 		await emit(
 			'refresh.recovered',
-			{ ...base, category: recovered.entry.category, details: { ...base.details, downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } },
+			{
+				...base,
+				category: recovered.entry.category,
+				details: { ...base.details, downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
+			},
 			false,
 		);
 	}
 	return emitted;
 }
 
-function eventBase(report: HealthReport, credential: TokenGuardEventData['credential'], provider: TokenGuardEventData['provider']): TokenGuardEventData {
+function eventBase(
+	report: HealthReport,
+	credential: TokenGuardEventData['credential'],
+	provider: TokenGuardEventData['provider'],
+): TokenGuardEventData {
 	return {
 		credential,
 		provider,
 		...(report.primaryCategory ? { category: report.primaryCategory } : {}),
 		severity: report.status === 'healthy' ? 'info' : report.status,
 		expiresAt: report.expiresAt,
-		details: { status: report.status, findings: report.findings.map((finding) => ({ code: finding.code, severity: finding.severity })) },
+		details: {
+			status: report.status,
+			findings: report.findings.map((finding) => ({ code: finding.code, severity: finding.severity })),
+		},
 	};
 }
 
-function reportJson(report: HealthReport, selected: SelectedCredential, evidence: Evidence, alert: AlertOutcome, emitted: EmittedEvent[], instanceBaseUrl: string, nowMs: number) {
+function reportJson(
+	report: HealthReport,
+	selected: SelectedCredential,
+	evidence: Evidence,
+	alert: AlertOutcome,
+	emitted: EmittedEvent[],
+	instanceBaseUrl: string,
+	nowMs: number,
+) {
 	const { token, refresh, probe, introspection } = evidence;
 	const { recovered } = alert;
 	return {
 		status: report.status,
 		summary: summaryOf(report, selected),
-		credential: { type: selected.type, id: selected.id ?? null, name: selected.name ?? null, reconnectUrl: reconnectUrlFor(instanceBaseUrl, selected.id) },
+		credential: {
+			type: selected.type,
+			id: selected.id ?? null,
+			name: selected.name ?? null,
+			reconnectUrl: reconnectUrlFor(instanceBaseUrl, selected.id),
+		},
 		provider: selected.info.provider,
 		checkedAt: new Date(nowMs).toISOString(),
 		findings: report.findings,
@@ -256,9 +355,19 @@ function reportJson(report: HealthReport, selected: SelectedCredential, evidence
 		missingScopes: report.missingScopes,
 		clockSkewMs: report.clockSkewMs,
 		jwt: report.jwt,
-		refresh: refresh?.result ? { attempts: refresh.result.attempts, durationMs: refresh.result.durationMs, refreshTokenRotated: refresh.result.refreshTokenRotated ?? null } : null,
-		probe: probe?.probe.kind === 'answered' ? { httpCode: probe.probe.status, durationMs: probe.probe.durationMs } : null,
-		introspection: introspection?.probe.kind === 'answered' ? { tokenKind: introspection.probe.tokenKind, active: introspection.probe.active } : null,
+		refresh: refresh?.result
+			? {
+					attempts: refresh.result.attempts,
+					durationMs: refresh.result.durationMs,
+					refreshTokenRotated: refresh.result.refreshTokenRotated ?? null,
+				}
+			: null,
+		probe:
+			probe?.probe.kind === 'answered' ? { httpCode: probe.probe.status, durationMs: probe.probe.durationMs } : null,
+		introspection:
+			introspection?.probe.kind === 'answered'
+				? { tokenKind: introspection.probe.tokenKind, active: introspection.probe.active }
+				: null,
 		duplicate: alert.duplicate,
 		occurrences: alert.occurrences,
 		...(recovered ? { recovered: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } } : {}),
@@ -267,7 +376,12 @@ function reportJson(report: HealthReport, selected: SelectedCredential, evidence
 	};
 }
 
-export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+export async function execute(
+	this: IExecuteFunctions,
+	_item: INodeExecutionData,
+	itemIndex: number,
+	ledger: AlertLedger,
+): Promise<RoutedItem> {
 	const selected = selectedCredential(this, itemIndex);
 	const context = eventContext(this);
 	const parameters = readCheckParameters(this, itemIndex);
@@ -275,10 +389,25 @@ export async function execute(this: IExecuteFunctions, _item: INodeExecutionData
 	const nowMs = Date.now();
 	const report = assess(evidence, parameters, selected.info.provider, nowMs);
 
-	const key = alertKey({ credentialId: selected.id, workflowId: context.workflow.id, category: report.primaryCategory ?? 'not_auth_related' });
-	const credential = { type: selected.type, ...(selected.id ? { id: selected.id } : {}), ...(selected.name ? { name: selected.name } : {}) };
+	const key = alertKey({
+		credentialId: selected.id,
+		workflowId: context.workflow.id,
+		category: report.primaryCategory ?? 'not_auth_related',
+	});
+	const credential = {
+		type: selected.type,
+		...(selected.id ? { id: selected.id } : {}),
+		...(selected.name ? { name: selected.name } : {}),
+	};
 	const alert = recordOutcome(ledger, report, key, credential, parameters.settings, nowMs);
-	const emitted = await announce(this, eventBase(report, credential, selected.info.provider), report, evidence, alert, itemIndex);
+	const emitted = await announce(
+		this,
+		eventBase(report, credential, selected.info.provider),
+		report,
+		evidence,
+		alert,
+		itemIndex,
+	);
 	const json = reportJson(report, selected, evidence, alert, emitted, context.instanceBaseUrl, nowMs);
 	return {
 		// Findings quote provider texts via the classifier's reasons; the last guard is redaction with the credential's secrets.

@@ -5,7 +5,13 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/diagnose/alertState';
-import { DEFAULT_COOLDOWN_MINUTES, readAlertState, recordFailure, recordSuccess, STATIC_DATA_KEY } from '../../shared/diagnose/alertState';
+import {
+	DEFAULT_COOLDOWN_MINUTES,
+	readAlertState,
+	recordFailure,
+	recordSuccess,
+	STATIC_DATA_KEY,
+} from '../../shared/diagnose/alertState';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { parseScopes } from '../../shared/diagnose/healthCheck';
 import type { CloudEvent } from '../../shared/events/events';
@@ -43,8 +49,16 @@ export const alertingProperties: INodeProperties[] = [
 				name: 'duplicatesOutput',
 				type: 'options',
 				options: [
-					{ name: 'OK Output', value: 'ok', description: 'Repeats inside the cooldown do not reach the alerting branch' },
-					{ name: 'Needs Attention Output', value: 'needsAttention', description: 'Repeats go to the alerting branch too, still marked duplicate: true' },
+					{
+						name: 'OK Output',
+						value: 'ok',
+						description: 'Repeats inside the cooldown do not reach the alerting branch',
+					},
+					{
+						name: 'Needs Attention Output',
+						value: 'needsAttention',
+						description: 'Repeats go to the alerting branch too, still marked duplicate: true',
+					},
 				],
 				default: 'ok',
 				description: 'Where items go that repeat an alert already raised inside the cooldown',
@@ -60,7 +74,10 @@ export const alertingProperties: INodeProperties[] = [
 export const scopeList: ParameterCheck<string[]> = (value) => {
 	if (typeof value === 'string') return ok(parseScopes(value));
 	if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return ok(parseScopes(value));
-	return err({ problem: `${describeValue(value)} is not a list of scopes`, fix: 'Enter scopes separated by spaces or commas, e.g. openid email, or leave it empty' });
+	return err({
+		problem: `${describeValue(value)} is not a list of scopes`,
+		fix: 'Enter scopes separated by spaces or commas, e.g. openid email, or leave it empty',
+	});
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -74,9 +91,17 @@ const DUPLICATES_OUTPUTS = ['ok', 'needsAttention'] as const;
 
 const duplicatesOutput: ParameterCheck<(typeof DUPLICATES_OUTPUTS)[number]> = (value) => {
 	const options = value === undefined || value === null ? {} : value;
-	const chosen = typeof options === 'object' && !Array.isArray(options) ? (options as { duplicatesOutput?: unknown }).duplicatesOutput ?? 'ok' : undefined;
+	const chosen =
+		typeof options === 'object' && !Array.isArray(options)
+			? ((options as { duplicatesOutput?: unknown }).duplicatesOutput ?? 'ok')
+			: undefined;
 	const known = DUPLICATES_OUTPUTS.find((output) => output === chosen);
-	return known ? ok(known) : err({ problem: `Send Duplicates To is ${describeValue(chosen ?? value)}`, fix: 'Pick "OK Output" or "Needs Attention Output"' });
+	return known
+		? ok(known)
+		: err({
+				problem: `Send Duplicates To is ${describeValue(chosen ?? value)}`,
+				fix: 'Pick "OK Output" or "Needs Attention Output"',
+			});
 };
 
 export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertSettings {
@@ -86,7 +111,12 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 		{ name: 'alertCooldownMinutes', displayName: 'Alert Cooldown (Minutes)', fallback: DEFAULT_COOLDOWN_MINUTES },
 		nonNegativeNumber(`${DEFAULT_COOLDOWN_MINUTES} (0 turns de-duplication off)`),
 	);
-	const output = checkedParameter(ctx, itemIndex, { name: 'options', displayName: 'Options', fallback: {} }, duplicatesOutput);
+	const output = checkedParameter(
+		ctx,
+		itemIndex,
+		{ name: 'options', displayName: 'Options', fallback: {} },
+		duplicatesOutput,
+	);
 	return { cooldownMs: minutes * 60_000, duplicatesToNeedsAttention: output === 'needsAttention' };
 }
 
@@ -153,5 +183,8 @@ export function summarizeEvent(emitted: { event: CloudEvent; delivery: Delivery 
 
 /** The item's `delivery`: a failure if any event failed, otherwise the first event's status. */
 export function combinedDelivery(events: EmittedEvent[]): Delivery {
-	return events.find((event) => event.delivery.status === 'failed')?.delivery ?? events[0]?.delivery ?? { status: 'skipped', attempts: 0 };
+	return (
+		events.find((event) => event.delivery.status === 'failed')?.delivery ??
+		events[0]?.delivery ?? { status: 'skipped', attempts: 0 }
+	);
 }

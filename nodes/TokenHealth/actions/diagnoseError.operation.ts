@@ -68,10 +68,16 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 		},
 	};
 	if (source.workflowId || source.workflowName) {
-		data.workflow = { ...(source.workflowId ? { id: source.workflowId } : {}), ...(source.workflowName ? { name: source.workflowName } : {}) };
+		data.workflow = {
+			...(source.workflowId ? { id: source.workflowId } : {}),
+			...(source.workflowName ? { name: source.workflowName } : {}),
+		};
 	}
 	if (failedNode.name || failedNode.type) {
-		data.node = { ...(failedNode.name ? { name: failedNode.name } : {}), ...(failedNode.type ? { type: failedNode.type } : {}) };
+		data.node = {
+			...(failedNode.name ? { name: failedNode.name } : {}),
+			...(failedNode.type ? { type: failedNode.type } : {}),
+		};
 	}
 	return data;
 }
@@ -79,7 +85,12 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 /** The diagnosis of one item's error, read from the Error Field or where n8n puts it. */
 function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemIndex: number): Diagnosis {
 	const context = eventContext(ctx);
-	const errorField = checkedParameter(ctx, itemIndex, { name: 'errorField', displayName: 'Error Field', fallback: '' }, text('body.lastError'));
+	const errorField = checkedParameter(
+		ctx,
+		itemIndex,
+		{ name: 'errorField', displayName: 'Error Field', fallback: '' },
+		text('body.lastError'),
+	);
 	const result = diagnose(item.json, {
 		instanceBaseUrl: context.instanceBaseUrl,
 		errorField,
@@ -104,7 +115,11 @@ function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemInde
 /** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
 function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings) {
 	const decision = ledger.failure({
-		key: alertKey({ credentialId: diagnosis.credential.id, workflowId: diagnosis.source.workflowId, category: diagnosis.category }),
+		key: alertKey({
+			credentialId: diagnosis.credential.id,
+			workflowId: diagnosis.source.workflowId,
+			category: diagnosis.category,
+		}),
 		category: diagnosis.category,
 		severity: diagnosis.severity,
 		nowMs: Date.now(),
@@ -115,19 +130,31 @@ function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: Aler
 			...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
 		},
 	});
-	return { duplicate: decision.duplicate, occurrences: decision.occurrences, suppressedDuplicates: decision.suppressed };
+	return {
+		duplicate: decision.duplicate,
+		occurrences: decision.occurrences,
+		suppressedDuplicates: decision.suppressed,
+	};
 }
 
-export async function execute(this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, ledger: AlertLedger): Promise<RoutedItem> {
+export async function execute(
+	this: IExecuteFunctions,
+	item: INodeExecutionData,
+	itemIndex: number,
+	ledger: AlertLedger,
+): Promise<RoutedItem> {
 	const diagnosis = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosis);
-	const { duplicate, occurrences, suppressedDuplicates } = problem ? recordProblem(ledger, diagnosis, settings) : { duplicate: false, occurrences: 1, suppressedDuplicates: 0 };
+	const { duplicate, occurrences, suppressedDuplicates } = problem
+		? recordProblem(ledger, diagnosis, settings)
+		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0 };
 
 	const data = eventData(diagnosis, occurrences, duplicate);
 	const events: EmittedEvent[] = [];
 	// An item without any error is reported on the item only: there is nothing to announce.
-	if (diagnosis.errorFound) events.push(summarizeEvent(await emitEvent(this, 'error.diagnosed', data, { itemIndex, suppress: duplicate })));
+	if (diagnosis.errorFound)
+		events.push(summarizeEvent(await emitEvent(this, 'error.diagnosed', data, { itemIndex, suppress: duplicate })));
 	if (isRefreshFailure(diagnosis)) {
 		events.push(summarizeEvent(await emitEvent(this, 'refresh.failed', data, { itemIndex, suppress: duplicate })));
 	}

@@ -24,9 +24,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const items = this.getInputData();
 	const operation: unknown = this.getNodeParameter(OPERATION_PARAMETER, 0);
 	// Own keys only: "constructor" or "__proto__" must not reach Object.prototype.
-	const chosen = typeof operation === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation as TokenHealthOperation] : undefined;
+	const chosen =
+		typeof operation === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, operation)
+			? OPERATIONS[operation as TokenHealthOperation]
+			: undefined;
 	if (chosen === undefined) {
-		throw new NodeOperationError(this.getNode(), `Operation: ${describeValue(operation)} is not supported. Pick "Diagnose Error" or "Check Credential".`);
+		throw new NodeOperationError(
+			this.getNode(),
+			`Operation: ${describeValue(operation)} is not supported. Pick "Diagnose Error" or "Check Credential".`,
+		);
 	}
 
 	const outputs: INodeExecutionData[][] = [[], []];

@@ -84,7 +84,9 @@ export function classifyTokenEndpointFailure(failure: TokenEndpointFailureLike, 
 	};
 	if (failure.kind === 'html_body' || failure.kind === 'non_json_body') {
 		// Same wording n8n uses, so both paths meet the same rule.
-		evidence.messages = [`Expected JSON response from OAuth2 token endpoint (content-type: ${failure.contentType ?? 'none'})`];
+		evidence.messages = [
+			`Expected JSON response from OAuth2 token endpoint (content-type: ${failure.contentType ?? 'none'})`,
+		];
 	} else if (failure.kind === 'network' && failure.code === undefined) {
 		evidence.messages = ['The connection to the token endpoint timed out'];
 	}

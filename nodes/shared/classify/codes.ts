@@ -97,7 +97,10 @@ export const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 	invalidauthenticationtoken: { category: 'access_token_rejected', meaning: 'the access token is not valid' },
 	authorization_requestdenied: { category: 'scope_insufficient', meaning: 'the token lacks a required permission' },
 	// Salesforce
-	invalid_session_id: { category: 'access_token_rejected', meaning: 'the session (access token) expired or is invalid' },
+	invalid_session_id: {
+		category: 'access_token_rejected',
+		meaning: 'the session (access token) expired or is invalid',
+	},
 	// HubSpot
 	bad_refresh_token: { category: 'refresh_token_invalid', meaning: 'the refresh token is missing or invalid' },
 	missing_scopes: { category: 'scope_insufficient', meaning: 'the app was not granted the required scopes' },
@@ -185,9 +188,9 @@ export const FAILURE_CAUSE_CATEGORIES: Readonly<Record<string, Category>> = {
 
 // ---------------------------------------------------------------------------------------------
 // Codes echoed in output must look like identifiers, not like tokens (which carry digits and mixed case).
-export const SAFE_CODE_RE = /^(?:[a-z]+(?:[_.][a-z]+)*|[A-Z]+(?:_[A-Z]+)*|(?:[A-Z][a-z]+)+(?:_(?:[A-Z][a-z]+)+)*|AADSTS\d{4,8})$/;
+export const SAFE_CODE_RE =
+	/^(?:[a-z]+(?:[_.][a-z]+)*|[A-Z]+(?:_[A-Z]+)*|(?:[A-Z][a-z]+)+(?:_(?:[A-Z][a-z]+)+)*|AADSTS\d{4,8})$/;
 export const MAX_CODE_LENGTH = 48;
-
 
 export function safeCode(code: string | undefined): string | undefined {
 	if (code === undefined || code.length > MAX_CODE_LENGTH) return undefined;

@@ -50,7 +50,16 @@ const MAX_URLS_IN_TEXT = 16;
 
 // Keys whose string value is an error code. `error` is authoritative; the rest are hints.
 const PRIMARY_CODE_KEYS = new Set(['error', 'error_subtype']);
-const SECONDARY_CODE_KEYS = new Set(['code', 'status', 'type', 'reason', 'category', 'errorcode', 'error_code', 'subtype']);
+const SECONDARY_CODE_KEYS = new Set([
+	'code',
+	'status',
+	'type',
+	'reason',
+	'category',
+	'errorcode',
+	'error_code',
+	'subtype',
+]);
 const STATUS_KEYS = new Set(['status', 'code', 'statuscode', 'status_code', 'httpcode', 'httpstatus']);
 const JSON_CODE_PAIR_RE =
 	/"(error|error_subtype|errorCode|error_code|code|status|type|reason|category)"\s*:\s*"([^"]{1,64})"/gi;
@@ -91,7 +100,8 @@ interface Collected {
 function addText(collected: Collected, value: string): void {
 	if (collected.textLength >= MAX_TEXT_LENGTH || value === '') return;
 	const room = MAX_TEXT_LENGTH - collected.textLength;
-	const piece = value.length > Math.min(room, MAX_STRING_LEAF) ? value.slice(0, Math.min(room, MAX_STRING_LEAF)) : value;
+	const piece =
+		value.length > Math.min(room, MAX_STRING_LEAF) ? value.slice(0, Math.min(room, MAX_STRING_LEAF)) : value;
 	collected.texts.push(piece);
 	collected.textLength += piece.length + 1;
 }
@@ -124,7 +134,8 @@ function walkBody(value: unknown, key: string, depth: number, collected: Collect
 	}
 	if (Array.isArray(value)) {
 		if (lowerKey === 'error_codes') {
-			for (const item of value.slice(0, 5)) if (typeof item === 'number') addCode(collected.secondaryCodes, `AADSTS${item}`);
+			for (const item of value.slice(0, 5))
+				if (typeof item === 'number') addCode(collected.secondaryCodes, `AADSTS${item}`);
 			return;
 		}
 		for (const item of value.slice(0, 20)) walkBody(item, key, depth + 1, collected);

@@ -41,7 +41,9 @@ function answered(facts: Facts): string {
 }
 
 function answeredWith(facts: Facts): string {
-	return facts.status === undefined ? `${source(facts)} reported` : `${source(facts)} answered HTTP ${facts.status} with`;
+	return facts.status === undefined
+		? `${source(facts)} reported`
+		: `${source(facts)} answered HTTP ${facts.status} with`;
 }
 
 /** Where the evidence came from, as a suffix: ` (HTTP 400 from Google's token endpoint)`. */
@@ -139,7 +141,10 @@ const tokenEndpointRule: Rule = (facts) => {
 	if (status === 400 || status === 401) {
 		return facts.clientCredentialsFetch
 			? { category: 'client_misconfigured', reason: `${where} to n8n's client-credentials token request` }
-			: { category: 'refresh_token_invalid', reason: `${where} to the refresh request, with no error code that says otherwise` };
+			: {
+					category: 'refresh_token_invalid',
+					reason: `${where} to the refresh request, with no error code that says otherwise`,
+				};
 	}
 	return undefined;
 };

@@ -14,11 +14,24 @@ export interface TextSignature {
 }
 
 export const MODEL_KEY_SIGNATURES: readonly TextSignature[] = [
-	{ pattern: /incorrect api key provided/i, category: 'model_api_key', evidence: 'OpenAI\'s "Incorrect API key provided" message' },
-	{ pattern: /api key not valid|\bAPI_KEY_INVALID\b/i, category: 'model_api_key', evidence: 'Google\'s "API key not valid" message' },
-	{ pattern: /invalid x-api-key|x-api-key header is required/i, category: 'model_api_key', evidence: 'Anthropic\'s "invalid x-api-key" message' },
 	{
-		pattern: /\binvalid[_ ]api[_ ]key\b|\bapi key (?:is )?(?:invalid|missing|expired|revoked|disabled)\b|no api key (?:was )?provided|you didn't provide an api key/i,
+		pattern: /incorrect api key provided/i,
+		category: 'model_api_key',
+		evidence: 'OpenAI\'s "Incorrect API key provided" message',
+	},
+	{
+		pattern: /api key not valid|\bAPI_KEY_INVALID\b/i,
+		category: 'model_api_key',
+		evidence: 'Google\'s "API key not valid" message',
+	},
+	{
+		pattern: /invalid x-api-key|x-api-key header is required/i,
+		category: 'model_api_key',
+		evidence: 'Anthropic\'s "invalid x-api-key" message',
+	},
+	{
+		pattern:
+			/\binvalid[_ ]api[_ ]key\b|\bapi key (?:is )?(?:invalid|missing|expired|revoked|disabled)\b|no api key (?:was )?provided|you didn't provide an api key/i,
 		category: 'model_api_key',
 		evidence: 'an "invalid API key" message',
 	},
@@ -41,7 +54,8 @@ export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 		evidence: 'a message that no refresh token is stored',
 	},
 	{
-		pattern: /oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected/i,
+		pattern:
+			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected/i,
 		category: 'not_connected',
 		evidence: 'n8n\'s "OAuth credentials not connected" message',
 	},
@@ -139,7 +153,8 @@ export const STATUS_IN_TEXT_RE =
 
 export const N8N_CLIENT_CREDENTIALS_RE = /failed to acquire oauth2 access token/i;
 export const N8N_NON_JSON_TOKEN_RE = /expected json response from oauth2 token endpoint/i;
-export const REFRESH_CONTEXT_RE = /token refresh|refreshing (?:the )?(?:access )?token|refresh(?:ing)? (?:the )?credentials|refresh_token grant/i;
+export const REFRESH_CONTEXT_RE =
+	/token refresh|refreshing (?:the )?(?:access )?token|refresh(?:ing)? (?:the )?credentials|refresh_token grant/i;
 
 export const TOKEN_PATH_RE = /\/(?:access_token|token|tokens\/bearer|oauth(?:\.v2)?(?:\.user)?\.access)\/?$/i;
 export const MODEL_HOST_RE = /\/\/(?:generativelanguage|aiplatform)\.googleapis\.com\b/i;

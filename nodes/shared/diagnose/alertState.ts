@@ -69,7 +69,10 @@ function readEntry(value: unknown): AlertEntry | undefined {
 	if (typeof value !== 'object' || value === null) return undefined;
 	const entry = value as Partial<AlertEntry>;
 	if (typeof entry.category !== 'string' || !SEVERITIES.includes(entry.severity as Severity)) return undefined;
-	if (![entry.firstSeenMs, entry.lastSeenMs, entry.lastAlertMs, entry.occurrences, entry.suppressed].every(isFiniteNumber)) return undefined;
+	if (
+		![entry.firstSeenMs, entry.lastSeenMs, entry.lastAlertMs, entry.occurrences, entry.suppressed].every(isFiniteNumber)
+	)
+		return undefined;
 	return { ...(entry as AlertEntry) };
 }
 
@@ -117,10 +120,14 @@ export interface FailureInput {
  * the category is unchanged: a different problem with the same credential (rate limited, then revoked)
  * is news and alerts again.
  */
-export function recordFailure(state: AlertState, input: FailureInput): { state: AlertState; decision: FailureDecision } {
+export function recordFailure(
+	state: AlertState,
+	input: FailureInput,
+): { state: AlertState; decision: FailureDecision } {
 	const previous = state.entries[input.key];
 	const cooldownMs = Math.max(0, input.cooldownMs);
-	const withinCooldown = previous !== undefined && input.nowMs - previous.lastAlertMs < cooldownMs && input.nowMs >= previous.lastAlertMs;
+	const withinCooldown =
+		previous !== undefined && input.nowMs - previous.lastAlertMs < cooldownMs && input.nowMs >= previous.lastAlertMs;
 	const duplicate = withinCooldown && previous.category === input.category;
 
 	const entry: AlertEntry = previous
@@ -145,7 +152,10 @@ export function recordFailure(state: AlertState, input: FailureInput): { state: 
 	const credential = input.credential ?? previous?.credential;
 	if (credential) entry.credential = credential;
 
-	const next = pruneAlertState({ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry } }, input.nowMs);
+	const next = pruneAlertState(
+		{ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry } },
+		input.nowMs,
+	);
 	return {
 		state: next,
 		decision: {
@@ -166,7 +176,10 @@ export interface Recovery {
 }
 
 /** Records a success: closes an open episode for `key` and reports it once; later successes report nothing. */
-export function recordSuccess(state: AlertState, input: { key: string; nowMs: number }): { state: AlertState; recovered?: Recovery } {
+export function recordSuccess(
+	state: AlertState,
+	input: { key: string; nowMs: number },
+): { state: AlertState; recovered?: Recovery } {
 	const entry = state.entries[input.key];
 	if (!entry) return { state };
 	const entries = { ...state.entries };

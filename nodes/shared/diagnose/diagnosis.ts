@@ -141,7 +141,8 @@ function summaryOf(
 	}
 	if (oauth && credential === undefined && failedNode.name) {
 		// The seed story: an OAuth tool failed inside a model/agent node; name the real culprit.
-		const provider = classification.provider === 'unknown' ? 'an OAuth' : `a ${PROVIDER_LABELS[classification.provider]} OAuth`;
+		const provider =
+			classification.provider === 'unknown' ? 'an OAuth' : `a ${PROVIDER_LABELS[classification.provider]} OAuth`;
 		return `${summaryFor(classification)} It is ${provider} credential used by node ${nodeLabel(failedNode)} or one of its tools, not a model API key.`;
 	}
 	return summaryFor(classification, credential?.name);
@@ -162,7 +163,9 @@ function remediationOf(
 	const steps = remediationFor(classification.category, classification.provider);
 	const first: string[] = [];
 	if (credential.reconnectUrl && classification.action === 'reconnect') {
-		first.push(`Open the credential${credential.name ? ` "${credential.name}"` : ''} at ${credential.reconnectUrl} and reconnect it.`);
+		first.push(
+			`Open the credential${credential.name ? ` "${credential.name}"` : ''} at ${credential.reconnectUrl} and reconnect it.`,
+		);
 	}
 	if (oauth && credential.type === null && failedNode.name) {
 		first.push(
@@ -172,7 +175,13 @@ function remediationOf(
 	return [...first, ...steps];
 }
 
-const EMPTY_SOURCE: DiagnosisSource = { executionId: null, executionUrl: null, workflowId: null, workflowName: null, mode: null };
+const EMPTY_SOURCE: DiagnosisSource = {
+	executionId: null,
+	executionUrl: null,
+	workflowId: null,
+	workflowName: null,
+	mode: null,
+};
 
 /** A field the item states (even as null: a trigger failure has no execution) wins over the fallback. */
 function mergeSource(found: Partial<DiagnosisSource>, fallback: Partial<DiagnosisSource> | undefined): DiagnosisSource {
@@ -217,7 +226,9 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 
 	const chosen = pickCredential(extracted.credentials, classification);
 	const provider: Provider =
-		classification.provider !== 'unknown' ? classification.provider : (chosen && credentialTypeInfo(chosen.type)?.provider) || 'unknown';
+		classification.provider !== 'unknown'
+			? classification.provider
+			: (chosen && credentialTypeInfo(chosen.type)?.provider) || 'unknown';
 	const decided: Classification = { ...classification, provider };
 	const oauth = found && isOAuthIssue(decided);
 
@@ -231,7 +242,10 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		name: chosen?.name ?? null,
 		reconnectUrl: reconnectUrlFor(options.instanceBaseUrl, chosen?.id),
 	};
-	const message = extracted.primaryMessage === undefined ? null : redactedSnippet(extracted.primaryMessage, [], MAX_EVIDENCE_MESSAGE_LENGTH);
+	const message =
+		extracted.primaryMessage === undefined
+			? null
+			: redactedSnippet(extracted.primaryMessage, [], MAX_EVIDENCE_MESSAGE_LENGTH);
 
 	return ok({
 		isOAuthIssue: oauth,

@@ -37,7 +37,19 @@ const MAX_PATH_SEGMENTS = 32;
  * Keys that describe the workflow, not the failure (user parameters could say "rate limit" and mislead),
  * and Token Guard's own recorded verdict, which is adopted as a whole rather than re-read as text.
  */
-const NON_EVIDENCE_KEYS = new Set(['node', 'stack', 'parameters', 'workflow', 'tags', 'level', 'shouldReport', 'functionality', 'timestamp', 'lineNumber', 'tokenGuard']);
+const NON_EVIDENCE_KEYS = new Set([
+	'node',
+	'stack',
+	'parameters',
+	'workflow',
+	'tags',
+	'level',
+	'shouldReport',
+	'functionality',
+	'timestamp',
+	'lineNumber',
+	'tokenGuard',
+]);
 
 const WWW_AUTHENTICATE_IN_TEXT_RE = /www-authenticate["']?\s*[:=]\s*["']?((?:Bearer|Basic|DPoP)\b[^\n"']{0,400})/i;
 const BEARER_CHALLENGE_IN_TEXT_RE = /\b(Bearer\s+(?:realm="[^"]*",\s*)?error="[a-z_]+"[^\n]{0,300})/i;
@@ -48,13 +60,18 @@ type JsonRecord = Record<string, unknown>;
 const asRecord = (value: unknown): JsonRecord | undefined => (isRecord(value) ? value : undefined);
 
 const asText = (value: unknown): string | undefined =>
-	typeof value === 'string' && value.trim() !== '' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+	typeof value === 'string' && value.trim() !== ''
+		? value
+		: typeof value === 'number' && Number.isFinite(value)
+			? String(value)
+			: undefined;
 
 const own = (record: JsonRecord | undefined, key: string): unknown =>
 	record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 
 /** Payload statuses may carry spaces (`" 401 "`), which the fact reader does not accept. */
-const httpStatus = (value: unknown): number | undefined => asHttpStatus(typeof value === 'string' ? value.trim() : value);
+const httpStatus = (value: unknown): number | undefined =>
+	asHttpStatus(typeof value === 'string' ? value.trim() : value);
 
 // ---------------------------------------------------------------------------------------------
 // Locating the error in the item
@@ -101,7 +118,10 @@ export function locate(json: unknown): Located | undefined {
 	const item = asRecord(json);
 	if (!item) return undefined;
 	const workflow = asRecord(own(item, 'workflow'));
-	const workflowSource = { workflowId: asText(own(workflow, 'id')) ?? null, workflowName: asText(own(workflow, 'name')) ?? null };
+	const workflowSource = {
+		workflowId: asText(own(workflow, 'id')) ?? null,
+		workflowName: asText(own(workflow, 'name')) ?? null,
+	};
 
 	const execution = asRecord(own(item, 'execution'));
 	if (execution && own(execution, 'error') !== undefined) {
@@ -123,7 +143,12 @@ export function locate(json: unknown): Located | undefined {
 		return {
 			error: own(trigger, 'error'),
 			path: 'trigger.error',
-			source: { executionId: null, executionUrl: null, mode: asText(own(trigger, 'mode')) ?? 'trigger', ...workflowSource },
+			source: {
+				executionId: null,
+				executionUrl: null,
+				mode: asText(own(trigger, 'mode')) ?? 'trigger',
+				...workflowSource,
+			},
 		};
 	}
 	if (own(item, 'error') !== undefined && own(item, 'error') !== null && own(item, 'error') !== '') {
@@ -144,12 +169,15 @@ const SAFE_OAUTH_ERROR_RE = /^[A-Za-z_]{1,48}$/;
 function declaredVerdict(value: unknown): DeclaredVerdict | undefined {
 	const record = asRecord(value);
 	const category = own(record, 'category');
-	if (typeof category !== 'string' || !Object.prototype.hasOwnProperty.call(CATEGORY_TRAITS, category)) return undefined;
+	if (typeof category !== 'string' || !Object.prototype.hasOwnProperty.call(CATEGORY_TRAITS, category))
+		return undefined;
 	const provider = own(record, 'provider');
 	const oauthError = own(record, 'oauthError');
 	return {
 		category: category as Category,
-		...(typeof provider === 'string' && Object.prototype.hasOwnProperty.call(PROVIDER_LABELS, provider) ? { provider: provider as Provider } : {}),
+		...(typeof provider === 'string' && Object.prototype.hasOwnProperty.call(PROVIDER_LABELS, provider)
+			? { provider: provider as Provider }
+			: {}),
 		...(typeof oauthError === 'string' && SAFE_OAUTH_ERROR_RE.test(oauthError) ? { oauthError } : {}),
 	};
 }
@@ -332,11 +360,16 @@ export function pickCredential(
 	classification: Classification | undefined,
 ): Extracted['credentials'][number] | undefined {
 	if (credentials.length === 0) return undefined;
-	const oauth = credentials.filter((credential) => OAUTH_TYPE_RE.test(credential.type) || credentialTypeInfo(credential.type) !== undefined);
+	const oauth = credentials.filter(
+		(credential) => OAUTH_TYPE_RE.test(credential.type) || credentialTypeInfo(credential.type) !== undefined,
+	);
 	if (classification === undefined) return oauth[0] ?? credentials[0];
-	if (classification.category === 'model_api_key') return credentials.find((credential) => !oauth.includes(credential)) ?? credentials[0];
+	if (classification.category === 'model_api_key')
+		return credentials.find((credential) => !oauth.includes(credential)) ?? credentials[0];
 	if (CATEGORY_TRAITS[classification.category].isOAuthIssue) {
-		const sameProvider = oauth.find((credential) => credentialTypeInfo(credential.type)?.provider === classification.provider);
+		const sameProvider = oauth.find(
+			(credential) => credentialTypeInfo(credential.type)?.provider === classification.provider,
+		);
 		return sameProvider ?? oauth[0];
 	}
 	return oauth[0] ?? credentials[0];

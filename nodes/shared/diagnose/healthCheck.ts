@@ -102,19 +102,26 @@ const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1,
 const PROVIDER_ADVISORIES: Readonly<Partial<Record<Provider, string>>> = {
 	google:
 		'Google: while the OAuth consent screen is in "Testing" (External), refresh tokens expire 7 days after consent; unused refresh tokens expire after 6 months, and each account keeps at most 100 per client.',
-	microsoft: 'Microsoft: refresh tokens expire after 90 days without use; a scheduled check with "Refresh Now" keeps them alive.',
-	atlassian: 'Atlassian: rotating refresh tokens expire after 90 days without use and 365 days after consent, whatever the use; reconnect before the year is up.',
+	microsoft:
+		'Microsoft: refresh tokens expire after 90 days without use; a scheduled check with "Refresh Now" keeps them alive.',
+	atlassian:
+		'Atlassian: rotating refresh tokens expire after 90 days without use and 365 days after consent, whatever the use; reconnect before the year is up.',
 	xero: 'Xero: refresh tokens expire after 60 days without use and rotate on every refresh (30-minute grace for the previous one).',
 	box: 'Box: refresh tokens are single-use and expire after 60 days; only one process may refresh this credential.',
 	quickbooks: 'QuickBooks: refresh tokens expire after 100 days without use and may change on each refresh.',
-	salesforce: 'Salesforce: token responses carry no expires_in; the access token lasts as long as the org\'s session timeout, so time left is unknown.',
+	salesforce:
+		"Salesforce: token responses carry no expires_in; the access token lasts as long as the org's session timeout, so time left is unknown.",
 	zoho: 'Zoho: at most 10 access-token refreshes per refresh token every 10 minutes; avoid refreshing per item.',
 	dropbox: 'Dropbox: a refresh token is issued only when the authorization URL asks for token_access_type=offline.',
 };
 
 /** Granted scopes as a list: OAuth uses spaces, some providers commas; claims may be arrays. */
 export function parseScopes(value: unknown): string[] {
-	const parts = Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : [];
+	const parts = Array.isArray(value)
+		? value.filter((item): item is string => typeof item === 'string')
+		: typeof value === 'string'
+			? [value]
+			: [];
 	const scopes = parts.flatMap((part) => part.split(/[\s,]+/)).filter((scope) => scope !== '');
 	return [...new Set(scopes)];
 }
@@ -146,7 +153,13 @@ function duration(ms: number): string {
 	return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
-function problem(code: string, category: Category, message: string, provider: Provider, severity: Severity = CATEGORY_TRAITS[category].severity): Finding {
+function problem(
+	code: string,
+	category: Category,
+	message: string,
+	provider: Provider,
+	severity: Severity = CATEGORY_TRAITS[category].severity,
+): Finding {
 	return { code, severity, message, remediation: remediationFor(category, provider)[0], category };
 }
 
@@ -162,7 +175,14 @@ function skewFor(expiry: ExpiryInfo, clockSkewMs: number | null): number {
 function connectionFindings(input: HealthInput, findings: Finding[]): void {
 	const { token, provider } = input;
 	if (!token.connected) {
-		findings.push(problem('not_connected', 'not_connected', 'The credential holds no access token and no refresh token: it was never connected.', provider));
+		findings.push(
+			problem(
+				'not_connected',
+				'not_connected',
+				'The credential holds no access token and no refresh token: it was never connected.',
+				provider,
+			),
+		);
 		return;
 	}
 	if (token.refreshTokenPresent) {
@@ -177,7 +197,7 @@ function connectionFindings(input: HealthInput, findings: Finding[]): void {
 			'refresh_token_missing',
 			expiresKnown
 				? 'No refresh token is stored: once the access token expires, requests fail until the credential is reconnected.'
-				: 'No refresh token is stored and the access token\'s lifetime is unknown: if it expires, requests fail until the credential is reconnected.',
+				: "No refresh token is stored and the access token's lifetime is unknown: if it expires, requests fail until the credential is reconnected.",
 			provider,
 			expiresKnown ? 'critical' : 'warning',
 		),
@@ -186,32 +206,62 @@ function connectionFindings(input: HealthInput, findings: Finding[]): void {
 
 /** After a successful "Refresh Now" the new expiry is the one that counts. */
 function effectiveExpiry(input: HealthInput): ExpiryInfo {
-	return input.refresh?.ok && input.refresh.expiresAtMs !== null ? { expiresAtMs: input.refresh.expiresAtMs, source: 'n8n_expires_at' } : input.token.expiry;
+	return input.refresh?.ok && input.refresh.expiresAtMs !== null
+		? { expiresAtMs: input.refresh.expiresAtMs, source: 'n8n_expires_at' }
+		: input.token.expiry;
 }
 
-function expiryFindings(input: HealthInput, findings: Finding[]): { leftMs: number | null; expiring: boolean | 'unknown' } {
+function expiryFindings(
+	input: HealthInput,
+	findings: Finding[],
+): { leftMs: number | null; expiring: boolean | 'unknown' } {
 	const { token, provider, nowMs } = input;
 	const expiry = effectiveExpiry(input);
 	const leftMs = timeLeftMs(expiry, nowMs, skewFor(expiry, input.clockSkewMs));
 	if (!token.connected) return { leftMs, expiring: 'unknown' };
 	if (leftMs === null) {
-		findings.push(info('expiry_unknown', 'When the access token expires is unknown: the provider sent no lifetime and the token is not a readable JWT.'));
+		findings.push(
+			info(
+				'expiry_unknown',
+				'When the access token expires is unknown: the provider sent no lifetime and the token is not a readable JWT.',
+			),
+		);
 		return { leftMs, expiring: 'unknown' };
 	}
 	const canRenew = token.refreshTokenPresent && !(input.refresh && !input.refresh.ok);
 	if (leftMs <= 0) {
 		findings.push(
 			canRenew
-				? info('token_expired', `The access token expired ${duration(leftMs)} ago; n8n refreshes it with the stored refresh token on the next request.`, 'Nothing to do; enable "Refresh Now" to renew it ahead of use.')
-				: problem('token_expired', 'refresh_token_missing', `The access token expired ${duration(leftMs)} ago and cannot be renewed.`, provider, 'critical'),
+				? info(
+						'token_expired',
+						`The access token expired ${duration(leftMs)} ago; n8n refreshes it with the stored refresh token on the next request.`,
+						'Nothing to do; enable "Refresh Now" to renew it ahead of use.',
+					)
+				: problem(
+						'token_expired',
+						'refresh_token_missing',
+						`The access token expired ${duration(leftMs)} ago and cannot be renewed.`,
+						provider,
+						'critical',
+					),
 		);
 		return { leftMs, expiring: true };
 	}
 	if (leftMs <= input.marginMs) {
 		findings.push(
 			canRenew
-				? info('token_expiring', `The access token expires in ${duration(leftMs)} (inside the ${duration(input.marginMs)} margin); n8n refreshes it on the next request.`, 'Enable "Refresh Now" (or run Force Refresh) to renew it ahead of use.')
-				: problem('token_expiring', 'refresh_token_missing', `The access token expires in ${duration(leftMs)} and cannot be renewed.`, provider, 'warning'),
+				? info(
+						'token_expiring',
+						`The access token expires in ${duration(leftMs)} (inside the ${duration(input.marginMs)} margin); n8n refreshes it on the next request.`,
+						'Enable "Refresh Now" (or run Force Refresh) to renew it ahead of use.',
+					)
+				: problem(
+						'token_expiring',
+						'refresh_token_missing',
+						`The access token expires in ${duration(leftMs)} and cannot be renewed.`,
+						provider,
+						'warning',
+					),
 		);
 		return { leftMs, expiring: true };
 	}
@@ -227,14 +277,22 @@ function scopeFindings(input: HealthInput, granted: string[] | null, findings: F
 			code: 'scopes_unknown',
 			severity: 'warning',
 			message: `The granted scopes are unknown (the token response did not list them), so the required scopes (${required.join(' ')}) cannot be checked.`,
-			remediation: 'Give an introspection endpoint so the check can ask the authorization server, or remove "Required Scopes".',
+			remediation:
+				'Give an introspection endpoint so the check can ask the authorization server, or remove "Required Scopes".',
 			category: 'scope_insufficient',
 		});
 		return [];
 	}
 	const missing = required.filter((scope) => !granted.includes(scope));
 	if (missing.length > 0) {
-		findings.push(problem('scope_missing', 'scope_insufficient', `The token lacks required scopes: ${missing.join(' ')}.`, input.provider));
+		findings.push(
+			problem(
+				'scope_missing',
+				'scope_insufficient',
+				`The token lacks required scopes: ${missing.join(' ')}.`,
+				input.provider,
+			),
+		);
 	} else {
 		findings.push(info('scopes_granted', `Every required scope is granted (${required.join(' ')}).`));
 	}
@@ -245,7 +303,14 @@ function clockFindings(input: HealthInput, findings: Finding[]): void {
 	const skew = input.clockSkewMs;
 	if (skew !== null && Math.abs(skew) >= Math.max(CLOCK_SKEW_FINDING_MS, CLOCK_SKEW_NOISE_MS)) {
 		const direction = skew > 0 ? 'behind' : 'ahead of';
-		findings.push(problem('clock_skew', 'clock_skew', `This host's clock is ${duration(skew)} ${direction} the provider's (from its Date header).`, input.provider));
+		findings.push(
+			problem(
+				'clock_skew',
+				'clock_skew',
+				`This host's clock is ${duration(skew)} ${direction} the provider's (from its Date header).`,
+				input.provider,
+			),
+		);
 	}
 	const claims = input.token.claims;
 	const correctedNowMs = input.nowMs + (skew ?? 0);
@@ -253,7 +318,12 @@ function clockFindings(input: HealthInput, findings: Finding[]): void {
 		const value = claims?.[claim];
 		if (typeof value === 'number' && value * 1000 - correctedNowMs > JWT_FUTURE_TOLERANCE_MS) {
 			findings.push(
-				problem('jwt_not_yet_valid', 'clock_skew', `The token's "${claim}" claim lies ${duration(value * 1000 - correctedNowMs)} in the future: the clocks of this host and the issuer disagree.`, input.provider),
+				problem(
+					'jwt_not_yet_valid',
+					'clock_skew',
+					`The token's "${claim}" claim lies ${duration(value * 1000 - correctedNowMs)} in the future: the clocks of this host and the issuer disagree.`,
+					input.provider,
+				),
 			);
 			return;
 		}
@@ -264,12 +334,26 @@ function refreshFindings(input: HealthInput, findings: Finding[]): void {
 	const refresh = input.refresh;
 	if (!refresh) return;
 	if (refresh.ok) {
-		const rotated = refresh.refreshTokenRotated ? ' The provider rotated the refresh token; n8n stored the new one.' : '';
-		findings.push(info('refresh_ok', `Refreshing the token worked (${refresh.attempts} attempt${refresh.attempts === 1 ? '' : 's'}, ${refresh.durationMs} ms).${rotated}`));
+		const rotated = refresh.refreshTokenRotated
+			? ' The provider rotated the refresh token; n8n stored the new one.'
+			: '';
+		findings.push(
+			info(
+				'refresh_ok',
+				`Refreshing the token worked (${refresh.attempts} attempt${refresh.attempts === 1 ? '' : 's'}, ${refresh.durationMs} ms).${rotated}`,
+			),
+		);
 		return;
 	}
 	const { classification } = refresh;
-	findings.push(problem('refresh_failed', classification.category, `Refreshing the token now failed. ${classification.reason}`, input.provider));
+	findings.push(
+		problem(
+			'refresh_failed',
+			classification.category,
+			`Refreshing the token now failed. ${classification.reason}`,
+			input.provider,
+		),
+	);
 }
 
 function probeFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {
@@ -280,19 +364,46 @@ function probeFindings(input: HealthInput, findings: Finding[], leftMs: number |
 		return;
 	}
 	if (probe.kind === 'failed') {
-		findings.push(problem('probe_failed', probe.classification.category, `The probe request failed: ${probe.classification.reason}`, input.provider));
+		findings.push(
+			problem(
+				'probe_failed',
+				probe.classification.category,
+				`The probe request failed: ${probe.classification.reason}`,
+				input.provider,
+			),
+		);
 		return;
 	}
 	const { classification, status } = probe;
 	if (classification.category === 'not_auth_related') {
-		findings.push(info('probe_ok', `The probe URL answered HTTP ${status} to the stored access token (${probe.durationMs} ms).`));
+		findings.push(
+			info('probe_ok', `The probe URL answered HTTP ${status} to the stored access token (${probe.durationMs} ms).`),
+		);
 		return;
 	}
-	if (classification.category === 'access_token_rejected' && leftMs !== null && leftMs <= 0 && input.token.refreshTokenPresent) {
-		findings.push(info('probe_token_expired', `The probe URL refused the stored access token (HTTP ${status}) because it has expired; n8n refreshes it on the next request.`, 'Enable "Refresh Now" to probe with a fresh token.'));
+	if (
+		classification.category === 'access_token_rejected' &&
+		leftMs !== null &&
+		leftMs <= 0 &&
+		input.token.refreshTokenPresent
+	) {
+		findings.push(
+			info(
+				'probe_token_expired',
+				`The probe URL refused the stored access token (HTTP ${status}) because it has expired; n8n refreshes it on the next request.`,
+				'Enable "Refresh Now" to probe with a fresh token.',
+			),
+		);
 		return;
 	}
-	findings.push(problem('probe_rejected', classification.category, `The probe URL refused the stored access token: ${classification.reason}`, input.provider));
+	findings.push(
+		problem(
+			'probe_rejected',
+			classification.category,
+			`The probe URL refused the stored access token: ${classification.reason}`,
+			input.provider,
+		),
+	);
 }
 
 function introspectionFindings(input: HealthInput, findings: Finding[], leftMs: number | null): void {
@@ -318,17 +429,40 @@ function introspectionFindings(input: HealthInput, findings: Finding[], leftMs: 
 		return;
 	}
 	if (introspection.tokenKind === 'refresh_token') {
-		findings.push(problem('refresh_token_inactive', 'refresh_token_invalid', 'The authorization server reports the refresh token as inactive: it was revoked or expired.', input.provider));
+		findings.push(
+			problem(
+				'refresh_token_inactive',
+				'refresh_token_invalid',
+				'The authorization server reports the refresh token as inactive: it was revoked or expired.',
+				input.provider,
+			),
+		);
 	} else if (leftMs !== null && leftMs <= 0) {
-		findings.push(info('access_token_inactive', 'The authorization server reports the access token as inactive; it has expired.'));
+		findings.push(
+			info('access_token_inactive', 'The authorization server reports the access token as inactive; it has expired.'),
+		);
 	} else {
-		findings.push(problem('access_token_inactive', 'access_token_rejected', 'The authorization server reports the access token as inactive although it has not expired: it was revoked.', input.provider));
+		findings.push(
+			problem(
+				'access_token_inactive',
+				'access_token_rejected',
+				'The authorization server reports the access token as inactive although it has not expired: it was revoked.',
+				input.provider,
+			),
+		);
 	}
 }
 
 function advisoryFindings(input: HealthInput, findings: Finding[]): void {
 	const advisory = PROVIDER_ADVISORIES[input.provider];
-	if (advisory) findings.push(info('provider_advisory', advisory, `See the ${PROVIDER_LABELS[input.provider]} notes in the Token Guard README.`));
+	if (advisory)
+		findings.push(
+			info(
+				'provider_advisory',
+				advisory,
+				`See the ${PROVIDER_LABELS[input.provider]} notes in the Token Guard README.`,
+			),
+		);
 }
 
 function statusOf(findings: Finding[]): { status: HealthStatus; primaryCategory?: Category } {
@@ -367,7 +501,15 @@ export function assessHealth(input: HealthInput): HealthReport {
 		missingScopes,
 		clockSkewMs: input.clockSkewMs,
 		jwt: claims
-			? { exp: claims.exp, iat: claims.iat, nbf: claims.nbf, aud: claims.aud, scp: claims.scp, iss: claims.iss, verified: false }
+			? {
+					exp: claims.exp,
+					iat: claims.iat,
+					nbf: claims.nbf,
+					aud: claims.aud,
+					scp: claims.scp,
+					iss: claims.iss,
+					verified: false,
+				}
 			: null,
 	};
 }

@@ -19,22 +19,22 @@ const GENERIC_STEPS: Readonly<Record<Category, readonly string[]>> = {
 	],
 	refresh_token_missing: [
 		'The provider did not return a refresh token when the credential was connected. Make sure the authorization request asks for offline access (for example an `offline_access` scope, or `access_type=offline`).',
-		'Revoke the app\'s access in the account\'s security settings so the consent screen is shown again, then reconnect the credential.',
+		"Revoke the app's access in the account's security settings so the consent screen is shown again, then reconnect the credential.",
 	],
 	not_connected: [
 		'Open the credential in n8n and click "Connect my account" to finish the OAuth sign-in; saving the client ID and secret alone does not connect it.',
-		'Check that the OAuth redirect URL shown in the credential is registered in the provider\'s app settings.',
+		"Check that the OAuth redirect URL shown in the credential is registered in the provider's app settings.",
 	],
 	consent_required: [
 		'Reconnect the credential and complete the sign-in interactively, including any multi-factor prompt.',
 		'If the consent screen says an administrator must approve, ask an administrator to grant consent for the app, then reconnect.',
 	],
 	scope_insufficient: [
-		'Add the missing scopes to the credential\'s scope list (or enable them in the provider\'s app settings).',
+		"Add the missing scopes to the credential's scope list (or enable them in the provider's app settings).",
 		'Reconnect the credential so the new scopes are granted; a refresh never adds scopes that were not consented.',
 	],
 	client_misconfigured: [
-		'Check the client ID and client secret in the credential against the provider\'s app settings; create a new secret if it expired or was rotated.',
+		"Check the client ID and client secret in the credential against the provider's app settings; create a new secret if it expired or was rotated.",
 		'Check the token URL, the grant type and the client authentication method (header vs body) the provider expects.',
 		'Check that the redirect URL registered with the provider matches the one n8n shows in the credential.',
 	],
@@ -43,7 +43,7 @@ const GENERIC_STEPS: Readonly<Record<Category, readonly string[]>> = {
 		'If the API keeps answering 401 right after a refresh, check that the request is signed with this credential and goes to the API the token was issued for (audience/resource).',
 	],
 	clock_skew: [
-		'Synchronise the n8n host\'s clock with NTP: check `timedatectl status`, enable it with `timedatectl set-ntp true`, or run chrony/ntpd (`chronyc tracking`). In Docker, the container uses the host\'s clock.',
+		"Synchronise the n8n host's clock with NTP: check `timedatectl status`, enable it with `timedatectl set-ntp true`, or run chrony/ntpd (`chronyc tracking`). In Docker, the container uses the host's clock.",
 		'After the clock is correct, retry; no reconnect is needed.',
 	],
 	rate_limited: [
@@ -52,13 +52,15 @@ const GENERIC_STEPS: Readonly<Record<Category, readonly string[]>> = {
 	],
 	provider_unavailable: [
 		'Retry later; the provider or the network path to it failed, the credential itself is not at fault.',
-		'If it persists, check the provider\'s status page, DNS and any proxy or firewall between n8n and the provider, and that the token URL is correct.',
+		"If it persists, check the provider's status page, DNS and any proxy or firewall between n8n and the provider, and that the token URL is correct.",
 	],
 	model_api_key: [
 		'Check the API key in the language-model credential (OpenAI, Gemini, Anthropic…) used by the model node: it is missing, mistyped, revoked or belongs to another project.',
-		'Create a new key in the provider\'s console, paste it into that credential, and retry. Reconnecting OAuth credentials does not help here.',
+		"Create a new key in the provider's console, paste it into that credential, and retry. Reconnecting OAuth credentials does not help here.",
 	],
-	not_auth_related: ['The failure is not about authentication; look at the failing node\'s error message and parameters.'],
+	not_auth_related: [
+		"The failure is not about authentication; look at the failing node's error message and parameters.",
+	],
 };
 
 const GOOGLE_REFRESH_STEPS = [
@@ -80,7 +82,9 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 		client_misconfigured: [
 			'In Google Cloud Console → APIs & Services → Credentials, check that the OAuth client still exists and that its secret matches; a deleted or re-created client invalidates every refresh token it issued.',
 		],
-		rate_limited: ['Google quotas are per project and per user; check APIs & Services → Quotas and spread the calls out.'],
+		rate_limited: [
+			'Google quotas are per project and per user; check APIs & Services → Quotas and spread the calls out.',
+		],
 	},
 	microsoft: {
 		refresh_token_invalid: [
@@ -92,10 +96,12 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 			'For AADSTS50076/50079 (multi-factor authentication) or a Conditional Access block, reconnect interactively and complete MFA, or ask the tenant admin to adjust the Conditional Access policy for this app.',
 		],
 		client_misconfigured: [
-			'In Entra ID → App registrations → the app → Certificates & secrets, check whether the client secret expired (AADSTS7000222) or was mistyped (AADSTS7000215); copy the secret\'s Value, not its ID.',
+			"In Entra ID → App registrations → the app → Certificates & secrets, check whether the client secret expired (AADSTS7000222) or was mistyped (AADSTS7000215); copy the secret's Value, not its ID.",
 			'Check the tenant in the token URL (common, organizations or the tenant ID) matches how the app is registered.',
 		],
-		clock_skew: ['AADSTS700024 means the client assertion is outside its valid time range: fix the host clock before anything else.'],
+		clock_skew: [
+			'AADSTS700024 means the client assertion is outside its valid time range: fix the host clock before anything else.',
+		],
 	},
 	box: {
 		refresh_token_invalid: [
@@ -112,7 +118,7 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 			'Atlassian rotates refresh tokens with a 10-minute reuse window; reusing an older one outside it revokes the whole token family. Tokens also expire after 90 days unused and 365 days in total. Reconnect and keep a single refresher.',
 		],
 		access_token_rejected: [
-			'The Atlassian API gateway may answer 403 or 404 for an expired access token; add those status codes to the credential\'s token-expired status codes.',
+			"The Atlassian API gateway may answer 403 or 404 for an expired access token; add those status codes to the credential's token-expired status codes.",
 		],
 	},
 	salesforce: {
@@ -121,7 +127,7 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 			'Check the connected app\'s refresh token policy (Setup → Connected Apps → Manage → OAuth policies): "Expire if not used for…" or an idle timeout revokes unused tokens.',
 		],
 		access_token_rejected: [
-			'INVALID_SESSION_ID means the session timed out or was revoked; Force Refresh gets a new access token. Salesforce does not send expires_in, so expiry follows the org\'s session timeout.',
+			"INVALID_SESSION_ID means the session timed out or was revoked; Force Refresh gets a new access token. Salesforce does not send expires_in, so expiry follows the org's session timeout.",
 		],
 	},
 	hubspot: {
@@ -129,12 +135,12 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 			'HubSpot refresh tokens do not expire but die when the app is uninstalled from the portal or access is revoked; reinstall the app by reconnecting the credential.',
 		],
 		scope_insufficient: [
-			'HubSpot MISSING_SCOPES: add the scopes listed in the error to the app\'s auth settings and to the credential, then reconnect so the portal approves them.',
+			"HubSpot MISSING_SCOPES: add the scopes listed in the error to the app's auth settings and to the credential, then reconnect so the portal approves them.",
 		],
 	},
 	zoho: {
 		refresh_token_invalid: [
-			'A Zoho user can hold at most 20 refresh tokens per client; older ones are deleted. Reconnect, and use the accounts server of the account\'s data centre (accounts.zoho.com, .eu, .in, .com.au, .jp…).',
+			"A Zoho user can hold at most 20 refresh tokens per client; older ones are deleted. Reconnect, and use the accounts server of the account's data centre (accounts.zoho.com, .eu, .in, .com.au, .jp…).",
 		],
 		rate_limited: [
 			'Zoho allows only 10 access-token refreshes per refresh token every 10 minutes: wait 10 minutes, then retry, and avoid refreshing on every item.',
@@ -159,7 +165,9 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 		scope_insufficient: [
 			'Slack missing_scope: add the bot or user scope named in the error under OAuth & Permissions, then reinstall the app by reconnecting.',
 		],
-		access_token_rejected: ['Slack rotated tokens last 12 hours; Force Refresh gets a new one (token_expired, invalid_auth).'],
+		access_token_rejected: [
+			'Slack rotated tokens last 12 hours; Force Refresh gets a new one (token_expired, invalid_auth).',
+		],
 	},
 	github: {
 		refresh_token_invalid: [
@@ -172,11 +180,17 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 		],
 	},
 	zoom: {
-		refresh_token_invalid: ['Zoom rotates the refresh token on every refresh; make sure only one process refreshes it, then reconnect.'],
+		refresh_token_invalid: [
+			'Zoom rotates the refresh token on every refresh; make sure only one process refreshes it, then reconnect.',
+		],
 	},
 	openai: {
-		model_api_key: ['Create a new key at platform.openai.com → API keys and check that it belongs to the organisation and project the model node uses.'],
-		rate_limited: ['OpenAI rate and quota limits depend on the account tier; check usage and billing at platform.openai.com.'],
+		model_api_key: [
+			'Create a new key at platform.openai.com → API keys and check that it belongs to the organisation and project the model node uses.',
+		],
+		rate_limited: [
+			'OpenAI rate and quota limits depend on the account tier; check usage and billing at platform.openai.com.',
+		],
 	},
 	anthropic: {
 		model_api_key: ['Create a new key in the Anthropic Console → API keys; it is sent as the x-api-key header.'],
@@ -184,27 +198,34 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 };
 
 // Google model keys (Gemini) are a Google provider but an API-key problem; give the matching console.
-const GOOGLE_MODEL_KEY_STEPS = ['For Gemini, create a key in Google AI Studio (aistudio.google.com → Get API key) and check the Generative Language API is enabled for its project.'];
+const GOOGLE_MODEL_KEY_STEPS = [
+	'For Gemini, create a key in Google AI Studio (aistudio.google.com → Get API key) and check the Generative Language API is enabled for its project.',
+];
 
 /** Concrete steps, provider-specific ones first. Never empty. */
 export function remediationFor(category: Category, provider: Provider): string[] {
 	const specific =
-		provider === 'google' && category === 'model_api_key' ? GOOGLE_MODEL_KEY_STEPS : (PROVIDER_STEPS[provider]?.[category] ?? []);
+		provider === 'google' && category === 'model_api_key'
+			? GOOGLE_MODEL_KEY_STEPS
+			: (PROVIDER_STEPS[provider]?.[category] ?? []);
 	return [...specific, ...GENERIC_STEPS[category]];
 }
 
 const SUMMARY_PREDICATES: Readonly<Record<Category, string>> = {
 	refresh_token_invalid:
 		'can no longer refresh its access token: the refresh token was revoked, expired or rotated away. Reconnect the credential.',
-	refresh_token_missing: 'has no refresh token stored, so its access token cannot be renewed. Reconnect the credential with offline access.',
+	refresh_token_missing:
+		'has no refresh token stored, so its access token cannot be renewed. Reconnect the credential with offline access.',
 	not_connected: 'was never connected to an account. Connect the credential.',
 	consent_required: 'needs the user or an administrator to sign in again and grant consent. Reconnect the credential.',
 	scope_insufficient: 'is connected, but its token lacks the permissions (scopes) this request needs.',
-	client_misconfigured: 'is misconfigured: the provider rejected its client ID, client secret, token URL or grant settings.',
+	client_misconfigured:
+		'is misconfigured: the provider rejected its client ID, client secret, token URL or grant settings.',
 	access_token_rejected: 'sent an access token the API refused; a fresh access token is needed.',
-	clock_skew: 'failed because this host\'s clock disagrees with the provider\'s clock.',
+	clock_skew: "failed because this host's clock disagrees with the provider's clock.",
 	rate_limited: 'is being throttled by the provider; waiting and retrying will help.',
-	provider_unavailable: 'could not get an answer from the provider (server error, timeout or network failure); the credential itself may be fine.',
+	provider_unavailable:
+		'could not get an answer from the provider (server error, timeout or network failure); the credential itself may be fine.',
 	model_api_key: 'has an API key the language-model provider rejected; this is not an OAuth token problem.',
 	not_auth_related: 'is not the cause: the failure is not related to authentication.',
 };

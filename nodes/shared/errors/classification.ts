@@ -39,7 +39,8 @@ export function findTokenGuardError(error: unknown): TokenGuardError | undefined
 	return causeChain(error).find(isTokenGuardError) as TokenGuardError | undefined;
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+const text = (value: unknown): string | undefined =>
+	typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /**
  * What the classifier needs, gathered from every link of the chain: messages and descriptions,
@@ -65,7 +66,8 @@ export function evidenceFromError(
 			if (description !== undefined) evidence.errorDescription = description;
 		}
 		const failure = link.failure as { cause?: unknown } | undefined;
-		if (evidence.failureCause === undefined && text(failure?.cause) !== undefined) evidence.failureCause = failure?.cause as string;
+		if (evidence.failureCause === undefined && text(failure?.cause) !== undefined)
+			evidence.failureCause = failure?.cause as string;
 		const code = link.code;
 		if (evidence.networkCode === undefined && isNetworkCode(code)) evidence.networkCode = code;
 		const headers = (link.response as { headers?: Record<string, unknown> } | undefined)?.headers;
@@ -83,7 +85,12 @@ export function classifyError(error: unknown, hints: Parameters<typeof evidenceF
 }
 
 /** A classification decided by the node itself (a field it validated), with the category's fixed traits. */
-export function classificationFor(category: Category, provider: Provider, reason: string, httpCode?: number): Classification {
+export function classificationFor(
+	category: Category,
+	provider: Provider,
+	reason: string,
+	httpCode?: number,
+): Classification {
 	const traits = CATEGORY_TRAITS[category];
 	return {
 		category,
@@ -132,7 +139,8 @@ function ownDescription(error: unknown): string | undefined {
  * upstream message neither reaches the user whole nor pushes the remediation steps past redaction's cap.
  */
 const MAX_QUOTED_TEXT_LENGTH = 2_000;
-const quoted = (text: string, secrets: string[]): string => redactedSnippet(text, secrets, MAX_QUOTED_TEXT_LENGTH, { ellipsis: '…' });
+const quoted = (text: string, secrets: string[]): string =>
+	redactedSnippet(text, secrets, MAX_QUOTED_TEXT_LENGTH, { ellipsis: '…' });
 
 /** The provider the credential type stands for wins over "unknown": it picks the remediation steps. */
 function withCredentialProvider(classification: Classification, credential?: ErrorCredential): Classification {
@@ -146,14 +154,22 @@ function withCredentialProvider(classification: Classification, credential?: Err
  * credential "Gmail" can no longer refresh its access token: …"); for anything else the failure's own
  * (redacted) message says more than "not related to authentication" would.
  */
-export function errorMessageFor(classification: Classification, error: unknown, context: NodeErrorContext = {}): string {
+export function errorMessageFor(
+	classification: Classification,
+	error: unknown,
+	context: NodeErrorContext = {},
+): string {
 	const secrets = context.secrets ?? [];
 	if (classification.category === 'not_auth_related') return quoted(originalMessage(error), secrets);
 	return redactText(summaryFor(classification, context.credential?.name), secrets);
 }
 
 /** Category, action, the reason, the original message and numbered steps; what the error panel shows. */
-export function errorDescriptionFor(classification: Classification, error: unknown, context: NodeErrorContext = {}): string {
+export function errorDescriptionFor(
+	classification: Classification,
+	error: unknown,
+	context: NodeErrorContext = {},
+): string {
 	const secrets = context.secrets ?? [];
 	const credential = context.credential;
 	const credentialLine =
@@ -168,7 +184,9 @@ export function errorDescriptionFor(classification: Classification, error: unkno
 				? undefined
 				: quoted(description, secrets)
 			: `Details: ${quoted(originalMessage(error), secrets)}`;
-	const steps = remediationFor(classification.category, classification.provider).map((step, index) => `${index + 1}. ${step}`);
+	const steps = remediationFor(classification.category, classification.provider).map(
+		(step, index) => `${index + 1}. ${step}`,
+	);
 	const lines = [
 		`Category: ${classification.category} · Action: ${classification.action} · Severity: ${classification.severity}`,
 		credentialLine,

@@ -15,7 +15,12 @@ export const MAX_CAUSE_DEPTH = 6;
 export function causeChain(error: unknown): Array<Record<string, unknown>> {
 	const chain: Array<Record<string, unknown>> = [];
 	let current: unknown = error;
-	while (typeof current === 'object' && current !== null && !chain.includes(current as Record<string, unknown>) && chain.length < MAX_CAUSE_DEPTH) {
+	while (
+		typeof current === 'object' &&
+		current !== null &&
+		!chain.includes(current as Record<string, unknown>) &&
+		chain.length < MAX_CAUSE_DEPTH
+	) {
 		const link = current as Record<string, unknown>;
 		chain.push(link);
 		current = link.cause ?? link.reason;

@@ -14,7 +14,11 @@ import { classifyForNode, errorDescriptionFor, errorMessageFor, failureFor } fro
 import type { Classification } from '../types';
 
 /** Marks a node error with the verdict so error workflows and Token Health can read it without re-classifying. */
-function annotate<T extends NodeApiError | NodeOperationError>(nodeError: T, classification: Classification, context: NodeErrorContext): T {
+function annotate<T extends NodeApiError | NodeOperationError>(
+	nodeError: T,
+	classification: Classification,
+	context: NodeErrorContext,
+): T {
 	nodeError.context.tokenGuard = {
 		category: classification.category,
 		action: classification.action,
@@ -24,7 +28,13 @@ function annotate<T extends NodeApiError | NodeOperationError>(nodeError: T, cla
 		...(classification.oauthError === undefined ? {} : { oauthError: classification.oauthError }),
 		...(context.credential === undefined
 			? {}
-			: { credential: { type: context.credential.type, id: context.credential.id ?? null, name: context.credential.name ?? null } }),
+			: {
+					credential: {
+						type: context.credential.type,
+						id: context.credential.id ?? null,
+						name: context.credential.name ?? null,
+					},
+				}),
 	};
 	return nodeError;
 }
@@ -34,7 +44,11 @@ function annotate<T extends NodeApiError | NodeOperationError>(nodeError: T, cla
  * message names the credential; the description carries category, action and remediation; nothing of
  * the original error object (which can hold request headers and bodies) is kept.
  */
-export function toNodeError(node: INode, error: unknown, context: NodeErrorContext = {}): NodeApiError | NodeOperationError {
+export function toNodeError(
+	node: INode,
+	error: unknown,
+	context: NodeErrorContext = {},
+): NodeApiError | NodeOperationError {
 	const classification = classifyForNode(error, context);
 	const message = errorMessageFor(classification, error, context);
 	const description = errorDescriptionFor(classification, error, context);
@@ -42,7 +56,12 @@ export function toNodeError(node: INode, error: unknown, context: NodeErrorConte
 	const itemIndex = context.itemIndex;
 
 	if (classification.httpCode !== undefined) {
-		const response: JsonObject = { message, description, httpCode: String(classification.httpCode), category: classification.category };
+		const response: JsonObject = {
+			message,
+			description,
+			httpCode: String(classification.httpCode),
+			category: classification.category,
+		};
 		const nodeError = new NodeApiError(node, response, {
 			message,
 			description,

@@ -50,7 +50,7 @@ export const eventSinkProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to POST each event (CloudEvents JSON, signed per Standard Webhooks) to the Token Guard Webhook credential. Events always go to the item and to n8n\'s log.',
+			"Whether to POST each event (CloudEvents JSON, signed per Standard Webhooks) to the Token Guard Webhook credential. Events always go to the item and to n8n's log.",
 	},
 	{
 		displayName: 'Event Delivery Options',
@@ -144,8 +144,14 @@ interface DeliverySettings {
 }
 
 function deliverySettings(ctx: IExecuteFunctions, itemIndex: number): DeliverySettings {
-	const raw = ctx.getNodeParameter(EVENT_DELIVERY_PARAMETER, itemIndex, {}) as { failOnDeliveryError?: unknown; timeout?: unknown };
-	const timeout = typeof raw.timeout === 'number' && Number.isFinite(raw.timeout) && raw.timeout > 0 ? raw.timeout : DEFAULT_DELIVERY_TIMEOUT_MS;
+	const raw = ctx.getNodeParameter(EVENT_DELIVERY_PARAMETER, itemIndex, {}) as {
+		failOnDeliveryError?: unknown;
+		timeout?: unknown;
+	};
+	const timeout =
+		typeof raw.timeout === 'number' && Number.isFinite(raw.timeout) && raw.timeout > 0
+			? raw.timeout
+			: DEFAULT_DELIVERY_TIMEOUT_MS;
 	return { failOnDeliveryError: raw.failOnDeliveryError === true, timeoutMs: Math.round(timeout) };
 }
 
@@ -180,12 +186,17 @@ async function readSink(ctx: IExecuteFunctions, itemIndex: number): Promise<Sink
 	try {
 		credentials = await ctx.getCredentials(WEBHOOK_CREDENTIAL_TYPE, itemIndex);
 	} catch (error) {
-		return { status: 'failed', attempts: 0, error: `No Token Guard Webhook credential could be read: ${redactText(messageOf(error))}` };
+		return {
+			status: 'failed',
+			attempts: 0,
+			error: `No Token Guard Webhook credential could be read: ${redactText(messageOf(error))}`,
+		};
 	}
 	const url = typeof credentials.url === 'string' ? credentials.url.trim() : '';
 	// Receiver URLs often embed their own secret (Slack and Teams hooks): never echo one.
 	const secrets = [...collectSecrets(credentials), ...(url === '' ? [] : [url])];
-	if (url === '') return { status: 'failed', attempts: 0, error: 'The Token Guard Webhook credential has no Webhook URL' };
+	if (url === '')
+		return { status: 'failed', attempts: 0, error: 'The Token Guard Webhook credential has no Webhook URL' };
 	// A secret or header the credential cannot sign with is a setting to fix, not something a retry changes.
 	const signing = checkWebhookCredential(credentials);
 	if (!signing.ok) return { status: 'failed', attempts: 0, error: redactText(signing.error, secrets) };
@@ -216,11 +227,21 @@ function deliveryRequest(event: CloudEvent, sink: Sink, settings: DeliverySettin
 }
 
 /** One POST: the Delivery when the receiver took it, otherwise the failure for the retry decision. */
-async function attemptDelivery(ctx: IExecuteFunctions, request: IHttpRequestOptions, sink: Sink, attempt: number): Promise<Delivery | AttemptFailure> {
+async function attemptDelivery(
+	ctx: IExecuteFunctions,
+	request: IHttpRequestOptions,
+	sink: Sink,
+	attempt: number,
+): Promise<Delivery | AttemptFailure> {
 	try {
-		const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, WEBHOOK_CREDENTIAL_TYPE, { ...request }, {
-			credentialsDecrypted: { id: '', name: '', type: WEBHOOK_CREDENTIAL_TYPE, data: sink.credentials },
-		})) as FullResponse;
+		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
+			ctx,
+			WEBHOOK_CREDENTIAL_TYPE,
+			{ ...request },
+			{
+				credentialsDecrypted: { id: '', name: '', type: WEBHOOK_CREDENTIAL_TYPE, data: sink.credentials },
+			},
+		)) as FullResponse;
 		const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;
 		if (status >= 200 && status < 300) return { status: 'delivered', httpCode: status, attempts: attempt };
 		const answered =
@@ -234,7 +255,12 @@ async function attemptDelivery(ctx: IExecuteFunctions, request: IHttpRequestOpti
 }
 
 /** POSTs the signed event with bounded retries. Never throws: failures come back as a Delivery. */
-async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: DeliverySettings, itemIndex: number): Promise<Delivery> {
+async function deliver(
+	ctx: IExecuteFunctions,
+	event: CloudEvent,
+	settings: DeliverySettings,
+	itemIndex: number,
+): Promise<Delivery> {
 	const sink = await readSink(ctx, itemIndex);
 	if ('status' in sink) return sink;
 	const request = deliveryRequest(event, sink, settings);
@@ -243,9 +269,20 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 		const outcome = await attemptDelivery(ctx, request, sink, attempt);
 		if (!('kind' in outcome)) return outcome;
 		const failure = outcome;
-		const decision = decideRetry({ outcome: failure, attempt, waitedMs, policy: DELIVERY_RETRY_POLICY, nowMs: Date.now(), random: Math.random });
+		const decision = decideRetry({
+			outcome: failure,
+			attempt,
+			waitedMs,
+			policy: DELIVERY_RETRY_POLICY,
+			nowMs: Date.now(),
+			random: Math.random,
+		});
 		if (!decision.retry) {
-			const delivery: Delivery = { status: 'failed', attempts: attempt, error: redactText(messageOf(failure.error), sink.secrets) };
+			const delivery: Delivery = {
+				status: 'failed',
+				attempts: attempt,
+				error: redactText(messageOf(failure.error), sink.secrets),
+			};
 			if (failure.status) delivery.httpCode = failure.status;
 			return delivery;
 		}
@@ -256,7 +293,11 @@ async function deliver(ctx: IExecuteFunctions, event: CloudEvent, settings: Deli
 
 function logLine(type: TokenGuardEventType, event: CloudEvent, delivery: Delivery): string {
 	const data = event.data;
-	const credential = data.credential.name ? ` credential "${data.credential.name}"` : data.credential.type ? ` credential type ${data.credential.type}` : '';
+	const credential = data.credential.name
+		? ` credential "${data.credential.name}"`
+		: data.credential.type
+			? ` credential type ${data.credential.type}`
+			: '';
 	const category = data.category ? ` category=${data.category}` : '';
 	return `Token Guard ${type}:${credential} provider=${data.provider}${category} severity=${data.severity} delivery=${delivery.status}`;
 }
@@ -301,12 +342,19 @@ export async function emitEvent(
 	}
 
 	const line = redactText(logLine(type, event, delivery), options.secrets ?? []);
-	const metadata = { eventId: event.id, eventType: event.type, workflowId: workflow.id, executionId: context.execution.id, delivery };
+	const metadata = {
+		eventId: event.id,
+		eventType: event.type,
+		workflowId: workflow.id,
+		executionId: context.execution.id,
+		delivery,
+	};
 	if (options.suppress) ctx.logger.debug(line, metadata);
 	else if (isGoodNews(type, event.data)) ctx.logger.info(line, metadata);
 	else ctx.logger.warn(line, metadata);
 
-	if (delivery.status === 'failed' && settings?.failOnDeliveryError) throw deliveryFailure(ctx, type, delivery, options.itemIndex);
+	if (delivery.status === 'failed' && settings?.failOnDeliveryError)
+		throw deliveryFailure(ctx, type, delivery, options.itemIndex);
 	return { event, delivery };
 }
 
@@ -321,7 +369,12 @@ export function isDeliveryFailure(error: unknown): boolean {
 	return error instanceof Error && deliveryFailures.has(error);
 }
 
-function deliveryFailure(ctx: IExecuteFunctions, type: TokenGuardEventType, delivery: Delivery, itemIndex: number): NodeOperationError {
+function deliveryFailure(
+	ctx: IExecuteFunctions,
+	type: TokenGuardEventType,
+	delivery: Delivery,
+	itemIndex: number,
+): NodeOperationError {
 	const attempts = delivery.attempts === 1 ? '1 attempt' : `${delivery.attempts} attempts`;
 	const answered = delivery.httpCode === undefined ? '' : ` (HTTP ${delivery.httpCode})`;
 	// Nothing was sent: the credential's own settings stopped the delivery before any attempt.

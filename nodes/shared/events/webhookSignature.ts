@@ -27,7 +27,8 @@ export type SecretFormat = 'standard' | 'raw';
 export const SECRET_FORMATS: readonly SecretFormat[] = ['standard', 'raw'];
 export const DEFAULT_SECRET_FORMAT: SecretFormat = 'standard';
 
-const GENERATE_HINT = 'Generate one with `openssl rand -base64 32` and prefix whsec_, then give the receiver the same whsec_… string';
+const GENERATE_HINT =
+	'Generate one with `openssl rand -base64 32` and prefix whsec_, then give the receiver the same whsec_… string';
 const RAW_HINT = 'if your receiver uses the text itself as its HMAC key, set Secret Format to Raw Text';
 
 // Canonical base64 as the reference libraries decode it: standard alphabet, padded to a multiple of 4.
@@ -36,8 +37,11 @@ const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=
 /** The Secret Format field's value; an old credential saved before the field existed has none. */
 export function secretFormatOf(value: unknown): Result<SecretFormat, string> {
 	if (value === undefined || value === null || value === '') return ok(DEFAULT_SECRET_FORMAT);
-	if (typeof value === 'string' && (SECRET_FORMATS as readonly string[]).includes(value)) return ok(value as SecretFormat);
-	return err('Secret Format: must be Standard Webhooks or Raw Text. Pick one of the two in the Token Guard Webhook credential.');
+	if (typeof value === 'string' && (SECRET_FORMATS as readonly string[]).includes(value))
+		return ok(value as SecretFormat);
+	return err(
+		'Secret Format: must be Standard Webhooks or Raw Text. Pick one of the two in the Token Guard Webhook credential.',
+	);
 }
 
 /**
@@ -84,7 +88,8 @@ export function signingKey(secret: string, format: SecretFormat = DEFAULT_SECRET
 }
 
 function assertSignable(msgId: string, timestampSeconds: number): void {
-	if (typeof msgId !== 'string' || msgId === '') throw new Error('Webhook message id (webhook-id) must be a non-empty string');
+	if (typeof msgId !== 'string' || msgId === '')
+		throw new Error('Webhook message id (webhook-id) must be a non-empty string');
 	if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
 		throw new Error(`Webhook timestamp must be whole seconds since the Unix epoch, got ${String(timestampSeconds)}`);
 	}
@@ -138,9 +143,11 @@ export interface HeaderParseError {
 /** Why a header value cannot go on the wire as typed, or undefined when it can. */
 function headerValueProblem(value: string): string | undefined {
 	// A CR or LF would end the header (or be folded away by the client): refuse rather than send something else.
-	if (/[\r\n]/.test(value)) return 'the value contains a line break (CR or LF), which an HTTP header cannot carry. Put the value on one line';
+	if (/[\r\n]/.test(value))
+		return 'the value contains a line break (CR or LF), which an HTTP header cannot carry. Put the value on one line';
 	// eslint-disable-next-line no-control-regex -- looking for control characters is the point
-	if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value)) return 'the value contains a control character, which an HTTP header cannot carry. Remove it';
+	if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value))
+		return 'the value contains a control character, which an HTTP header cannot carry. Remove it';
 	return undefined;
 }
 
@@ -163,7 +170,10 @@ export function parseCustomHeaders(value: unknown): Result<Record<string, string
 		}
 	}
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-		return err({ field: 'headers', message: `Headers: must be a JSON object. Write one such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.` });
+		return err({
+			field: 'headers',
+			message: `Headers: must be a JSON object. Write one such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.`,
+		});
 	}
 	const headers: Record<string, string> = {};
 	for (const [name, headerValue] of Object.entries(parsed)) {
@@ -180,11 +190,15 @@ export function parseCustomHeaders(value: unknown): Result<Record<string, string
 			});
 		}
 		if (typeof headerValue !== 'string' && typeof headerValue !== 'number' && typeof headerValue !== 'boolean') {
-			return err({ field: 'headers', message: `Header "${name}": must have a text value. Write it as a string ${HEADERS_FIX}.` });
+			return err({
+				field: 'headers',
+				message: `Header "${name}": must have a text value. Write it as a string ${HEADERS_FIX}.`,
+			});
 		}
 		const text = String(headerValue);
 		const problem = headerValueProblem(text);
-		if (problem !== undefined) return err({ field: 'headers', message: `Header "${name}": ${problem} ${HEADERS_FIX}.` });
+		if (problem !== undefined)
+			return err({ field: 'headers', message: `Header "${name}": ${problem} ${HEADERS_FIX}.` });
 		headers[name] = text;
 	}
 	return ok(headers);
@@ -258,6 +272,10 @@ export function signWebhookRequest(
 	return {
 		...request,
 		body,
-		headers: { ...headers, ...signing.value.headers, ...buildWebhookHeaders(secret, msgId, timestampSeconds, body, format) },
+		headers: {
+			...headers,
+			...signing.value.headers,
+			...buildWebhookHeaders(secret, msgId, timestampSeconds, body, format),
+		},
 	};
 }

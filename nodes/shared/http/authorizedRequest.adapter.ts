@@ -17,7 +17,12 @@ import { refreshShared } from '../refresh/sharedRefresh.adapter';
 import { typedUrlBoundaryFor } from '../security/domainRestriction.adapter';
 import { TokenGuardError } from '../errors/errors';
 import type { ExpiryRules, ExpiryVerdict } from './expirySignal';
-import { credentialExpiryStatusCodes, decideProactiveRefresh, detectExpirySignal, proactiveMarginMs } from './expirySignal';
+import {
+	credentialExpiryStatusCodes,
+	decideProactiveRefresh,
+	detectExpirySignal,
+	proactiveMarginMs,
+} from './expirySignal';
 import { classificationFor } from '../errors/classification';
 import type { RetryPolicy } from './retry';
 import type { HttpHeaders } from '../types';
@@ -189,11 +194,20 @@ export async function requestWithAutoRefresh(
 	request: AuthorizedRequest,
 	settings: AutoRefreshSettings,
 ): Promise<AutoRefreshOutcome> {
-	const first = settings.tokens ? await settings.tokens.get() : await readCredentialToken(ctx, selected, settings.itemIndex);
+	const first = settings.tokens
+		? await settings.tokens.get()
+		: await readCredentialToken(ctx, selected, settings.itemIndex);
 	const secrets = first.state.secrets;
 	// Checked before any refresh: a URL the credential may not reach gets neither a token nor a refresh.
 	const boundary = typedUrlBoundaryFor(ctx.getNode(), selected, first.data, request.url);
-	const progress: RequestProgress = { token: first, steps: [], reason: 'not-needed', secrets, attempts: 0, waitedMs: 0 };
+	const progress: RequestProgress = {
+		token: first,
+		steps: [],
+		reason: 'not-needed',
+		secrets,
+		attempts: 0,
+		waitedMs: 0,
+	};
 	await refreshBeforeSending(ctx, selected, settings, progress);
 
 	const send = async (): Promise<ApiResponse> => {
@@ -212,7 +226,12 @@ export async function requestWithAutoRefresh(
 		await refreshStep(ctx, selected, settings, progress, 'expiry-signal', null);
 		if (isSingleUseBody(request.body)) {
 			throw new TokenGuardError(
-				classificationFor('access_token_rejected', selected.info.provider, `The API signalled an expired token (${verdict.detail}).`, response.statusCode),
+				classificationFor(
+					'access_token_rejected',
+					selected.info.provider,
+					`The API signalled an expired token (${verdict.detail}).`,
+					response.statusCode,
+				),
 				'The access token had expired. It has been refreshed, but this request was not sent again: its body was a one-time stream (binary data) that cannot be replayed. Run the item again.',
 				{ attempts: progress.attempts, waitedMs: progress.waitedMs },
 			);

@@ -47,7 +47,9 @@ export function credentialExpiryStatusCodes(value: unknown): number[] {
 	const values = Array.isArray(value) ? value : [value];
 	const codes = values
 		.map((entry) => (typeof entry === 'string' && /^\d{3}$/.test(entry.trim()) ? Number(entry) : entry))
-		.filter((entry): entry is number => typeof entry === 'number' && Number.isInteger(entry) && entry >= 100 && entry <= 599);
+		.filter(
+			(entry): entry is number => typeof entry === 'number' && Number.isInteger(entry) && entry >= 100 && entry <= 599,
+		);
 	return [...new Set(codes)];
 }
 
@@ -125,7 +127,8 @@ function splitConditions(source: string): string[] {
 /** The first ` in ` (any case, whitespace on both sides): where its leading whitespace starts and where the values begin. */
 function inOperatorIn(text: string): { start: number; valuesAt: number } | undefined {
 	for (let at = 1; at + 2 < text.length; at++) {
-		if (text.slice(at, at + 2).toLowerCase() !== 'in' || !isSpace(text.charAt(at - 1)) || !isSpace(text.charAt(at + 2))) continue;
+		if (text.slice(at, at + 2).toLowerCase() !== 'in' || !isSpace(text.charAt(at - 1)) || !isSpace(text.charAt(at + 2)))
+			continue;
 		let start = at - 1;
 		while (start > 0 && isSpace(text.charAt(start - 1))) start--;
 		return { start, valuesAt: skipSpaces(text, at + 2) };
@@ -142,12 +145,18 @@ function unquote(value: string): string {
 function parsePath(text: string): Result<PathSegment[], RuleParseError> {
 	const path: PathSegment[] = [];
 	// `a.b[0][*]` → `a`, `b`, `0`, `*`
-	const pieces = text.trim().replace(/\[(\*|\d+)\]/g, '.$1').split('.');
+	const pieces = text
+		.trim()
+		.replace(/\[(\*|\d+)\]/g, '.$1')
+		.split('.');
 	for (const piece of pieces) {
 		if (piece === '*') path.push('*');
 		else if (/^\d+$/.test(piece)) path.push(Number(piece));
 		else if (PATH_KEY.test(piece)) path.push(piece);
-		else return err({ message: `"${quoted(text, 60)}" is not a field path; write it like error, error.code or errors[*].code` });
+		else
+			return err({
+				message: `"${quoted(text, 60)}" is not a field path; write it like error, error.code or errors[*].code`,
+			});
 	}
 	return ok(path);
 }
@@ -163,13 +172,22 @@ function parseCondition(text: string): Result<BodyCondition, RuleParseError> {
 			? [text.slice(0, equalsAt), text.slice(text.charAt(equalsAt + 1) === '=' ? equalsAt + 2 : equalsAt + 1)]
 			: ['', ''];
 	if (pathText.trim() === '') {
-		return err({ message: `"${quoted(text, 60)}" is not a condition; write it like ok = false or error in token_expired,invalid_auth` });
+		return err({
+			message: `"${quoted(text, 60)}" is not a condition; write it like ok = false or error in token_expired,invalid_auth`,
+		});
 	}
 	const path = parsePath(pathText);
 	if (!path.ok) return path;
-	const values = useIn ? valuesText.split(',').map(unquote).filter((value) => value !== '') : [unquote(valuesText)];
+	const values = useIn
+		? valuesText
+				.split(',')
+				.map(unquote)
+				.filter((value) => value !== '')
+		: [unquote(valuesText)];
 	if (values.length === 0) {
-		return err({ message: `"${quoted(text, 60)}" lists no values after "in"; write them like error in token_expired,invalid_auth` });
+		return err({
+			message: `"${quoted(text, 60)}" lists no values after "in"; write them like error in token_expired,invalid_auth`,
+		});
 	}
 	return ok({ path: path.value, pathText: pathText.trim(), values });
 }
@@ -258,8 +276,7 @@ export interface ExpiryRules {
 }
 
 export type ExpiryVerdict =
-	| { expired: true; via: 'status' | 'body'; detail: string }
-	| { expired: false; via: 'insufficient_scope' | 'none' };
+	{ expired: true; via: 'status' | 'body'; detail: string } | { expired: false; via: 'insufficient_scope' | 'none' };
 
 /**
  * A token that lacks a scope is not expired: refreshing it yields the same scopes, so a refresh and
@@ -279,7 +296,11 @@ export function detectExpirySignal(response: HttpResponseLike, rules: ExpiryRule
 		return { expired: true, via: 'status', detail: `HTTP ${response.status} is listed as an expiry status code` };
 	}
 	if (rules.bodyRule !== null && matchesBodyRule(rules.bodyRule, response.body)) {
-		return { expired: true, via: 'body', detail: `the response body matched the rule "${quoted(rules.bodyRule.source, 80)}"` };
+		return {
+			expired: true,
+			via: 'body',
+			detail: `the response body matched the rule "${quoted(rules.bodyRule.source, 80)}"`,
+		};
 	}
 	return { expired: false, via: 'none' };
 }
@@ -337,10 +358,26 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', '
 const REFUSED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 /** Connection failures where the request never reached the server. */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+	'ECONNREFUSED',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'ENETDOWN',
+	'EHOSTDOWN',
+	'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** Lost answers: the server may have done the work, so only an idempotent request is sent again. */
-const LOST_ANSWER_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT']);
+const LOST_ANSWER_CODES: ReadonlySet<string> = new Set([
+	'ECONNRESET',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'UND_ERR_SOCKET',
+	'UND_ERR_HEADERS_TIMEOUT',
+]);
 
 /**
  * Whether one failed API attempt may be repeated: 429 and 503 (the server refused before doing

@@ -58,8 +58,14 @@ const skewOf = ({ response, startedMs, endedMs }: TimedResponse): number | null 
  * Allowed HTTP Request Domains (a refusal throws, as the HTTP Request node does) and the token never
  * follows a redirect to another origin.
  */
-export async function probeUrl(ctx: IExecuteFunctions, selected: SelectedCredential, url: string, token: CredentialToken): Promise<ProbeRun<UrlProbe>> {
-	if (token.accessToken === '') return { probe: { kind: 'skipped', reason: 'no access token is stored yet.' }, clockSkewMs: null };
+export async function probeUrl(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	url: string,
+	token: CredentialToken,
+): Promise<ProbeRun<UrlProbe>> {
+	if (token.accessToken === '')
+		return { probe: { kind: 'skipped', reason: 'no access token is stored yet.' }, clockSkewMs: null };
 	const boundary = typedUrlBoundaryFor(ctx.getNode(), selected, token.data, url);
 	try {
 		const timed = await timedRequest(ctx, {
@@ -70,11 +76,19 @@ export async function probeUrl(ctx: IExecuteFunctions, selected: SelectedCredent
 		});
 		const { response, startedMs, endedMs } = timed;
 		return {
-			probe: { kind: 'answered', status: response.status, classification: classifyApiResponse(response, url), durationMs: endedMs - startedMs },
+			probe: {
+				kind: 'answered',
+				status: response.status,
+				classification: classifyApiResponse(response, url),
+				durationMs: endedMs - startedMs,
+			},
 			clockSkewMs: skewOf(timed),
 		};
 	} catch (error) {
-		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
+		return {
+			probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) },
+			clockSkewMs: null,
+		};
 	}
 }
 
@@ -83,28 +97,43 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 /** The OAuth client as the credential stores it (Connect types: `authentication`; the manual type: `clientAuthentication`). */
 function oauthClientOf(token: CredentialToken): OAuthClient {
 	const inBody = (token.data.authentication ?? token.data.clientAuthentication) === 'body';
-	return { clientId: text(token.data.clientId), clientSecret: text(token.data.clientSecret), clientAuth: inBody ? 'body' : 'basic' };
+	return {
+		clientId: text(token.data.clientId),
+		clientSecret: text(token.data.clientSecret),
+		clientAuth: inBody ? 'body' : 'basic',
+	};
 }
 
 /** The token URL the credential declares: `accessTokenUrl` on Connect types, `tokenUrl` on the manual type. */
-const tokenUrlOf = (token: CredentialToken): string => (text(token.data.accessTokenUrl) || text(token.data.tokenUrl)).trim();
+const tokenUrlOf = (token: CredentialToken): string =>
+	(text(token.data.accessTokenUrl) || text(token.data.tokenUrl)).trim();
 
 /**
  * The introspection endpoint the credential itself stands for — never a URL typed into a node: its own
  * Introspection URL field, else the `introspection_endpoint` its authorization server publishes (RFC 8414
  * or OpenID discovery) on the token URL's origin.
  */
-async function credentialIntrospectionEndpoint(ctx: IExecuteFunctions, token: CredentialToken): Promise<Result<string, string>> {
+async function credentialIntrospectionEndpoint(
+	ctx: IExecuteFunctions,
+	token: CredentialToken,
+): Promise<Result<string, string>> {
 	const declared = text(token.data.introspectionUrl).trim();
 	if (declared !== '') return ok(declared);
 	const tokenUrl = tokenUrlOf(token);
 	const candidates = metadataUrls(tokenUrl);
 	if (candidates.length === 0) return err('the credential has no token URL to find its authorization server from.');
-	let reason = 'the authorization server publishes no metadata on the token URL\'s origin, and the credential has no Introspection URL.';
+	let reason =
+		"the authorization server publishes no metadata on the token URL's origin, and the credential has no Introspection URL.";
 	for (const metadataUrl of candidates) {
 		try {
 			// No credential travels with a metadata read; redirects stay off all the same.
-			const { response } = await timedRequest(ctx, { method: 'GET', url: metadataUrl, json: false, disableFollowRedirect: true, headers: { accept: 'application/json' } });
+			const { response } = await timedRequest(ctx, {
+				method: 'GET',
+				url: metadataUrl,
+				json: false,
+				disableFollowRedirect: true,
+				headers: { accept: 'application/json' },
+			});
 			if (response.status < 200 || response.status >= 300) continue;
 			const endpoint = introspectionEndpointFromMetadata(response.body, tokenUrl);
 			if (endpoint.ok) return endpoint;
@@ -120,15 +149,27 @@ async function credentialIntrospectionEndpoint(ctx: IExecuteFunctions, token: Cr
  * Introspects the refresh token (or, without one, the access token) with the credential's own client,
  * at the credential's own endpoint, inside its boundary, over https (plain http only on loopback).
  */
-export async function probeIntrospection(ctx: IExecuteFunctions, selected: SelectedCredential, token: CredentialToken): Promise<ProbeRun<IntrospectionProbe>> {
+export async function probeIntrospection(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	token: CredentialToken,
+): Promise<ProbeRun<IntrospectionProbe>> {
 	const tokenKind = token.refreshToken !== '' ? 'refresh_token' : 'access_token';
 	const subject = tokenKind === 'refresh_token' ? token.refreshToken : token.accessToken;
-	if (subject === '') return { probe: { kind: 'skipped', reason: 'no token is stored to introspect.' }, clockSkewMs: null };
+	if (subject === '')
+		return { probe: { kind: 'skipped', reason: 'no token is stored to introspect.' }, clockSkewMs: null };
 	const endpoint = await credentialIntrospectionEndpoint(ctx, token);
 	if (!endpoint.ok) return { probe: { kind: 'skipped', reason: endpoint.error }, clockSkewMs: null };
 	const url = endpoint.value;
 	if (!isSecureEndpoint(url)) {
-		return { probe: { kind: 'skipped', reason: 'the introspection endpoint does not use https:// (plain http is allowed only on this machine), so the client secret is not sent to it.' }, clockSkewMs: null };
+		return {
+			probe: {
+				kind: 'skipped',
+				reason:
+					'the introspection endpoint does not use https:// (plain http is allowed only on this machine), so the client secret is not sent to it.',
+			},
+			clockSkewMs: null,
+		};
 	}
 	const boundary = credentialEndpointBoundaryFor(ctx.getNode(), selected, token.data, url);
 	const request = buildIntrospectionRequest(url, subject, tokenKind, oauthClientOf(token));
@@ -139,10 +180,16 @@ export async function probeIntrospection(ctx: IExecuteFunctions, selected: Selec
 		if (!parsed.ok) {
 			// A 2xx that is not an introspection answer is a broken endpoint, not a healthy token.
 			const status = response.status >= 200 && response.status < 300 ? 502 : response.status;
-			return { probe: { kind: 'failed', classification: classifyApiResponse({ ...response, status }, url) }, clockSkewMs: skewOf(timed) };
+			return {
+				probe: { kind: 'failed', classification: classifyApiResponse({ ...response, status }, url) },
+				clockSkewMs: skewOf(timed),
+			};
 		}
 		return { probe: { kind: 'answered', tokenKind, ...parsed.value }, clockSkewMs: skewOf(timed) };
 	} catch (error) {
-		return { probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) }, clockSkewMs: null };
+		return {
+			probe: { kind: 'failed', classification: classifyError(error, { url, phase: 'api' }) },
+			clockSkewMs: null,
+		};
 	}
 }

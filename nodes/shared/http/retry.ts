@@ -148,8 +148,7 @@ export interface AttemptFailure {
 export type AttemptOutcome<T> = AttemptSuccess<T> | AttemptFailure;
 
 export type RetryDecision =
-	| { retry: true; delayMs: number }
-	| { retry: false; reason: 'not_retryable' | 'max_attempts' | 'max_total_wait' };
+	{ retry: true; delayMs: number } | { retry: false; reason: 'not_retryable' | 'max_attempts' | 'max_total_wait' };
 
 /** Whether the failure is the kind that waiting can fix. An explicit refusal code always wins. */
 export function isRetryableFailure(failure: AttemptFailure): boolean {

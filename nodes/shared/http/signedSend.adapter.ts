@@ -43,7 +43,11 @@ function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false
 
 /** Bodies arrive as bytes so one code path decodes every format. */
 function decodeBody(raw: unknown, headers: HttpHeaders, format: ResponseFormat): unknown {
-	const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw instanceof ArrayBuffer ? Buffer.from(raw).toString('utf8') : raw;
+	const text = Buffer.isBuffer(raw)
+		? raw.toString('utf8')
+		: raw instanceof ArrayBuffer
+			? Buffer.from(raw).toString('utf8')
+			: raw;
 	if (typeof text !== 'string') return text ?? '';
 	if (format === 'text' || text === '') return text;
 	const contentType = (readHeader(headers, 'content-type') ?? '').toLowerCase();
@@ -66,7 +70,12 @@ interface RawResponse {
  * One signed send within the credential's boundary (allowed domains on every hop, no token across
  * origins). Network failures throw; every HTTP status comes back as a response.
  */
-async function sendSigned(ctx: IExecuteFunctions, request: AuthorizedRequest, accessToken: string, boundary: BoundaryOptions): Promise<RawResponse> {
+async function sendSigned(
+	ctx: IExecuteFunctions,
+	request: AuthorizedRequest,
+	accessToken: string,
+	boundary: BoundaryOptions,
+): Promise<RawResponse> {
 	const options: IHttpRequestOptions = {
 		...boundary,
 		method: request.method,
@@ -128,9 +137,15 @@ export async function sendWithRetry(
 				return connectionFailure(request, cancelled ? error : asTimeout(request, error, Date.now() - startedAt));
 			}
 			const response = toApiResponse(raw, request.responseFormat);
-			if (!isTransientApiFailure(request.method, { status: response.statusCode })) return { kind: 'success', value: response };
+			if (!isTransientApiFailure(request.method, { status: response.statusCode }))
+				return { kind: 'success', value: response };
 			const retryAfter = readHeader(response.headers, 'retry-after');
-			return { kind: 'failure', status: response.statusCode, ...(retryAfter === undefined ? {} : { retryAfter }), error: response };
+			return {
+				kind: 'failure',
+				status: response.statusCode,
+				...(retryAfter === undefined ? {} : { retryAfter }),
+				error: response,
+			};
 		},
 		effectivePolicy,
 		{ sleep, now: () => Date.now(), random: Math.random },
@@ -169,11 +184,19 @@ export function asTimeout(request: Pick<AuthorizedRequest, 'timeoutMs'>, error: 
 	const code = (error as { code?: unknown } | null)?.code;
 	if (typeof code === 'string' && !STALLED_BODY_CODES.has(code)) return error;
 	const message = error instanceof Error ? error.message : String(error);
-	return Object.assign(new Error(`no complete answer within the ${timeoutMs} ms Timeout (ETIMEDOUT: ${message})`), { code: 'ETIMEDOUT', cause: error });
+	return Object.assign(new Error(`no complete answer within the ${timeoutMs} ms Timeout (ETIMEDOUT: ${message})`), {
+		code: 'ETIMEDOUT',
+		cause: error,
+	});
 }
 
 function isApiResponse(value: unknown): value is ApiResponse {
-	return typeof value === 'object' && value !== null && typeof (value as ApiResponse).statusCode === 'number' && 'headers' in value;
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		typeof (value as ApiResponse).statusCode === 'number' &&
+		'headers' in value
+	);
 }
 
 function requestFailureMessage(request: AuthorizedRequest, error: unknown, secrets: string[]): string {

@@ -103,12 +103,7 @@ export function timeLeftMs(expiry: ExpiryInfo, nowMs: number, clockSkewMs = 0): 
 }
 
 /** True when the token expires within `marginMs`; 'unknown' when nothing says when it expires. */
-export function isExpiring(
-	expiry: ExpiryInfo,
-	nowMs: number,
-	marginMs: number,
-	clockSkewMs = 0,
-): boolean | 'unknown' {
+export function isExpiring(expiry: ExpiryInfo, nowMs: number, marginMs: number, clockSkewMs = 0): boolean | 'unknown' {
 	if (expiry.expiresAtMs === null) return 'unknown';
 	return nowMs + clockSkewMs + marginMs >= expiry.expiresAtMs;
 }

@@ -31,7 +31,9 @@ export function buildIntrospectionRequest(
 }
 
 /** A 2xx JSON answer with a boolean `active` (RFC 7662 §2.2); anything else is a failed introspection. */
-export function parseIntrospectionResponse(response: HttpResponseLike): Result<IntrospectionResult, 'not_an_introspection_answer'> {
+export function parseIntrospectionResponse(
+	response: HttpResponseLike,
+): Result<IntrospectionResult, 'not_an_introspection_answer'> {
 	const body = parseJsonBody(response.body);
 	const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
 	const answer = isObject ? (body as Record<string, unknown>) : undefined;
@@ -66,11 +68,17 @@ export function metadataUrls(tokenUrl: string): string[] {
  */
 export function introspectionEndpointFromMetadata(metadata: unknown, tokenUrl: string): Result<string, string> {
 	const document = parseJsonBody(metadata);
-	const endpoint = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).introspection_endpoint : undefined;
-	if (typeof endpoint !== 'string' || endpoint.trim() === '') return err('the authorization server publishes no introspection endpoint');
+	const endpoint =
+		typeof document === 'object' && document !== null
+			? (document as Record<string, unknown>).introspection_endpoint
+			: undefined;
+	if (typeof endpoint !== 'string' || endpoint.trim() === '')
+		return err('the authorization server publishes no introspection endpoint');
 	const tokenOrigin = originOf(tokenUrl);
 	if (tokenOrigin === undefined || originOf(endpoint.trim()) !== tokenOrigin) {
-		return err(`the published introspection endpoint is not on the token URL's origin (${tokenOrigin ?? 'none'}), so it is not used`);
+		return err(
+			`the published introspection endpoint is not on the token URL's origin (${tokenOrigin ?? 'none'}), so it is not used`,
+		);
 	}
 	return ok(endpoint.trim());
 }

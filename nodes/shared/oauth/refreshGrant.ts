@@ -44,7 +44,8 @@ export interface TokenSet {
 	idToken?: string;
 }
 
-export type TokenEndpointFailureKind = 'oauth_error' | 'html_body' | 'non_json_body' | 'missing_access_token' | 'http_error';
+export type TokenEndpointFailureKind =
+	'oauth_error' | 'html_body' | 'non_json_body' | 'missing_access_token' | 'http_error';
 
 export interface TokenEndpointFailure {
 	kind: TokenEndpointFailureKind;
@@ -101,7 +102,11 @@ export function buildRefreshRequest(config: RefreshGrantConfig): TokenRequest {
  * (RFC 6749 §2.3.1) and keeps the secret out of the body; `body` sends client_id and client_secret as
  * form fields; without a secret the client is public and only client_id is sent.
  */
-export function authenticateClient(client: OAuthClient, params: URLSearchParams, headers: Record<string, string>): void {
+export function authenticateClient(
+	client: OAuthClient,
+	params: URLSearchParams,
+	headers: Record<string, string>,
+): void {
 	const secret = client.clientSecret;
 	if (!hasText(secret)) {
 		params.set('client_id', client.clientId);
@@ -126,7 +131,8 @@ const RAW_TEXT_ELEMENTS = ['script', 'style'];
 /** Where `</name>` (any case) starts, searching from `from`; -1 if nowhere. */
 function closingTagIndex(html: string, name: string, from: number): number {
 	for (let at = html.indexOf('</', from); at !== -1; at = html.indexOf('</', at + 2)) {
-		if (html.slice(at + 2, at + 2 + name.length).toLowerCase() === name && html.charAt(at + 2 + name.length) === '>') return at;
+		if (html.slice(at + 2, at + 2 + name.length).toLowerCase() === name && html.charAt(at + 2 + name.length) === '>')
+			return at;
 	}
 	return -1;
 }
@@ -140,7 +146,8 @@ function withoutRawTextElements(html: string): string {
 	let from = 0;
 	for (let open = html.indexOf('<', from); open !== -1; open = html.indexOf('<', from)) {
 		const name = RAW_TEXT_ELEMENTS.find(
-			(candidate) => !unclosed.has(candidate) && html.slice(open + 1, open + 1 + candidate.length).toLowerCase() === candidate,
+			(candidate) =>
+				!unclosed.has(candidate) && html.slice(open + 1, open + 1 + candidate.length).toLowerCase() === candidate,
 		);
 		const close = name === undefined ? -1 : closingTagIndex(html, name, open + 1 + name.length);
 		if (name === undefined || close === -1) {
@@ -170,11 +177,9 @@ function withoutTags(html: string): string {
 const stripHtml = (html: string): string => withoutTags(withoutRawTextElements(html)).split('&nbsp;').join(' ');
 
 type ParsedBody =
-	| { format: 'object'; data: Record<string, unknown>; text: string }
-	| { format: 'html' | 'text'; text: string };
+	{ format: 'object'; data: Record<string, unknown>; text: string } | { format: 'html' | 'text'; text: string };
 
-const mediaTypeOf = (contentType: string | undefined): string =>
-	(contentType ?? '').split(';')[0].trim().toLowerCase();
+const mediaTypeOf = (contentType: string | undefined): string => (contentType ?? '').split(';')[0].trim().toLowerCase();
 
 const FORM_NAME = /^[A-Za-z0-9_.~%+-]+$/;
 /** Neither a name nor a value may hold these. */
@@ -327,7 +332,11 @@ export function parseTokenResponse(
  * The tokens of a successful answer. RFC 6749 §6: a new refresh token replaces the old one; no new
  * one means the old one stays valid.
  */
-function tokenSetOf(data: Record<string, unknown>, accessToken: string, context: { previousRefreshToken: string; nowMs: number }): TokenSet {
+function tokenSetOf(
+	data: Record<string, unknown>,
+	accessToken: string,
+	context: { previousRefreshToken: string; nowMs: number },
+): TokenSet {
 	const returnedRefreshToken = nonEmptyString(data.refresh_token) ?? context.previousRefreshToken;
 	const refreshTokenRotated = returnedRefreshToken !== context.previousRefreshToken;
 	const expiresInSeconds = positiveSeconds(data.expires_in);

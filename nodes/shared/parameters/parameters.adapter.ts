@@ -16,11 +16,20 @@ export function isParameterError(error: unknown): error is NodeOperationError {
 }
 
 /** Checks a value already read; a wrong one stops the run, naming the field, with the fix as the description. */
-export function checkedValue<T>(ctx: IExecuteFunctions, itemIndex: number, displayName: string, value: unknown, check: ParameterCheck<T>): T {
+export function checkedValue<T>(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	displayName: string,
+	value: unknown,
+	check: ParameterCheck<T>,
+): T {
 	const checked = check(value);
 	if (checked.ok) return checked.value;
 	const { problem, fix } = checked.error;
-	const error = new NodeOperationError(ctx.getNode(), `${displayName}: ${problem}. ${fix}.`, { itemIndex, description: `${fix}.` });
+	const error = new NodeOperationError(ctx.getNode(), `${displayName}: ${problem}. ${fix}.`, {
+		itemIndex,
+		description: `${fix}.`,
+	});
 	parameterErrors.add(error);
 	throw error;
 }
@@ -32,5 +41,11 @@ export function checkedParameter<T>(
 	parameter: { name: string; displayName: string; fallback: unknown },
 	check: ParameterCheck<T>,
 ): T {
-	return checkedValue(ctx, itemIndex, parameter.displayName, ctx.getNodeParameter(parameter.name, itemIndex, parameter.fallback), check);
+	return checkedValue(
+		ctx,
+		itemIndex,
+		parameter.displayName,
+		ctx.getNodeParameter(parameter.name, itemIndex, parameter.fallback),
+		check,
+	);
 }

@@ -41,8 +41,13 @@ function numberFrom(value: unknown): number {
 export function nonNegativeNumber(example: string): ParameterCheck<number> {
 	return (value) => {
 		const number = numberFrom(value);
-		if (!Number.isFinite(number)) return err({ problem: `${describeValue(value)} is not a number`, fix: `Enter a number of 0 or more, e.g. ${example}` });
-		if (number < 0) return err({ problem: `${describeValue(value)} is negative`, fix: `Enter 0 or more, e.g. ${example}` });
+		if (!Number.isFinite(number))
+			return err({
+				problem: `${describeValue(value)} is not a number`,
+				fix: `Enter a number of 0 or more, e.g. ${example}`,
+			});
+		if (number < 0)
+			return err({ problem: `${describeValue(value)} is negative`, fix: `Enter 0 or more, e.g. ${example}` });
 		return ok(number);
 	};
 }
@@ -56,14 +61,22 @@ export function numberAtLeast(min: number, example: string, unit?: string): Para
 	return (value) => {
 		const number = numberFrom(value);
 		if (Number.isFinite(number) && number >= min) return ok(number);
-		return err({ problem: `must be ${wanted}, not ${describeValue(value)}`, fix: `Enter ${min} or more, e.g. ${example}` });
+		return err({
+			problem: `must be ${wanted}, not ${describeValue(value)}`,
+			fix: `Enter ${min} or more, e.g. ${example}`,
+		});
 	};
 }
 
 /** Text, trimmed; empty text is allowed (these parameters are optional). */
 export function text(example: string): ParameterCheck<string> {
 	return (value) =>
-		typeof value === 'string' ? ok(value.trim()) : err({ problem: `${describeValue(value)} is not text`, fix: `Enter text such as ${example}, or leave it empty` });
+		typeof value === 'string'
+			? ok(value.trim())
+			: err({
+					problem: `${describeValue(value)} is not text`,
+					fix: `Enter text such as ${example}, or leave it empty`,
+				});
 }
 
 /**
@@ -90,7 +103,12 @@ export function choice<T extends string>(choices: ReadonlyArray<Choice<T>>): Par
 	return (value) => {
 		const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 		const match = choices.find((candidate) => candidate.value.toLowerCase() === wanted);
-		return match !== undefined ? ok(match.value) : err({ problem: `${describeValue(value)} is not one of the values this field takes`, fix: `Use one of ${listed}` });
+		return match !== undefined
+			? ok(match.value)
+			: err({
+					problem: `${describeValue(value)} is not one of the values this field takes`,
+					fix: `Use one of ${listed}`,
+				});
 	};
 }
 
@@ -110,7 +128,9 @@ export function optionalHttpUrl(example: string): ParameterCheck<string | undefi
 		if (typeof value !== 'string') return err({ problem: `${describeValue(value)} is not a URL`, fix });
 		const trimmed = value.trim();
 		if (trimmed === '') return ok(undefined);
-		return isHttpUrl(trimmed) ? ok(trimmed) : err({ problem: `${describeValue(value)} is not an absolute http(s) URL`, fix });
+		return isHttpUrl(trimmed)
+			? ok(trimmed)
+			: err({ problem: `${describeValue(value)} is not an absolute http(s) URL`, fix });
 	};
 }
 
@@ -119,5 +139,8 @@ export const booleanFlag: ParameterCheck<boolean> = (value) => {
 	if (typeof value === 'boolean') return ok(value);
 	const word = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 	if (word === 'true' || word === 'false') return ok(word === 'true');
-	return err({ problem: `${describeValue(value)} is not true or false`, fix: 'Turn the switch on or off, or use an expression that gives true or false' });
+	return err({
+		problem: `${describeValue(value)} is not true or false`,
+		fix: 'Turn the switch on or off, or use an expression that gives true or false',
+	});
 };

@@ -34,7 +34,7 @@ function refreshHelperOf(ctx: IExecuteFunctions): RefreshOAuth2Token {
 			`Refreshing this credential needs n8n ${MIN_N8N_VERSION_FOR_REFRESH} or newer (n8n 2.x recommended)`,
 			{
 				description:
-					"This n8n has no refreshOAuth2Token helper, the only way a node can refresh a Connect-button OAuth2 credential so that n8n stores the new token. Update n8n; until then, n8n still refreshes the token itself when an API answers 401.",
+					'This n8n has no refreshOAuth2Token helper, the only way a node can refresh a Connect-button OAuth2 credential so that n8n stores the new token. Update n8n; until then, n8n still refreshes the token itself when an API answers 401.',
 			},
 		);
 	}
@@ -44,14 +44,19 @@ function refreshHelperOf(ctx: IExecuteFunctions): RefreshOAuth2Token {
 /** A thrown refresh failure as the retry loop sees it; the classification travels along. */
 function refreshAttemptFailure(error: unknown, selected: SelectedCredential): AttemptFailure {
 	const classification = classifyError(error, { credentialType: selected.type, phase: 'token_endpoint' });
-	const response = causeChain(error).map((link) => link.response).find(isRecord);
+	const response = causeChain(error)
+		.map((link) => link.response)
+		.find(isRecord);
 	const status =
 		classification.httpCode ??
 		httpStatusOf(error) ??
 		// client-oauth2 turns a throttled token endpoint into an AuthError without a status.
 		(classification.category === 'rate_limited' ? 429 : undefined);
 	const networkCode = networkCodeOf(error);
-	const retryAfter = readHeader(isRecord(response?.headers) ? (response.headers as HttpHeaders) : undefined, 'retry-after');
+	const retryAfter = readHeader(
+		isRecord(response?.headers) ? (response.headers as HttpHeaders) : undefined,
+		'retry-after',
+	);
 	return {
 		kind: 'failure',
 		...(status === undefined ? {} : { status }),
@@ -62,12 +67,19 @@ function refreshAttemptFailure(error: unknown, selected: SelectedCredential): At
 	};
 }
 
-function connectFailure(failure: AttemptFailure, selected: SelectedCredential, stats: Stats, secrets: string[]): TokenGuardError {
+function connectFailure(
+	failure: AttemptFailure,
+	selected: SelectedCredential,
+	stats: Stats,
+	secrets: string[],
+): TokenGuardError {
 	const { original, classification } = failure.error as { original: unknown; classification: Classification };
 	const message = original instanceof Error ? original.message : String(original);
 	const retried = stats.attempts > 1 ? ` (after ${stats.attempts} attempts over ${secondsText(stats.waitedMs)})` : '';
 	// n8n's own reconnect error already names the credential; anything else gets the credential's name added.
-	const named = /credential "/i.test(message) ? message : `Refreshing credential "${credentialLabel(selected)}" failed: ${message}`;
+	const named = /credential "/i.test(message)
+		? message
+		: `Refreshing credential "${credentialLabel(selected)}" failed: ${message}`;
 	return new TokenGuardError(classification, redactText(`${named}${retried}`, secrets), stats);
 }
 
@@ -75,9 +87,16 @@ function connectFailure(failure: AttemptFailure, selected: SelectedCredential, s
  * n8n's refresh reads `oauthTokenData.accessToken` before anything else, so token data that is null,
  * a number or unparsable text fails inside n8n with a TypeError instead of saying what is wrong.
  */
-function notConnectedError(selected: SelectedCredential, data: ICredentialDataDecryptedObject): TokenGuardError | undefined {
+function notConnectedError(
+	selected: SelectedCredential,
+	data: ICredentialDataDecryptedObject,
+): TokenGuardError | undefined {
 	if (data.oauthTokenData === undefined || oauthTokenDataOf(data) !== undefined) return undefined;
-	const classification = classificationFor('not_connected', selected.info.provider, 'The credential holds no usable OAuth token data.');
+	const classification = classificationFor(
+		'not_connected',
+		selected.info.provider,
+		'The credential holds no usable OAuth token data.',
+	);
 	return new TokenGuardError(
 		classification,
 		`Credential "${credentialLabel(selected)}" holds no usable OAuth token data, so it cannot be refreshed: open the credential and reconnect it`,
@@ -111,7 +130,11 @@ async function refreshWithin(
 const isTimedOut = (value: unknown): value is RefreshTimedOut => isRecord(value) && value.timedOut === true;
 
 function refreshTimeoutError(selected: SelectedCredential, afterMs: number, stats: Stats): TokenGuardError {
-	const classification = classificationFor('provider_unavailable', selected.info.provider, `The token endpoint did not answer within ${secondsText(afterMs)}.`);
+	const classification = classificationFor(
+		'provider_unavailable',
+		selected.info.provider,
+		`The token endpoint did not answer within ${secondsText(afterMs)}.`,
+	);
 	return new TokenGuardError(
 		classification,
 		`Refreshing credential "${credentialLabel(selected)}" failed: the token endpoint did not answer within ${secondsText(afterMs)}. n8n may still finish this refresh in the background; it was not retried, because sending the same refresh token again could count as reuse`,
@@ -147,7 +170,10 @@ function unusableRefreshError(
 	const said = failure.errorDescription === undefined ? '' : ` Provider said: "${failure.errorDescription}"`;
 	return new TokenGuardError(
 		classification,
-		redactText(`Refreshing credential "${credentialLabel(selected)}" failed: the token endpoint answered HTTP 200 with ${evidence}, so n8n kept the old access token.${said}`, secrets),
+		redactText(
+			`Refreshing credential "${credentialLabel(selected)}" failed: the token endpoint answered HTTP 200 with ${evidence}, so n8n kept the old access token.${said}`,
+			secrets,
+		),
 		stats,
 	);
 }

@@ -19,7 +19,6 @@ export interface CredentialFieldError {
 	message: string;
 }
 
-
 /** Parameters with their own field, so there is one obvious place to set them. */
 const PARAMETERS_WITH_OWN_FIELD: Readonly<Record<string, string>> = { scope: 'Scope', audience: 'Audience' };
 
@@ -45,7 +44,8 @@ function readTokenUrl(value: unknown, allowInsecureHttp: boolean): Result<string
 	} catch {
 		return err({
 			field: 'tokenUrl',
-			message: 'Token URL is not a valid absolute URL. It must start with https:// and name the host, e.g. https://login.example.com/oauth2/token',
+			message:
+				'Token URL is not a valid absolute URL. It must start with https:// and name the host, e.g. https://login.example.com/oauth2/token',
 		});
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -112,7 +112,8 @@ export function readRefreshGrantConfig(
 	if (clientId === '') {
 		return err({
 			field: 'clientId',
-			message: "Client ID is empty. Copy it from the OAuth app (client) you registered in the provider's developer console",
+			message:
+				"Client ID is empty. Copy it from the OAuth app (client) you registered in the provider's developer console",
 		});
 	}
 
@@ -121,7 +122,8 @@ export function readRefreshGrantConfig(
 	if (clientAuth === undefined) {
 		return err({
 			field: 'clientAuthentication',
-			message: 'Client Authentication must be "Send as Basic Auth Header" or "Send in Body"; re-select it in the credential',
+			message:
+				'Client Authentication must be "Send as Basic Auth Header" or "Send in Body"; re-select it in the credential',
 		});
 	}
 
@@ -200,7 +202,10 @@ export function retryPolicyToData(policy: RetryPolicy): Record<string, number> {
  * The retry policy a node handed to the hook, each field clamped to RETRY_POLICY_LIMITS; a missing
  * or unusable field (or no policy at all) keeps the default's value.
  */
-export function retryPolicyFromData(data: Record<string, unknown>, fallback: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+export function retryPolicyFromData(
+	data: Record<string, unknown>,
+	fallback: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RetryPolicy {
 	const raw = data[RETRY_POLICY_DATA_KEY];
 	const handed = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
 	const policy: RetryPolicy = { ...fallback };

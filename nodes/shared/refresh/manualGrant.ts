@@ -49,11 +49,16 @@ const inFlightRefreshes = new SingleFlight<Omit<RefreshOutcome, 'shared'>>();
  * the whole grant. Within this window such a caller gets the result the first caller received.
  */
 export const ROTATION_MEMORY_MS = 60_000;
-const recentRefreshes = new RecentMemory<Omit<RefreshOutcome, 'shared'>>({ maxEntries: 1000, ttlMs: ROTATION_MEMORY_MS });
+const recentRefreshes = new RecentMemory<Omit<RefreshOutcome, 'shared'>>({
+	maxEntries: 1000,
+	ttlMs: ROTATION_MEMORY_MS,
+});
 
 /** A remembered result only helps while its access token is still usable. */
-const stillUsable = (nowMs: number) => (result: Omit<RefreshOutcome, 'shared'>): boolean =>
-	result.tokens.expiresAtMs === null || result.tokens.expiresAtMs > nowMs;
+const stillUsable =
+	(nowMs: number) =>
+	(result: Omit<RefreshOutcome, 'shared'>): boolean =>
+		result.tokens.expiresAtMs === null || result.tokens.expiresAtMs > nowMs;
 
 /** Forgets remembered refreshes (tests, and a user who explicitly wants a brand-new exchange). */
 export function forgetRecentRefreshes(): void {
@@ -158,7 +163,11 @@ async function refreshWithRetry(
 	const failure = run.outcome.error as RefreshFailure;
 	const classification =
 		failure.kind === 'request'
-			? classify({ messages: [redactText(failure.message, knownSecrets)], url: config.tokenUrl, phase: 'token_endpoint' })
+			? classify({
+					messages: [redactText(failure.message, knownSecrets)],
+					url: config.tokenUrl,
+					phase: 'token_endpoint',
+				})
 			: classifyTokenEndpointFailure(failure, config.tokenUrl);
 	throw new TokenGuardError(classification, refreshFailureMessage(classification, failure, stats, knownSecrets), stats);
 }
@@ -235,13 +244,15 @@ function refreshFailureMessage(
 			: failure.kind === 'request'
 				? [`request not sent: ${redactedSnippet(failure.message, knownSecrets, 200)}`]
 				: [
-					failure.oauthError,
-					`HTTP ${failure.status}`,
-					failure.kind === 'html_body' ? 'HTML body' : undefined,
-					failure.kind === 'non_json_body' ? 'non-JSON body' : undefined,
-					failure.kind === 'missing_access_token' ? 'no access_token in the answer' : undefined,
-					failure.status >= 300 && failure.status < 400 ? 'a redirect, which is not followed: set the Token URL to the final address' : undefined,
-				];
+						failure.oauthError,
+						`HTTP ${failure.status}`,
+						failure.kind === 'html_body' ? 'HTML body' : undefined,
+						failure.kind === 'non_json_body' ? 'non-JSON body' : undefined,
+						failure.kind === 'missing_access_token' ? 'no access_token in the answer' : undefined,
+						failure.status >= 300 && failure.status < 400
+							? 'a redirect, which is not followed: set the Token URL to the final address'
+							: undefined,
+					];
 	const evidenceText = evidence.filter((part): part is string => part !== undefined).join(', ');
 	const attemptsText =
 		stats.attempts > 1 ? ` after ${stats.attempts} attempts over ${secondsText(stats.waitedMs)}` : '';

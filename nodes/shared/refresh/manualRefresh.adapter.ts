@@ -24,12 +24,23 @@ import { credentialLabel, refreshResultOf, stringField, tokenFromCredentialData 
 /** The refresh result is what matters; the request that carried it only has to reach a host. */
 const MANUAL_REFRESH_PROBE_TIMEOUT_MS = 15_000;
 
-function manualConfigError(selected: SelectedCredential, data: ICredentialDataDecryptedObject): TokenGuardError | undefined {
+function manualConfigError(
+	selected: SelectedCredential,
+	data: ICredentialDataDecryptedObject,
+): TokenGuardError | undefined {
 	const config = readRefreshGrantConfig(data);
 	if (config.ok) return undefined;
 	const category = config.error.field === 'refreshToken' ? 'refresh_token_missing' : 'client_misconfigured';
-	const classification = classificationFor(category, selected.info.provider, `The credential field "${config.error.field}" is not usable.`);
-	return new TokenGuardError(classification, `Credential "${credentialLabel(selected)}", field "${config.error.field}": ${config.error.message}`, { attempts: 0, waitedMs: 0 });
+	const classification = classificationFor(
+		category,
+		selected.info.provider,
+		`The credential field "${config.error.field}" is not usable.`,
+	);
+	return new TokenGuardError(
+		classification,
+		`Credential "${credentialLabel(selected)}", field "${config.error.field}": ${config.error.message}`,
+		{ attempts: 0, waitedMs: 0 },
+	);
 }
 
 /**
@@ -48,7 +59,11 @@ export async function refreshManual(
 	if (configError) throw configError;
 	const startedAt = Date.now();
 	// The hook only sees credential data, so the node's retry limits travel in it (never persisted).
-	const data: ICredentialDataDecryptedObject = { ...previous.data, accessToken: '', [RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy) };
+	const data: ICredentialDataDecryptedObject = {
+		...previous.data,
+		accessToken: '',
+		[RETRY_POLICY_DATA_KEY]: retryPolicyToData(policy),
+	};
 	const target = stringField(data.testUrl).trim() || stringField(data.tokenUrl).trim();
 	const probe: IHttpRequestOptions = {
 		// The new access token goes to this URL: it must be inside the credential's own boundary.
@@ -73,7 +88,10 @@ export async function refreshManual(
 	delete refreshedData[RETRY_POLICY_DATA_KEY];
 	const token = tokenFromCredentialData(selected, refreshedData);
 	// Unlike the Connect family, rotation is reported even when no refresh token came back.
-	const result = { ...refreshResultOf(token, previous, 1, Date.now() - startedAt), refreshTokenRotated: token.refreshToken !== previous.refreshToken };
+	const result = {
+		...refreshResultOf(token, previous, 1, Date.now() - startedAt),
+		refreshTokenRotated: token.refreshToken !== previous.refreshToken,
+	};
 	return { token, result };
 }
 
@@ -82,5 +100,8 @@ function manualFailure(error: unknown, selected: SelectedCredential, secrets: st
 	if (engineError) return engineError;
 	const classification = classifyError(error, { credentialType: selected.type, phase: 'token_endpoint' });
 	const message = error instanceof Error ? error.message : String(error);
-	return new TokenGuardError(classification, redactText(`Refreshing credential "${credentialLabel(selected)}" failed: ${message}`, secrets));
+	return new TokenGuardError(
+		classification,
+		redactText(`Refreshing credential "${credentialLabel(selected)}" failed: ${message}`, secrets),
+	);
 }

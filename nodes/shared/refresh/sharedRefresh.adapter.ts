@@ -89,7 +89,8 @@ export async function refreshShared(
 			);
 			if (!refreshed.ok) {
 				const refusal = refreshed.error;
-				if (!classifyError(refusal, { credentialType: selected.type }).retryable) recentRefusals.set(key, refusal, Date.now());
+				if (!classifyError(refusal, { credentialType: selected.type }).retryable)
+					recentRefusals.set(key, refusal, Date.now());
 				throw refusal;
 			}
 			learnLifetime(refreshed.value.result, Date.now());
@@ -105,7 +106,11 @@ export async function refreshShared(
  * Refresh now and persist it. Concurrent calls for the same credential share one refresh; a caller
  * that finds a token refreshed a moment ago by someone else takes it over (attempts 0).
  */
-export async function forceRefresh(ctx: IExecuteFunctions, selected: SelectedCredential, options: RefreshOptions = {}): Promise<RefreshResult> {
+export async function forceRefresh(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	options: RefreshOptions = {},
+): Promise<RefreshResult> {
 	const startedAt = Date.now();
 	const current = await readCredentialToken(ctx, selected);
 	const shared = await refreshShared(ctx, selected, current.state.tokenFingerprint, options);

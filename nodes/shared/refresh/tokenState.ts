@@ -77,7 +77,8 @@ export function oauthTokenDataOf(data: ICredentialDataDecryptedObject): Record<s
 
 function lifetimeFrom(expiresInSeconds: number | null, claims: JwtClaims | null): number | null {
 	if (expiresInSeconds !== null) return expiresInSeconds * 1000;
-	if (claims?.exp !== undefined && claims.iat !== undefined && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
+	if (claims?.exp !== undefined && claims.iat !== undefined && claims.exp > claims.iat)
+		return (claims.exp - claims.iat) * 1000;
 	return null;
 }
 
@@ -138,7 +139,10 @@ export function forgetKnownLifetimes(): void {
 }
 
 /** Reads the token fields of either family out of decrypted credential data. */
-export function tokenFromCredentialData(selected: SelectedCredential, data: ICredentialDataDecryptedObject): CredentialToken {
+export function tokenFromCredentialData(
+	selected: SelectedCredential,
+	data: ICredentialDataDecryptedObject,
+): CredentialToken {
 	const stored = storedToken(selected, data);
 	const { accessToken, refreshToken } = stored;
 	const claims = accessToken === '' ? null : decodeJwtClaims(accessToken);
@@ -156,7 +160,8 @@ export function tokenFromCredentialData(selected: SelectedCredential, data: ICre
 			connected: stored.connected,
 			claims,
 			secrets: collectSecrets(data),
-			lifetimeMs: lifetimeFrom(stored.expiresInSeconds, claims) ?? knownLifetimes.get(tokenFingerprint, Date.now()) ?? null,
+			lifetimeMs:
+				lifetimeFrom(stored.expiresInSeconds, claims) ?? knownLifetimes.get(tokenFingerprint, Date.now()) ?? null,
 		},
 	};
 }
@@ -181,7 +186,12 @@ export interface RefreshOptions {
 }
 
 /** What a refresh produced, compared with the token it replaced. */
-export function refreshResultOf(token: CredentialToken, previous: CredentialToken, attempts: number, durationMs: number): RefreshResult {
+export function refreshResultOf(
+	token: CredentialToken,
+	previous: CredentialToken,
+	attempts: number,
+	durationMs: number,
+): RefreshResult {
 	return {
 		expiresAtMs: token.state.expiry.expiresAtMs,
 		tokenFingerprint: token.state.tokenFingerprint,

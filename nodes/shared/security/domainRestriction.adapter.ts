@@ -76,7 +76,11 @@ const NO_REDIRECTS: BoundaryOptions = { disableFollowRedirect: true };
  * For a URL typed into a node. Throws n8n's own NodeOperationError ("This credential is configured to
  * prevent use within…", "Domain not allowed: This credential is restricted from accessing <host>…").
  */
-export function typedUrlBoundary(node: INode, credentialData: ICredentialDataDecryptedObject, url: string): BoundaryOptions {
+export function typedUrlBoundary(
+	node: INode,
+	credentialData: ICredentialDataDecryptedObject,
+	url: string,
+): BoundaryOptions {
 	const functions = domainFunctions();
 	if (functions === undefined) {
 		warnOnceMissing();
@@ -117,7 +121,11 @@ const refusalMessage = (error: unknown): string => (error instanceof Error ? err
  */
 export function boundaryRefusal(error: unknown, provider: Provider): TokenGuardError {
 	return new TokenGuardError(
-		classificationFor('not_auth_related', provider, "The credential's Allowed HTTP Request Domains do not allow this URL; nothing was sent."),
+		classificationFor(
+			'not_auth_related',
+			provider,
+			"The credential's Allowed HTTP Request Domains do not allow this URL; nothing was sent.",
+		),
 		refusalMessage(error),
 		{ attempts: 0, waitedMs: 0 },
 	);

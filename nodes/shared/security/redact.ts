@@ -1,7 +1,14 @@
 import { createHash } from 'crypto';
 
 import type { SecretForm } from './redactScan';
-import { isTokenChar, parameterValueEnd, quotedValueEnd, replaceJwts, replaceSecretForms, secretSpellings } from './redactScan';
+import {
+	isTokenChar,
+	parameterValueEnd,
+	quotedValueEnd,
+	replaceJwts,
+	replaceSecretForms,
+	secretSpellings,
+} from './redactScan';
 
 /**
  * Secret hygiene (docs/ARCHITECTURE.md#secrets): nothing the package outputs, logs or throws may carry a token,
@@ -219,13 +226,19 @@ function replaceCredentialPatterns(text: string): string {
 		.replace(BEARER_PATTERN, (match, scheme: string, space: string, token: string) =>
 			looksLikeToken(token) ? `${scheme}${space}${redactionMarker(token)}` : match,
 		)
-		.replace(BASIC_PATTERN, (match, scheme: string, space: string, credentials: string, offset: number, whole: string) =>
-			!BASE64_CHAR.test(whole.charAt(offset + match.length)) && looksLikeBasicCredentials(credentials)
-				? `${scheme}${space}${redactionMarker(credentials)}`
-				: match,
+		.replace(
+			BASIC_PATTERN,
+			(match, scheme: string, space: string, credentials: string, offset: number, whole: string) =>
+				!BASE64_CHAR.test(whole.charAt(offset + match.length)) && looksLikeBasicCredentials(credentials)
+					? `${scheme}${space}${redactionMarker(credentials)}`
+					: match,
 		);
 	const withoutJsonValues = replaceValues(withoutTokens, JSON_VALUE_PATTERN, quotedValue);
-	return replaceValues(replaceValues(withoutJsonValues, PARAM_PATTERN, parameterValue), CODE_PARAM_PATTERN, parameterValue);
+	return replaceValues(
+		replaceValues(withoutJsonValues, PARAM_PATTERN, parameterValue),
+		CODE_PARAM_PATTERN,
+		parameterValue,
+	);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +295,12 @@ export interface SnippetOptions {
  * The one way to shorten text that may hold a secret: redacted first, then cut to `maxLength`, so a
  * token cut in half by the limit has already been recognised and replaced whole.
  */
-export function redactedSnippet(text: string, secrets: Iterable<string>, maxLength: number, options: SnippetOptions = {}): string {
+export function redactedSnippet(
+	text: string,
+	secrets: Iterable<string>,
+	maxLength: number,
+	options: SnippetOptions = {},
+): string {
 	let redacted = redactText(text, secrets);
 	if (options.singleLine === true) redacted = redacted.replace(/\s+/g, ' ').trim();
 	if (redacted.length <= maxLength) return redacted;

@@ -27,7 +27,10 @@ export function secretSpellings(secret: string): string[] {
 	const spellings = [secret, json, json.split('/').join('\\/'), asciiJson, asciiJson.split('/').join('\\/')];
 	try {
 		const percent = encodeURIComponent(secret);
-		spellings.push(percent, percent.replace(PERCENT_ESCAPE, (escape) => escape.toLowerCase()));
+		spellings.push(
+			percent,
+			percent.replace(PERCENT_ESCAPE, (escape) => escape.toLowerCase()),
+		);
 	} catch {
 		// A lone surrogate has no percent-encoding; the form encoding below still covers it.
 	}
@@ -69,7 +72,11 @@ export function replaceSecretForms(text: string, forms: readonly SecretForm[]): 
 const DOT = 0x2e;
 
 const isBase64UrlChar = (code: number): boolean =>
-	(code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f || code === 0x2d;
+	(code >= 0x30 && code <= 0x39) ||
+	(code >= 0x41 && code <= 0x5a) ||
+	(code >= 0x61 && code <= 0x7a) ||
+	code === 0x5f ||
+	code === 0x2d;
 
 const isWordChar = (code: number): boolean => isBase64UrlChar(code) && code !== 0x2d;
 
@@ -148,4 +155,11 @@ export function quotedValueEnd(text: string, from: number, quote: string): numbe
 
 /** Characters of tokens, encoded tokens and JSON-escaped tokens: a cut inside a run of them splits a secret. */
 export const isTokenChar = (code: number): boolean =>
-	isBase64UrlChar(code) || code === DOT || code === 0x7e || code === 0x2b || code === 0x2f || code === 0x3d || code === 0x25 || code === 0x5c;
+	isBase64UrlChar(code) ||
+	code === DOT ||
+	code === 0x7e ||
+	code === 0x2b ||
+	code === 0x2f ||
+	code === 0x3d ||
+	code === 0x25 ||
+	code === 0x5c;

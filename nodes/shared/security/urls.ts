@@ -10,7 +10,9 @@ export function isLoopbackHostname(hostname: string): boolean {
 	const name = hostname.toLowerCase();
 	if (LOOPBACK_NAMES.has(name)) return true;
 	const parts = name.split('.');
-	return parts.length === 4 && parts[0] === '127' && parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255);
+	return (
+		parts.length === 4 && parts[0] === '127' && parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)
+	);
 }
 
 /** https, or plain http to this machine: a client secret never crosses a network unencrypted. */

@@ -46,7 +46,12 @@ export function connectCredential(
 			authQueryParameters: '',
 			authentication: CONNECT_TYPES[record.type].authentication,
 			// What n8n's OAuth2 callback stores; no expires_in, as for a token whose lifetime the provider did not state.
-			oauthTokenData: { access_token: grant.accessToken, refresh_token: grant.refreshToken, token_type: 'Bearer', scope: grant.scope },
+			oauthTokenData: {
+				access_token: grant.accessToken,
+				refresh_token: grant.refreshToken,
+				token_type: 'Bearer',
+				scope: grant.scope,
+			},
 		},
 	};
 }
@@ -77,7 +82,12 @@ export function manualCredential(
 	};
 }
 
-export function webhookCredential(record: { id: string; name: string }, url: string, signingSecret: string, headers: Record<string, string> = {}): CredentialRecord {
+export function webhookCredential(
+	record: { id: string; name: string },
+	url: string,
+	signingSecret: string,
+	headers: Record<string, string> = {},
+): CredentialRecord {
 	return {
 		...record,
 		type: 'tokenGuardWebhookApi',

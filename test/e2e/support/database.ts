@@ -42,20 +42,36 @@ export function databasePath(userFolder: UserFolder): string {
 	return join(userFolder.path, '.n8n', 'database.sqlite');
 }
 
-export function queryDatabase<Row = Record<string, any>>(userFolder: UserFolder, sql: string, params: unknown[] = []): Row[] {
+export function queryDatabase<Row = Record<string, any>>(
+	userFolder: UserFolder,
+	sql: string,
+	params: unknown[] = [],
+): Row[] {
 	const { nodeBinary, n8nBin } = e2eEnv();
 	// <cache>/n8n-<version>/node_modules/n8n/bin/n8n → <cache>/n8n-<version>/node_modules
 	const modulesDir = dirname(dirname(dirname(n8nBin)));
-	const result = spawnSync(nodeBinary, ['-e', QUERY_SCRIPT, modulesDir, databasePath(userFolder), sql, JSON.stringify(params)], {
-		encoding: 'utf8',
-		maxBuffer: 256 * 1024 * 1024,
-	});
+	const result = spawnSync(
+		nodeBinary,
+		['-e', QUERY_SCRIPT, modulesDir, databasePath(userFolder), sql, JSON.stringify(params)],
+		{
+			encoding: 'utf8',
+			maxBuffer: 256 * 1024 * 1024,
+		},
+	);
 	if (result.status !== 0) throw new Error(`query on ${databasePath(userFolder)} failed: ${result.stderr}`);
 	return JSON.parse(result.stdout) as Row[];
 }
 
 export function readExecutions(userFolder: UserFolder): StoredExecution[] {
-	const rows = queryDatabase<{ id: number; workflowId: string; mode: string; status: string; finished: number; data: string | null; parsedData: unknown }>(
+	const rows = queryDatabase<{
+		id: number;
+		workflowId: string;
+		mode: string;
+		status: string;
+		finished: number;
+		data: string | null;
+		parsedData: unknown;
+	}>(
 		userFolder,
 		'SELECT e.id, e.workflowId, e.mode, e.status, e.finished, d.data FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id ORDER BY e.id',
 	);
@@ -75,7 +91,11 @@ export function readExecutions(userFolder: UserFolder): StoredExecution[] {
  * the background (an outbox plus a reconciler every 10 s): after a re-import and `publish:workflow` in
  * an existing user folder, a running n8n keeps serving the previously published version for a while.
  */
-export async function waitForPublishedVersions(userFolder: UserFolder, workflowIds: string[], timeoutMs = 90_000): Promise<void> {
+export async function waitForPublishedVersions(
+	userFolder: UserFolder,
+	workflowIds: string[],
+	timeoutMs = 90_000,
+): Promise<void> {
 	const placeholders = workflowIds.map(() => '?').join(', ');
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -87,14 +107,21 @@ export async function waitForPublishedVersions(userFolder: UserFolder, workflowI
 		const pending = rows.filter((row) => !row.activeVersionId || row.publishedVersionId !== row.activeVersionId);
 		if (rows.length === workflowIds.length && pending.length === 0) return;
 		if (Date.now() > deadline) {
-			throw new Error(`n8n did not serve the published version of ${pending.map((row) => row.id).join(', ') || workflowIds.join(', ')} within ${timeoutMs} ms`);
+			throw new Error(
+				`n8n did not serve the published version of ${pending.map((row) => row.id).join(', ') || workflowIds.join(', ')} within ${timeoutMs} ms`,
+			);
 		}
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 	}
 }
 
 /** Output items (json) of one node in a stored execution. */
-export function storedNodeOutput(execution: StoredExecution | undefined, nodeName: string, output = 0): Array<Record<string, any>> {
-	const runs = execution?.data?.resultData?.runData?.[nodeName] as Array<{ data?: { main?: Array<Array<{ json: Record<string, any> }> | null> } }> | undefined;
+export function storedNodeOutput(
+	execution: StoredExecution | undefined,
+	nodeName: string,
+	output = 0,
+): Array<Record<string, any>> {
+	const runs = execution?.data?.resultData?.runData?.[nodeName] as
+		Array<{ data?: { main?: Array<Array<{ json: Record<string, any> }> | null> } }> | undefined;
 	return (runs?.[0]?.data?.main?.[output] ?? []).map((item) => item.json);
 }

@@ -28,7 +28,14 @@ import {
 import { storedRefreshToken } from './credentials';
 import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './database';
 import type { DemoWorld } from './demoWorld';
-import { DEMO_IDS, DEMO_NAMES, DEMO_SIGNING_SECRET, NIGHTLY_SYNC_WEBHOOK_PATH, ORDERS_CALLS_PER_TOKEN, startDemoWorld } from './demoWorld';
+import {
+	DEMO_IDS,
+	DEMO_NAMES,
+	DEMO_SIGNING_SECRET,
+	NIGHTLY_SYNC_WEBHOOK_PATH,
+	ORDERS_CALLS_PER_TOKEN,
+	startDemoWorld,
+} from './demoWorld';
 import type { N8nServer } from './n8nServer';
 import { callProductionWebhook, startN8nServer } from './n8nServer';
 import { verifyStandardWebhook } from './standardWebhooks';
@@ -70,31 +77,48 @@ async function guardedApiCall(world: DemoWorld, userFolder: UserFolder, print: P
 	check(rejected === replayed && replayed > 0, 'every 401 was refreshed and replayed');
 	check(tokenCalls === 1, 'exactly one token call');
 	const [stored] = await exportCredentials(userFolder, { decrypted: true, id: DEMO_IDS.ordersCredential });
-	check(storedRefreshToken(stored.data) !== world.grants.orders.refreshToken, 'the rotated refresh token is saved in n8n');
+	check(
+		storedRefreshToken(stored.data) !== world.grants.orders.refreshToken,
+		'the rotated refresh token is saved in n8n',
+	);
 	print(`   ${items.length} orders requested with credential "${DEMO_NAMES.ordersCredential}"`);
-	print(`   orders API answered 200 ×${ok - replayed}, then 401 ×${rejected} (it retires a token after ${ORDERS_CALLS_PER_TOKEN} calls, like an expiry mid-run)`);
-	print(`   → Force Refresh refreshed once through n8n (token call #${tokenCalls}, refresh token rotated and saved in n8n's database)`);
+	print(
+		`   orders API answered 200 ×${ok - replayed}, then 401 ×${rejected} (it retires a token after ${ORDERS_CALLS_PER_TOKEN} calls, like an expiry mid-run)`,
+	);
+	print(
+		`   → Force Refresh refreshed once through n8n (token call #${tokenCalls}, refresh token rotated and saved in n8n's database)`,
+	);
 	print(`   → replayed the ${replayed} rejected orders → 200`);
-	print(`   result: ${items.length}/${items.length} orders, ${api.requests} API calls, ${tokenCalls} token call, ${seconds(outcome.result.durationMs)} in n8n`);
+	print(
+		`   result: ${items.length}/${items.length} orders, ${api.requests} API calls, ${tokenCalls} token call, ${seconds(outcome.result.durationMs)} in n8n`,
+	);
 }
 
 async function keepAlive(world: DemoWorld, userFolder: UserFolder, print: Print): Promise<void> {
 	print('');
 	print('2. Keep-alive  (examples/keep-alive.json, n8n execute of its "Run now" trigger)');
 	const healthy = await runOrThrow(userFolder, DEMO_IDS.keepAliveWorkflow);
-	const refreshed = nodeOutput(healthy.run, 'Refresh if expiring')[0]?.tokenGuard as { refreshed: boolean; reason: string } | undefined;
+	const refreshed = nodeOutput(healthy.run, 'Refresh if expiring')[0]?.tokenGuard as
+		{ refreshed: boolean; reason: string } | undefined;
 	const [check1] = nodeOutput(healthy.run, 'Check the credential', 0, 1);
 	check(refreshed?.refreshed === true && check1?.status === 'healthy', 'run 1 refreshes and reports healthy');
 	check(world.alerts.requests.length === 0, 'no alert for a healthy credential');
-	print(`   run 1: "${DEMO_NAMES.keepAliveCredential}" expiry unknown → refreshed (${refreshed.reason}) → Check Credential: healthy → no alert`);
+	print(
+		`   run 1: "${DEMO_NAMES.keepAliveCredential}" expiry unknown → refreshed (${refreshed.reason}) → Check Credential: healthy → no alert`,
+	);
 
 	await world.oidc.revokeGrant(world.grants.keepAlive.grantId);
 	print(`   the account owner revokes access for "${DEMO_NAMES.keepAliveCredential}" at the provider`);
 	const broken = await runOrThrow(userFolder, DEMO_IDS.keepAliveWorkflow);
-	const [alert] = await world.alerts.waitFor((requests) => requests.some((request) => request.path === '/keep-alive'), 10_000);
+	const [alert] = await world.alerts.waitFor(
+		(requests) => requests.some((request) => request.path === '/keep-alive'),
+		10_000,
+	);
 	const body = JSON.parse(alert.body) as { severity: string; text: string };
 	const failedRefresh = nodeOutput(broken.run, 'Diagnose the refresh failure').length > 0;
-	print(`   run 2: ${failedRefresh ? 'Refresh If Expiring failed → Diagnose Error' : 'Check Credential probed the API'} → ${body.severity} → alert POSTed to the receiver:`);
+	print(
+		`   run 2: ${failedRefresh ? 'Refresh If Expiring failed → Diagnose Error' : 'Check Credential probed the API'} → ${body.severity} → alert POSTed to the receiver:`,
+	);
 	print(`          "${body.text}"`);
 }
 
@@ -108,29 +132,52 @@ async function errorHandler(world: DemoWorld, userFolder: UserFolder, print: Pri
 		await waitForPublishedVersions(userFolder, [DEMO_IDS.errorHandlerWorkflow, DEMO_IDS.nightlySyncWorkflow]);
 		print(`   n8n started at ${server.baseUrl} in ${seconds(Date.now() - started)}`);
 		await world.oidc.revokeGrant(world.grants.google.grantId);
-		print(`   the account owner revokes access for "${DEMO_NAMES.googleCredential}" (n8n's own Google Sheets credential) at the provider`);
+		print(
+			`   the account owner revokes access for "${DEMO_NAMES.googleCredential}" (n8n's own Google Sheets credential) at the provider`,
+		);
 		world.alerts.clear();
 		const response = await callProductionWebhook(server.baseUrl, NIGHTLY_SYNC_WEBHOOK_PATH, { trigger: 'demo' });
 		check(response.status === 200, `the production webhook answered (HTTP ${response.status})`);
-		const isDiagnosis = (request: { body: string }) => (JSON.parse(request.body) as { type?: string }).type === 'io.n8n.tokenguard.error.diagnosed';
+		const isDiagnosis = (request: { body: string }) =>
+			(JSON.parse(request.body) as { type?: string }).type === 'io.n8n.tokenguard.error.diagnosed';
 		const deliveries = await world.alerts.waitFor((requests) => requests.some(isDiagnosis), 60_000);
 		const event = deliveries.find(isDiagnosis)!;
-		const verdict = verifyStandardWebhook(DEMO_SIGNING_SECRET, event.headers, event.body, Math.floor(Date.now() / 1000));
+		const verdict = verifyStandardWebhook(
+			DEMO_SIGNING_SECRET,
+			event.headers,
+			event.body,
+			Math.floor(Date.now() / 1000),
+		);
 		check(verdict === null, `the alert's signature verifies (${verdict})`);
 
 		let handled;
 		for (let attempt = 0; attempt < 40 && !handled; attempt++) {
-			handled = readExecutions(userFolder).find((execution) => execution.workflowId === DEMO_IDS.errorHandlerWorkflow && execution.status === 'success');
+			handled = readExecutions(userFolder).find(
+				(execution) => execution.workflowId === DEMO_IDS.errorHandlerWorkflow && execution.status === 'success',
+			);
 			if (!handled) await sleep(250);
 		}
-		const failed = readExecutions(userFolder).find((execution) => execution.workflowId === DEMO_IDS.nightlySyncWorkflow && execution.status === 'error');
+		const failed = readExecutions(userFolder).find(
+			(execution) => execution.workflowId === DEMO_IDS.nightlySyncWorkflow && execution.status === 'error',
+		);
 		const [diagnosis] = storedNodeOutput(handled, 'Diagnose the failure', 0);
 		check(failed && diagnosis, 'the failed run and the error workflow run are saved');
-		check(diagnosis.category === 'refresh_token_invalid' && diagnosis.credential?.id === DEMO_IDS.googleCredential, 'diagnosis names the credential');
-		print(`   "${DEMO_NAMES.nightlySyncWorkflow}" (execution ${failed.id}) failed: ${failed.data?.resultData?.error?.message}`);
-		print(`   → n8n ran the error workflow → Token Health diagnosed ${diagnosis.category} (action ${diagnosis.action}, severity ${diagnosis.severity})`);
-		print(`     for credential "${diagnosis.credential.name}" (id ${diagnosis.credential.id}), provider ${diagnosis.provider}`);
-		print(`   → signed alert delivered: CloudEvent ${JSON.parse(event.body).type}, Standard Webhooks signature verified`);
+		check(
+			diagnosis.category === 'refresh_token_invalid' && diagnosis.credential?.id === DEMO_IDS.googleCredential,
+			'diagnosis names the credential',
+		);
+		print(
+			`   "${DEMO_NAMES.nightlySyncWorkflow}" (execution ${failed.id}) failed: ${failed.data?.resultData?.error?.message}`,
+		);
+		print(
+			`   → n8n ran the error workflow → Token Health diagnosed ${diagnosis.category} (action ${diagnosis.action}, severity ${diagnosis.severity})`,
+		);
+		print(
+			`     for credential "${diagnosis.credential.name}" (id ${diagnosis.credential.id}), provider ${diagnosis.provider}`,
+		);
+		print(
+			`   → signed alert delivered: CloudEvent ${JSON.parse(event.body).type}, Standard Webhooks signature verified`,
+		);
 		print(`   fix: ${String(diagnosis.remediation?.[0] ?? diagnosis.summary)}`);
 	} finally {
 		await server?.stop();
@@ -144,22 +191,32 @@ export async function runDemo(print: Print): Promise<number> {
 	let world: DemoWorld | undefined;
 	let userFolder: UserFolder | undefined;
 	let keepUserFolder = false;
-	print(`Token Guard demo: real n8n ${env.n8nVersion} (headless), a local OAuth provider, no account, no internet, no Docker`);
+	print(
+		`Token Guard demo: real n8n ${env.n8nVersion} (headless), a local OAuth provider, no account, no internet, no Docker`,
+	);
 	try {
 		if (!existsSync(env.stampFile)) {
-			print(`   first run: installing Node ${env.nodeVersion} and n8n ${env.n8nVersion} from the npm registry into ${tilde(env.cacheDir)}`);
+			print(
+				`   first run: installing Node ${env.nodeVersion} and n8n ${env.n8nVersion} from the npm registry into ${tilde(env.cacheDir)}`,
+			);
 			print('   (downloaded once, reused afterwards; this takes several minutes the first time)');
 		}
 		let step = Date.now();
 		await ensureN8nInstalled();
-		print(`   ✓ n8n ${env.n8nVersion} on Node ${env.nodeVersion} ready (${tilde(env.cacheDir)}, ${seconds(Date.now() - step)})`);
+		print(
+			`   ✓ n8n ${env.n8nVersion} on Node ${env.nodeVersion} ready (${tilde(env.cacheDir)}, ${seconds(Date.now() - step)})`,
+		);
 		step = Date.now();
 		const tarball = await packRepo();
 		userFolder = createUserFolder();
 		const installed = await installPackageTarball(userFolder, tarball);
-		print(`   ✓ built and packed ${installed.name}@${installed.version}, installed as Settings → Community Nodes would (${seconds(Date.now() - step)})`);
+		print(
+			`   ✓ built and packed ${installed.name}@${installed.version}, installed as Settings → Community Nodes would (${seconds(Date.now() - step)})`,
+		);
 		world = await startDemoWorld();
-		print(`   ✓ local OAuth provider (oidc-provider, rotating refresh tokens) at ${world.oidc.issuer}, orders API, alert receiver`);
+		print(
+			`   ✓ local OAuth provider (oidc-provider, rotating refresh tokens) at ${world.oidc.issuer}, orders API, alert receiver`,
+		);
 		step = Date.now();
 		await importCredentials(userFolder, world.credentials);
 		await importWorkflow(userFolder, world.workflows);
@@ -168,14 +225,18 @@ export async function runDemo(print: Print): Promise<number> {
 			const published = await n8n(['publish:workflow', `--id=${id}`], { userFolder });
 			if (published.code !== 0) throw new DemoFailure(`publishing workflow ${id} failed`);
 		}
-		print(`   ✓ ${world.credentials.length} demo credentials and ${world.workflows.length} workflows imported (${seconds(Date.now() - step)})`);
+		print(
+			`   ✓ ${world.credentials.length} demo credentials and ${world.workflows.length} workflows imported (${seconds(Date.now() - step)})`,
+		);
 
 		await guardedApiCall(world, userFolder, print);
 		await keepAlive(world, userFolder, print);
 		await errorHandler(world, userFolder, print);
 
 		print('');
-		print(`Done in ${seconds(Date.now() - started)}. All traffic stayed on 127.0.0.1. Explore it in the editor: npm run dev`);
+		print(
+			`Done in ${seconds(Date.now() - started)}. All traffic stayed on 127.0.0.1. Explore it in the editor: npm run dev`,
+		);
 		return 0;
 	} catch (error) {
 		print('');

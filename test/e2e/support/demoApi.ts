@@ -45,14 +45,24 @@ export function tokenFingerprint(token: string): string {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
 	const payload = JSON.stringify(body);
-	res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), connection: 'close', ...headers });
+	res.writeHead(status, {
+		'content-type': 'application/json',
+		'content-length': String(Buffer.byteLength(payload)),
+		connection: 'close',
+		...headers,
+	});
 	res.end(payload);
 }
 
 function unauthorized(res: ServerResponse, description: string): void {
-	send(res, 401, { error: 'invalid_token', error_description: description }, {
-		'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`,
-	});
+	send(
+		res,
+		401,
+		{ error: 'invalid_token', error_description: description },
+		{
+			'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`,
+		},
+	);
 }
 
 export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
@@ -72,18 +82,32 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
 			if (!match) return respond(401, () => unauthorized(res, 'no bearer token'));
 			const fingerprint = tokenFingerprint(match[1]);
 			if (!stats.tokens.includes(fingerprint)) stats.tokens.push(fingerprint);
-			const verdict = await httpRequest(`${options.issuer}/api/me`, { headers: { authorization: `Bearer ${match[1]}` } });
+			const verdict = await httpRequest(`${options.issuer}/api/me`, {
+				headers: { authorization: `Bearer ${match[1]}` },
+			});
 			if (verdict.status !== 200) {
-				return respond(401, () => unauthorized(res, String(verdict.json?.error_description ?? 'access token rejected')));
+				return respond(401, () =>
+					unauthorized(res, String(verdict.json?.error_description ?? 'access token rejected')),
+				);
 			}
 			const used = successes.get(fingerprint) ?? 0;
 			if (retireAfter > 0 && used >= retireAfter) return respond(401, () => unauthorized(res, 'access token expired'));
 			successes.set(fingerprint, used + 1);
 			const order = /^\/v1\/orders\/([^/]+)$/.exec(path);
 			if (order) {
-				return respond(200, () => send(res, 200, { orderId: order[1], status: 'shipped', account: verdict.json.sub, tokenFingerprint: fingerprint }));
+				return respond(200, () =>
+					send(res, 200, {
+						orderId: order[1],
+						status: 'shipped',
+						account: verdict.json.sub,
+						tokenFingerprint: fingerprint,
+					}),
+				);
 			}
-			if (path === '/v1/me') return respond(200, () => send(res, 200, { sub: verdict.json.sub, scope: verdict.json.scope, tokenFingerprint: fingerprint }));
+			if (path === '/v1/me')
+				return respond(200, () =>
+					send(res, 200, { sub: verdict.json.sub, scope: verdict.json.scope, tokenFingerprint: fingerprint }),
+				);
 			return respond(404, () => send(res, 404, { error: 'not_found' }));
 		})().catch((error: unknown) => send(res, 500, { error: 'server_error', error_description: String(error) }));
 	});

@@ -53,7 +53,9 @@ export interface DemoWorld {
 	stop(): Promise<void>;
 }
 
-export async function startDemoWorld(options: { onAlert?: (request: ReceivedRequest) => void } = {}): Promise<DemoWorld> {
+export async function startDemoWorld(
+	options: { onAlert?: (request: ReceivedRequest) => void } = {},
+): Promise<DemoWorld> {
 	// Access tokens live an hour: mid-run expiry comes from the orders API, not from a race with the clock.
 	const oidc = await startOidcServer({ accessTokenTtlSeconds: 3600 });
 	const ordersApi = await startDemoApi({ issuer: oidc.issuer, retireTokenAfter: ORDERS_CALLS_PER_TOKEN });
@@ -65,19 +67,47 @@ export async function startDemoWorld(options: { onAlert?: (request: ReceivedRequ
 		google: await oidc.mintGrant({ accountId: 'demo-google', clientId: clientFor(oidc, 'googleSheetsOAuth2Api') }),
 	};
 	const credentials = [
-		connectCredential(oidc, grants.orders, { id: DEMO_IDS.ordersCredential, name: DEMO_NAMES.ordersCredential, type: 'tokenGuardOAuth2Api' }),
-		connectCredential(oidc, grants.keepAlive, { id: DEMO_IDS.keepAliveCredential, name: DEMO_NAMES.keepAliveCredential, type: 'tokenGuardOAuth2Api' }),
-		connectCredential(oidc, grants.google, { id: DEMO_IDS.googleCredential, name: DEMO_NAMES.googleCredential, type: 'googleSheetsOAuth2Api' }),
-		webhookCredential({ id: DEMO_IDS.alertsCredential, name: DEMO_NAMES.alertsCredential }, alerts.url('token-guard'), DEMO_SIGNING_SECRET),
+		connectCredential(oidc, grants.orders, {
+			id: DEMO_IDS.ordersCredential,
+			name: DEMO_NAMES.ordersCredential,
+			type: 'tokenGuardOAuth2Api',
+		}),
+		connectCredential(oidc, grants.keepAlive, {
+			id: DEMO_IDS.keepAliveCredential,
+			name: DEMO_NAMES.keepAliveCredential,
+			type: 'tokenGuardOAuth2Api',
+		}),
+		connectCredential(oidc, grants.google, {
+			id: DEMO_IDS.googleCredential,
+			name: DEMO_NAMES.googleCredential,
+			type: 'googleSheetsOAuth2Api',
+		}),
+		webhookCredential(
+			{ id: DEMO_IDS.alertsCredential, name: DEMO_NAMES.alertsCredential },
+			alerts.url('token-guard'),
+			DEMO_SIGNING_SECRET,
+		),
 	];
 	const workflows: Array<ExampleWorkflow | Workflow> = [
-		exampleWorkflow('guarded-api-call', { oauth2CredentialId: DEMO_IDS.ordersCredential, apiBaseUrl: ordersApi.baseUrl }, { id: DEMO_IDS.guardedWorkflow }),
+		exampleWorkflow(
+			'guarded-api-call',
+			{ oauth2CredentialId: DEMO_IDS.ordersCredential, apiBaseUrl: ordersApi.baseUrl },
+			{ id: DEMO_IDS.guardedWorkflow },
+		),
 		exampleWorkflow(
 			'keep-alive',
-			{ oauth2CredentialId: DEMO_IDS.keepAliveCredential, apiBaseUrl: probeApi.baseUrl, alertUrl: alerts.url('keep-alive') },
+			{
+				oauth2CredentialId: DEMO_IDS.keepAliveCredential,
+				apiBaseUrl: probeApi.baseUrl,
+				alertUrl: alerts.url('keep-alive'),
+			},
 			{ id: DEMO_IDS.keepAliveWorkflow },
 		),
-		exampleWorkflow('oauth-error-handler', { webhookCredentialId: DEMO_IDS.alertsCredential }, { id: DEMO_IDS.errorHandlerWorkflow }),
+		exampleWorkflow(
+			'oauth-error-handler',
+			{ webhookCredentialId: DEMO_IDS.alertsCredential },
+			{ id: DEMO_IDS.errorHandlerWorkflow },
+		),
 		// A production workflow that uses the user's existing Google credential through n8n's own HTTP Request node.
 		webhookWorkflow(
 			DEMO_IDS.nightlySyncWorkflow,
@@ -88,7 +118,13 @@ export async function startDemoWorld(options: { onAlert?: (request: ReceivedRequ
 					name: 'Read the sheet',
 					type: 'n8n-nodes-base.httpRequest',
 					typeVersion: 4.2,
-					parameters: { method: 'GET', url: probeApi.url('me'), authentication: 'predefinedCredentialType', nodeCredentialType: 'googleSheetsOAuth2Api', options: {} },
+					parameters: {
+						method: 'GET',
+						url: probeApi.url('me'),
+						authentication: 'predefinedCredentialType',
+						nodeCredentialType: 'googleSheetsOAuth2Api',
+						options: {},
+					},
 					credentials: { googleSheetsOAuth2Api: { id: DEMO_IDS.googleCredential, name: DEMO_NAMES.googleCredential } },
 				},
 			],

@@ -33,7 +33,12 @@ import type { ReceivedRequest } from './webhookSink';
 export type Print = (line: string) => void;
 
 /** The owner account `npm run dev` sets up; local only, printed on start. */
-export const DEV_OWNER = { email: 'demo@token-guard.dev', password: 'TokenGuard-dev-1', firstName: 'Token', lastName: 'Guard' };
+export const DEV_OWNER = {
+	email: 'demo@token-guard.dev',
+	password: 'TokenGuard-dev-1',
+	firstName: 'Token',
+	lastName: 'Guard',
+};
 export const DEFAULT_DEV_PORT = 5678;
 
 export interface DevOptions {
@@ -85,8 +90,14 @@ function describeAlert(request: ReceivedRequest): string {
 	} catch {
 		return `[alert receiver] ${request.method} ${request.path}: ${request.body.slice(0, 200)}`;
 	}
-	if (typeof body.type !== 'string') return `[alert receiver] ${request.path}: ${String(body.severity)}: ${String(body.text)}`;
-	const verdict = verifyStandardWebhook(DEMO_SIGNING_SECRET, request.headers, request.body, Math.floor(Date.now() / 1000));
+	if (typeof body.type !== 'string')
+		return `[alert receiver] ${request.path}: ${String(body.severity)}: ${String(body.text)}`;
+	const verdict = verifyStandardWebhook(
+		DEMO_SIGNING_SECRET,
+		request.headers,
+		request.body,
+		Math.floor(Date.now() / 1000),
+	);
 	const summary = body.data?.details?.summary ?? body.data?.category ?? '';
 	return `[alert receiver] ${body.type} (signature ${verdict === null ? 'verified' : `INVALID: ${verdict}`}): ${String(summary)}`;
 }
@@ -99,13 +110,20 @@ export async function runDev(options: DevOptions): Promise<number> {
 	let server: N8nServer | undefined;
 	let userFolder: UserFolder | undefined;
 	try {
-		if (!(await isPortFree(port))) throw new Error(`port ${port} is in use (another n8n?). Stop it, or set TOKEN_GUARD_DEV_PORT.`);
-		if (!existsSync(env.stampFile)) print(`first run: installing Node ${env.nodeVersion} and n8n ${env.n8nVersion} into ${tilde(env.cacheDir)} (several minutes, once)`);
+		if (!(await isPortFree(port)))
+			throw new Error(`port ${port} is in use (another n8n?). Stop it, or set TOKEN_GUARD_DEV_PORT.`);
+		if (!existsSync(env.stampFile))
+			print(
+				`first run: installing Node ${env.nodeVersion} and n8n ${env.n8nVersion} into ${tilde(env.cacheDir)} (several minutes, once)`,
+			);
 		await ensureN8nInstalled();
 		const tarball = await packRepo();
 		userFolder = devUserFolder();
 		// A clean reinstall, so files removed from the package do not linger from the previous build.
-		rmSync(join(userFolder.path, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-token-guard'), { recursive: true, force: true });
+		rmSync(join(userFolder.path, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-token-guard'), {
+			recursive: true,
+			force: true,
+		});
 		const installed = await installPackageTarball(userFolder, tarball);
 		await removePackedRepo();
 		print(`built and installed ${installed.name}@${installed.version} into ${tilde(userFolder.path)}`);
@@ -133,10 +151,16 @@ export async function runDev(options: DevOptions): Promise<number> {
 		print('');
 		print(`credentials: ${world.credentials.map((credential) => `"${credential.name}"`).join(', ')}`);
 		print(`workflows:   ${world.workflows.map((workflow) => `"${workflow.name}"`).join(', ')}`);
-		print(`local OAuth provider ${world.oidc.issuer}, orders API ${world.ordersApi.baseUrl}, alert receiver ${world.alerts.baseUrl}`);
+		print(
+			`local OAuth provider ${world.oidc.issuer}, orders API ${world.ordersApi.baseUrl}, alert receiver ${world.alerts.baseUrl}`,
+		);
 		print('');
-		print(`try: open "Token Guard: guarded API call" and press Execute workflow (the orders API starts answering 401 after 3 calls)`);
-		print(`try: revoke "${DEMO_NAMES.googleCredential}" at the provider, then run "${DEMO_NAMES.nightlySyncWorkflow}" through its production webhook:`);
+		print(
+			`try: open "Token Guard: guarded API call" and press Execute workflow (the orders API starts answering 401 after 3 calls)`,
+		);
+		print(
+			`try: revoke "${DEMO_NAMES.googleCredential}" at the provider, then run "${DEMO_NAMES.nightlySyncWorkflow}" through its production webhook:`,
+		);
 		print(`     curl -X POST ${world.oidc.issuer}/__admin/grants/${world.grants.google.grantId}/revoke`);
 		print(`     curl -X POST ${editorUrl}/webhook/${NIGHTLY_SYNC_WEBHOOK_PATH}`);
 		print('     → it fails, the OAuth error handler runs, and its signed alert is printed here');
@@ -145,15 +169,22 @@ export async function runDev(options: DevOptions): Promise<number> {
 		if (options.check) {
 			// The imported error handler is the published version n8n serves: a revoked grant is diagnosed as such.
 			await world.oidc.revokeGrant(world.grants.google.grantId);
-			const response = await callProductionWebhook(server.baseUrl, NIGHTLY_SYNC_WEBHOOK_PATH, { trigger: 'dev --check' });
+			const response = await callProductionWebhook(server.baseUrl, NIGHTLY_SYNC_WEBHOOK_PATH, {
+				trigger: 'dev --check',
+			});
 			if (response.status !== 200) throw new Error(`the nightly sync webhook answered ${response.status}`);
 			const diagnosed = (request: { body: string }) => request.body.includes('"category":"refresh_token_invalid"');
 			await world.alerts.waitFor((requests) => requests.some(diagnosed), 60_000);
-			print('check passed: /healthz 200, owner login works, a revoked grant was diagnosed by the error workflow and alerted; stopping.');
+			print(
+				'check passed: /healthz 200, owner login works, a revoked grant was diagnosed by the error workflow and alerted; stopping.',
+			);
 			return 0;
 		}
 		print('Ctrl-C stops n8n and the demo services.');
-		const ended = await Promise.race([options.untilStopped.then(() => 'stopped' as const), server.exited.then(() => 'n8n exited' as const)]);
+		const ended = await Promise.race([
+			options.untilStopped.then(() => 'stopped' as const),
+			server.exited.then(() => 'n8n exited' as const),
+		]);
 		if (ended === 'n8n exited') {
 			print(`n8n exited unexpectedly\n--- log tail ---\n${logTail(userFolder, 60)}`);
 			return 1;

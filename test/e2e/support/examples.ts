@@ -24,7 +24,13 @@ export type PlaceholderValues = Partial<Record<keyof typeof PLACEHOLDERS, string
 export interface ExampleWorkflow {
 	id?: string;
 	name: string;
-	nodes: Array<{ name: string; type: string; parameters: Record<string, unknown>; credentials?: Record<string, { id: string; name: string }>; [key: string]: unknown }>;
+	nodes: Array<{
+		name: string;
+		type: string;
+		parameters: Record<string, unknown>;
+		credentials?: Record<string, { id: string; name: string }>;
+		[key: string]: unknown;
+	}>;
 	connections: Record<string, unknown>;
 	settings: Record<string, unknown>;
 	[key: string]: unknown;
@@ -46,7 +52,10 @@ function replaceStrings(value: unknown, replace: (text: string) => string): unkn
 /** Placeholder strings still present anywhere in a workflow (node parameters, credentials, notes excluded). */
 export function remainingPlaceholders(workflow: ExampleWorkflow): string[] {
 	const found = new Set<string>();
-	const withoutNotes = { ...workflow, nodes: workflow.nodes.filter((node) => node.type !== 'n8n-nodes-base.stickyNote') };
+	const withoutNotes = {
+		...workflow,
+		nodes: workflow.nodes.filter((node) => node.type !== 'n8n-nodes-base.stickyNote'),
+	};
 	replaceStrings(withoutNotes, (text) => {
 		for (const placeholder of Object.values(PLACEHOLDERS)) if (text.includes(placeholder)) found.add(placeholder);
 		return text;
@@ -87,7 +96,9 @@ export function exampleWorkflow(
 			(result, key) => (values[key] === undefined ? result : result.split(PLACEHOLDERS[key]).join(values[key])),
 			text,
 		);
-	const nodes = original.nodes.map((node) => (node.type === 'n8n-nodes-base.stickyNote' ? node : (replaceStrings(node, replace) as typeof node)));
+	const nodes = original.nodes.map((node) =>
+		node.type === 'n8n-nodes-base.stickyNote' ? node : (replaceStrings(node, replace) as typeof node),
+	);
 	const workflow: ExampleWorkflow = {
 		...original,
 		nodes,

@@ -14,7 +14,8 @@ export function withN8nLog<Args extends unknown[]>(
 			await body(...args);
 		} catch (error) {
 			const folder = userFolder();
-			if (error instanceof Error && folder) error.message += `\n--- n8n log tail (${folder.path}) ---\n${logTail(folder, 60)}`;
+			if (error instanceof Error && folder)
+				error.message += `\n--- n8n log tail (${folder.path}) ---\n${logTail(folder, 60)}`;
 			throw error;
 		}
 	};

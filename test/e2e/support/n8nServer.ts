@@ -120,13 +120,17 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 	const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
 	for (;;) {
 		if (hasExited) {
-			throw new Error(`n8n start exited before it was ready\n--- output ---\n${output.slice(-4000)}\n--- log tail ---\n${logTail(userFolder)}`);
+			throw new Error(
+				`n8n start exited before it was ready\n--- output ---\n${output.slice(-4000)}\n--- log tail ---\n${logTail(userFolder)}`,
+			);
 		}
 		const ready = await httpRequest(`${baseUrl}/healthz/readiness`, { timeoutMs: 2000 }).catch(() => undefined);
 		if (ready?.status === 200) break;
 		if (Date.now() > deadline) {
 			await stop(2000);
-			throw new Error(`n8n start was not ready within ${options.readyTimeoutMs ?? 120_000} ms\n--- log tail ---\n${logTail(userFolder)}`);
+			throw new Error(
+				`n8n start was not ready within ${options.readyTimeoutMs ?? 120_000} ms\n--- log tail ---\n${logTail(userFolder)}`,
+			);
 		}
 		await sleep(250);
 	}
@@ -140,7 +144,9 @@ export async function login(baseUrl: string, email: string, password: string): P
 		body: { emailOrLdapLoginId: email, password },
 		timeoutMs: 10_000,
 	});
-	const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((value) => value.startsWith('n8n-auth='));
+	const cookie = ([] as string[])
+		.concat(response.headers['set-cookie'] ?? [])
+		.find((value) => value.startsWith('n8n-auth='));
 	if (response.status !== 200 || !cookie) {
 		throw new Error(`login as ${email} failed: HTTP ${response.status} ${response.text.slice(0, 300)}`);
 	}

@@ -27,7 +27,9 @@ export interface WebhookSink {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export async function startWebhookSink(options: { onRequest?: (request: ReceivedRequest) => void } = {}): Promise<WebhookSink> {
+export async function startWebhookSink(
+	options: { onRequest?: (request: ReceivedRequest) => void } = {},
+): Promise<WebhookSink> {
 	const requests: ReceivedRequest[] = [];
 	const waiters = new Set<() => void>();
 	const server = createServer((req, res) => {
@@ -72,7 +74,9 @@ export async function startWebhookSink(options: { onRequest?: (request: Received
 				};
 				const timer = setTimeout(() => {
 					cleanup();
-					reject(new Error(`webhook sink: condition not met within ${timeoutMs} ms (${requests.length} requests received)`));
+					reject(
+						new Error(`webhook sink: condition not met within ${timeoutMs} ms (${requests.length} requests received)`),
+					);
 				}, timeoutMs);
 				const cleanup = () => {
 					clearTimeout(timer);

@@ -27,7 +27,11 @@ function nodeId(workflowId: string, name: string): string {
 }
 
 function chain(id: string, name: string, nodes: WorkflowNode[], settings: Record<string, unknown>): Workflow {
-	const placed = nodes.map((node, index) => ({ ...node, id: nodeId(id, node.name), position: [index * 240, 0] as [number, number] }));
+	const placed = nodes.map((node, index) => ({
+		...node,
+		id: nodeId(id, node.name),
+		position: [index * 240, 0] as [number, number],
+	}));
 	const connections: Workflow['connections'] = {};
 	for (let index = 0; index + 1 < placed.length; index++) {
 		connections[placed[index].name] = { main: [[{ node: placed[index + 1].name, type: 'main', index: 0 }]] };
@@ -36,12 +40,28 @@ function chain(id: string, name: string, nodes: WorkflowNode[], settings: Record
 }
 
 /** Manual Trigger → nodes…, for `n8n execute --id`. */
-export function manualWorkflow(id: string, name: string, nodes: WorkflowNode[], settings: Record<string, unknown> = {}): Workflow {
-	return chain(id, name, [{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, ...nodes], settings);
+export function manualWorkflow(
+	id: string,
+	name: string,
+	nodes: WorkflowNode[],
+	settings: Record<string, unknown> = {},
+): Workflow {
+	return chain(
+		id,
+		name,
+		[{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, ...nodes],
+		settings,
+	);
 }
 
 /** Webhook (POST /webhook/<path>, answers at once) → nodes…: a production trigger for `n8n start`. */
-export function webhookWorkflow(id: string, name: string, path: string, nodes: WorkflowNode[], settings: Record<string, unknown> = {}): Workflow {
+export function webhookWorkflow(
+	id: string,
+	name: string,
+	path: string,
+	nodes: WorkflowNode[],
+	settings: Record<string, unknown> = {},
+): Workflow {
 	const webhook: WorkflowNode = {
 		name: 'Webhook',
 		type: 'n8n-nodes-base.webhook',

@@ -60,14 +60,24 @@ beforeAll(async () => {
 		request.on('end', () => {
 			otherHostTokenCalls++;
 			response.writeHead(200, { 'content-type': 'application/json' });
-			response.end(JSON.stringify({ access_token: `at-other-host-${otherHostTokenCalls}-0123456789`, token_type: 'Bearer', expires_in: 3600 }));
+			response.end(
+				JSON.stringify({
+					access_token: `at-other-host-${otherHostTokenCalls}-0123456789`,
+					token_type: 'Bearer',
+					expires_in: 3600,
+				}),
+			);
 		});
 	});
 	await new Promise<void>((resolve) => otherHost.listen(0, '127.0.0.2', resolve));
 	otherHostTokenUrl = `http://127.0.0.2:${(otherHost.address() as AddressInfo).port}/token`;
 });
 afterAll(async () => {
-	await Promise.all([api?.stop(), tokenEndpoint?.stop(), new Promise<void>((resolve) => (otherHost ? otherHost.close(() => resolve()) : resolve()))]);
+	await Promise.all([
+		api?.stop(),
+		tokenEndpoint?.stop(),
+		new Promise<void>((resolve) => (otherHost ? otherHost.close(() => resolve()) : resolve())),
+	]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +150,11 @@ const NEGATIVE_OR_NOT_NUMBERS: BadValue[] = [
 	{ value: {}, mustReject: true },
 ];
 
-const BELOW_ONE: BadValue[] = [...NEGATIVE_OR_NOT_NUMBERS, { value: 0, mustReject: true }, { value: 0.5, mustReject: true }];
+const BELOW_ONE: BadValue[] = [
+	...NEGATIVE_OR_NOT_NUMBERS,
+	{ value: 0, mustReject: true },
+	{ value: 0.5, mustReject: true },
+];
 
 const JUNK: BadValue[] = [
 	{ value: '' },
@@ -178,15 +192,44 @@ const parameter = (name: string) => (value: unknown, base: CaseBuild) => {
 
 const MUTATORS: Mutator[] = [
 	{ field: 'URL', names: /\bURL\b/, targets: ['request'], values: NOT_URLS, apply: parameter('url') },
-	{ field: 'Refresh Before Expiry (Seconds)', names: /Refresh Before Expiry \(Seconds\)/, targets: ['request'], values: NEGATIVE_OR_NOT_NUMBERS, apply: parameter('proactiveMarginSeconds') },
-	{ field: 'Max Attempts', names: /Max Attempts/, targets: ['request'], values: BELOW_ONE, apply: parameter('maxAttempts') },
-	{ field: 'Max Total Wait (Seconds)', names: /Max Total Wait \(Seconds\)/, targets: ['request'], values: NEGATIVE_OR_NOT_NUMBERS, apply: parameter('maxTotalWaitSeconds') },
-	{ field: 'Concurrency', names: /Concurrency/, targets: ['request'], values: BELOW_ONE, apply: parameter('concurrency') },
+	{
+		field: 'Refresh Before Expiry (Seconds)',
+		names: /Refresh Before Expiry \(Seconds\)/,
+		targets: ['request'],
+		values: NEGATIVE_OR_NOT_NUMBERS,
+		apply: parameter('proactiveMarginSeconds'),
+	},
+	{
+		field: 'Max Attempts',
+		names: /Max Attempts/,
+		targets: ['request'],
+		values: BELOW_ONE,
+		apply: parameter('maxAttempts'),
+	},
+	{
+		field: 'Max Total Wait (Seconds)',
+		names: /Max Total Wait \(Seconds\)/,
+		targets: ['request'],
+		values: NEGATIVE_OR_NOT_NUMBERS,
+		apply: parameter('maxTotalWaitSeconds'),
+	},
+	{
+		field: 'Concurrency',
+		names: /Concurrency/,
+		targets: ['request'],
+		values: BELOW_ONE,
+		apply: parameter('concurrency'),
+	},
 	{
 		field: 'Timeout (Ms)',
 		names: /Timeout \(Ms\)/,
 		targets: ['request'],
-		values: [{ value: 0, mustReject: true }, { value: -5, mustReject: true }, { value: 'soon', mustReject: true }, { value: Number.NaN, mustReject: true }],
+		values: [
+			{ value: 0, mustReject: true },
+			{ value: -5, mustReject: true },
+			{ value: 'soon', mustReject: true },
+			{ value: Number.NaN, mustReject: true },
+		],
 		apply: (value, base) => {
 			base.parameters.options = { timeout: value as never };
 		},
@@ -195,21 +238,42 @@ const MUTATORS: Mutator[] = [
 		field: 'Expiry Status Codes',
 		names: /Expiry Status Codes/,
 		targets: ['request'],
-		values: [{ value: 'abc', mustReject: true }, { value: '401, nope', mustReject: true }, { value: '99', mustReject: true }, { value: '600', mustReject: true }, { value: '401;403' }, { value: 12345, mustReject: true }, ...JUNK],
+		values: [
+			{ value: 'abc', mustReject: true },
+			{ value: '401, nope', mustReject: true },
+			{ value: '99', mustReject: true },
+			{ value: '600', mustReject: true },
+			{ value: '401;403' },
+			{ value: 12345, mustReject: true },
+			...JUNK,
+		],
 		apply: parameter('expiryStatusCodes'),
 	},
 	{
 		field: 'Expired When (Body Rule)',
 		names: /Expired When \(Body Rule\)/,
 		targets: ['request'],
-		values: [{ value: '/(/', mustReject: true }, { value: 'error', mustReject: true }, { value: '= x', mustReject: true }, { value: 'a in', mustReject: true }, { value: '[[[' }, ...JUNK],
+		values: [
+			{ value: '/(/', mustReject: true },
+			{ value: 'error', mustReject: true },
+			{ value: '= x', mustReject: true },
+			{ value: 'a in', mustReject: true },
+			{ value: '[[[' },
+			...JUNK,
+		],
 		apply: parameter('expiredWhen'),
 	},
 	{
 		field: 'JSON Body',
 		names: /JSON Body/,
 		targets: ['request'],
-		values: [{ value: '{"a":', mustReject: true }, { value: 'nope', mustReject: true }, { value: '[1,2', mustReject: true }, { value: '{}' }, ...JUNK],
+		values: [
+			{ value: '{"a":', mustReject: true },
+			{ value: 'nope', mustReject: true },
+			{ value: '[1,2', mustReject: true },
+			{ value: '{}' },
+			...JUNK,
+		],
 		apply: (value, base) => {
 			Object.assign(base.parameters, { method: 'POST', bodyType: 'json', jsonBody: value as never });
 		},
@@ -232,14 +296,37 @@ const MUTATORS: Mutator[] = [
 			Object.assign(base.parameters, { sendQuery: true, queryParameters: { parameters: value as never } });
 		},
 	},
-	{ field: 'Response Format', names: /Response Format/, targets: ['request'], values: JUNK, apply: parameter('responseFormat') },
-	{ field: 'Method', names: /Method|method/, targets: ['request'], values: [{ value: 'BREW' }, { value: 'get' }, ...JUNK], apply: parameter('method') },
-	{ field: 'Body Content Type', names: /Body Content Type|body/, targets: ['request'], values: JUNK, apply: parameter('bodyType') },
+	{
+		field: 'Response Format',
+		names: /Response Format/,
+		targets: ['request'],
+		values: JUNK,
+		apply: parameter('responseFormat'),
+	},
+	{
+		field: 'Method',
+		names: /Method|method/,
+		targets: ['request'],
+		values: [{ value: 'BREW' }, { value: 'get' }, ...JUNK],
+		apply: parameter('method'),
+	},
+	{
+		field: 'Body Content Type',
+		names: /Body Content Type|body/,
+		targets: ['request'],
+		values: JUNK,
+		apply: parameter('bodyType'),
+	},
 	{
 		field: 'Credential Type',
 		names: /Credential Type/,
 		targets: ['request', 'refresh', 'refreshIfExpiring', 'checkCredential'],
-		values: [{ value: 'nope', mustReject: true }, { value: 'oAuth1Api', mustReject: true }, { value: 5, mustReject: true }, { value: {}, mustReject: true }],
+		values: [
+			{ value: 'nope', mustReject: true },
+			{ value: 'oAuth1Api', mustReject: true },
+			{ value: 5, mustReject: true },
+			{ value: {}, mustReject: true },
+		],
 		apply: parameter('credentialType'),
 	},
 	{
@@ -249,7 +336,13 @@ const MUTATORS: Mutator[] = [
 		values: NEGATIVE_OR_NOT_NUMBERS,
 		apply: parameter('marginSeconds'),
 	},
-	{ field: 'Refresh When Expiry Is Unknown', names: /Refresh When Expiry Is Unknown/, targets: ['refreshIfExpiring'], values: JUNK, apply: parameter('refreshWhenUnknown') },
+	{
+		field: 'Refresh When Expiry Is Unknown',
+		names: /Refresh When Expiry Is Unknown/,
+		targets: ['refreshIfExpiring'],
+		values: JUNK,
+		apply: parameter('refreshWhenUnknown'),
+	},
 	{
 		field: 'Error Field',
 		names: /Error Field/,
@@ -257,7 +350,13 @@ const MUTATORS: Mutator[] = [
 		values: [{ value: 'a..b' }, { value: '[' }, { value: 'execution.error.nope' }, { value: '$json.' }, ...JUNK],
 		apply: parameter('errorField'),
 	},
-	{ field: 'Alert Cooldown (Minutes)', names: /Alert Cooldown \(Minutes\)/, targets: ['diagnoseError', 'checkCredential'], values: JUNK, apply: parameter('alertCooldownMinutes') },
+	{
+		field: 'Alert Cooldown (Minutes)',
+		names: /Alert Cooldown \(Minutes\)/,
+		targets: ['diagnoseError', 'checkCredential'],
+		values: JUNK,
+		apply: parameter('alertCooldownMinutes'),
+	},
 	{
 		field: 'Expiry Margin (Minutes)',
 		names: /Expiry Margin \(Minutes\)/,
@@ -279,12 +378,28 @@ const MUTATORS: Mutator[] = [
 		field: 'Introspect Token',
 		names: /Introspect Token/,
 		targets: ['checkCredential'],
-		values: [{ value: 'yes', mustReject: true }, { value: 5, mustReject: true }, { value: {}, mustReject: true }],
+		values: [
+			{ value: 'yes', mustReject: true },
+			{ value: 5, mustReject: true },
+			{ value: {}, mustReject: true },
+		],
 		apply: parameter('introspect'),
 	},
 	// A typed endpoint saved by an older version only switches introspection on; it is never called.
-	{ field: 'Introspection Endpoint (saved workflows)', names: /Introspection/, targets: ['checkCredential'], values: JUNK, apply: parameter('introspectionUrl') },
-	{ field: 'Required Scopes', names: /Required Scopes/, targets: ['checkCredential'], values: JUNK, apply: parameter('requiredScopes') },
+	{
+		field: 'Introspection Endpoint (saved workflows)',
+		names: /Introspection/,
+		targets: ['checkCredential'],
+		values: JUNK,
+		apply: parameter('introspectionUrl'),
+	},
+	{
+		field: 'Required Scopes',
+		names: /Required Scopes/,
+		targets: ['checkCredential'],
+		values: JUNK,
+		apply: parameter('requiredScopes'),
+	},
 	{
 		field: 'tokenUrl',
 		names: /tokenUrl|Token URL/,
@@ -315,23 +430,54 @@ const MUTATORS: Mutator[] = [
 	},
 	...(
 		[
-			['clientId', /clientId|Client ID/, [{ value: '', mustReject: true }, { value: '   ', mustReject: true }, { value: 5, mustReject: true }]],
-			['refreshToken', /refreshToken|Refresh Token/, [{ value: '', mustReject: true }, { value: '\n', mustReject: true }, { value: {}, mustReject: true }]],
-			['clientAuthentication', /clientAuthentication|Client Authentication/, [{ value: 'weird', mustReject: true }, { value: 'Basic' , mustReject: true }]],
-			['extraParameters', /extraParameters|Extra Parameters/, [{ value: 'grant_type=password', mustReject: true }, { value: '=x', mustReject: true }, { value: 'refresh_token=x', mustReject: true }, { value: 'scope=x', mustReject: true }, { value: '&&&' }]],
+			[
+				'clientId',
+				/clientId|Client ID/,
+				[
+					{ value: '', mustReject: true },
+					{ value: '   ', mustReject: true },
+					{ value: 5, mustReject: true },
+				],
+			],
+			[
+				'refreshToken',
+				/refreshToken|Refresh Token/,
+				[
+					{ value: '', mustReject: true },
+					{ value: '\n', mustReject: true },
+					{ value: {}, mustReject: true },
+				],
+			],
+			[
+				'clientAuthentication',
+				/clientAuthentication|Client Authentication/,
+				[
+					{ value: 'weird', mustReject: true },
+					{ value: 'Basic', mustReject: true },
+				],
+			],
+			[
+				'extraParameters',
+				/extraParameters|Extra Parameters/,
+				[
+					{ value: 'grant_type=password', mustReject: true },
+					{ value: '=x', mustReject: true },
+					{ value: 'refresh_token=x', mustReject: true },
+					{ value: 'scope=x', mustReject: true },
+					{ value: '&&&' },
+				],
+			],
 		] as Array<[string, RegExp, BadValue[]]>
-	).map(
-		([field, names, values]): Mutator => ({
-			field,
-			names,
-			targets: ['request', 'refresh'],
-			values: values.map((bad) => ({ ...bad, literalOnly: true })),
-			apply: (value, base) => {
-				base.family = 'manual';
-				base.manualData = { ...base.manualData, [field]: value };
-			},
-		}),
-	),
+	).map(([field, names, values]): Mutator => ({
+		field,
+		names,
+		targets: ['request', 'refresh'],
+		values: values.map((bad) => ({ ...bad, literalOnly: true })),
+		apply: (value, base) => {
+			base.family = 'manual';
+			base.manualData = { ...base.manualData, [field]: value };
+		},
+	})),
 	{
 		field: 'oauthTokenData',
 		names: /credential "[^"]+"/,
@@ -343,7 +489,14 @@ const MUTATORS: Mutator[] = [
 			{ value: 5 },
 			{ value: [] },
 			{ value: { access_token: 5, refresh_token: {} } },
-			{ value: { access_token: 'at-ok-0123456789', refresh_token: 'rt-ok-0123456789', expires_in: 'soon', n8n_expires_at: 'later' } },
+			{
+				value: {
+					access_token: 'at-ok-0123456789',
+					refresh_token: 'rt-ok-0123456789',
+					expires_in: 'soon',
+					n8n_expires_at: 'later',
+				},
+			},
 			{ value: { access_token: 'eyJ.eyJ.x', refresh_token: 'rt-jwtish-0123456789', expires_in: -5 } },
 			{ value: { access_token: 'at-scope-0123456789', refresh_token: 'rt-scope-0123456789', scope: [5, null, 'x'] } },
 			{ value: { refresh_token: 'rt-only-0123456789' } },
@@ -358,7 +511,20 @@ const MUTATORS: Mutator[] = [
 // ---------------------------------------------------------------------------------------------
 // Error Trigger payloads, mutated from the real-world table
 
-const PAYLOAD_JUNK: unknown[] = ['', null, 0, -1, true, 'x'.repeat(50_000), '\u0000\ud800', '🙂', {}, [], { error: { error: { error: 'deep' } } }, 1e21];
+const PAYLOAD_JUNK: unknown[] = [
+	'',
+	null,
+	0,
+	-1,
+	true,
+	'x'.repeat(50_000),
+	'\u0000\ud800',
+	'🙂',
+	{},
+	[],
+	{ error: { error: { error: 'deep' } } },
+	1e21,
+];
 
 function nestedDeep(depth: number): unknown {
 	let value: unknown = 'bottom';
@@ -386,7 +552,13 @@ function mutatedPayload(random: () => number, fuzzCase: FuzzCase): IDataObject {
 				else if (roll < 0.65) holder[key] = typeof next === 'string' ? Number(next.length) : String(next);
 				else if (roll < 0.8) holder[key] = [next, next];
 				else if (roll < 0.9) holder[key] = nestedDeep(integerBetween(random, 50, 400));
-				else Object.defineProperty(holder, pick(random, ['__proto__', 'constructor', 'toString']), { value: next, enumerable: true, configurable: true, writable: true });
+				else
+					Object.defineProperty(holder, pick(random, ['__proto__', 'constructor', 'toString']), {
+						value: next,
+						enumerable: true,
+						configurable: true,
+						writable: true,
+					});
 				break;
 			}
 			holder = next as Record<string, unknown>;
@@ -417,7 +589,16 @@ function asExpression(value: unknown): string {
 function baseFor(target: Target): CaseBuild {
 	switch (target) {
 		case 'request':
-			return { family: 'connect', parameters: { operation: 'request', url: `${api.url}/v1/items`, maxAttempts: 1, maxTotalWaitSeconds: 0, options: { timeout: 2_000 } } };
+			return {
+				family: 'connect',
+				parameters: {
+					operation: 'request',
+					url: `${api.url}/v1/items`,
+					maxAttempts: 1,
+					maxTotalWaitSeconds: 0,
+					options: { timeout: 2_000 },
+				},
+			};
 		case 'refresh':
 			return { family: 'connect', parameters: { operation: 'refresh' } };
 		case 'refreshIfExpiring':
@@ -431,7 +612,10 @@ function baseFor(target: Target): CaseBuild {
 
 let credentialCount = 0;
 
-function addCredential(helper: HarnessCredentialsHelper, build: CaseBuild): { type: string; ref: { id: string; name: string } } {
+function addCredential(
+	helper: HarnessCredentialsHelper,
+	build: CaseBuild,
+): { type: string; ref: { id: string; name: string } } {
 	const row = ++credentialCount;
 	const clientSecret = scanner.canary(`case${row}-client-secret`);
 	if (build.family === 'manual') {
@@ -456,7 +640,13 @@ function addCredential(helper: HarnessCredentialsHelper, build: CaseBuild): { ty
 	const tokenData =
 		build.connectTokenData !== undefined
 			? build.connectTokenData
-			: { access_token: scanner.canary(`case${row}-access-token`), refresh_token: scanner.canary(`case${row}-refresh-token`), token_type: 'Bearer', expires_in: 3600, n8n_expires_at: String(Date.now() + 3_600_000) };
+			: {
+					access_token: scanner.canary(`case${row}-access-token`),
+					refresh_token: scanner.canary(`case${row}-refresh-token`),
+					token_type: 'Bearer',
+					expires_in: 3600,
+					n8n_expires_at: String(Date.now() + 3_600_000),
+				};
 	const ref = helper.addCredential({
 		id: `fuzz-connect-${row}`,
 		name: `Fuzz connect ${row}`,
@@ -482,10 +672,12 @@ type Outcome =
 	| { kind: 'crash'; message: string };
 
 /** Runtime errors a node should never let through as its answer. */
-const RUNTIME_ERROR = /is not a function|Cannot read propert|Cannot set propert|is not defined|is not iterable|Maximum call stack|Invalid array length|Cannot convert|of undefined|of null|URI malformed/;
+const RUNTIME_ERROR =
+	/is not a function|Cannot read propert|Cannot set propert|is not defined|is not iterable|Maximum call stack|Invalid array length|Cannot convert|of undefined|of null|URI malformed/;
 const NODE_ERRORS = new Set(['NodeOperationError', 'NodeApiError']);
 /** Words of an instruction: what to enter, use, set, pick, turn on, remove… */
-const FIX = /\b(must|enter|use|set|pick|choose|turn on|turn off|remove|add|write|leave|copy|paste|re-select|reconnect|connect|check|update|e\.g\.)\b/i;
+const FIX =
+	/\b(must|enter|use|set|pick|choose|turn on|turn off|remove|add|write|leave|copy|paste|re-select|reconnect|connect|check|update|e\.g\.)\b/i;
 
 async function runCase(fuzzCase: FuzzCase, random: () => number): Promise<Outcome> {
 	const build = baseFor(fuzzCase.target);
@@ -503,14 +695,17 @@ async function runCase(fuzzCase: FuzzCase, random: () => number): Promise<Outcom
 			mode: isTokenHealth && fuzzCase.target === 'diagnoseError' ? 'error' : 'trigger',
 			parameters,
 			credentials: { [credential.type]: credential.ref },
-			items: [{ json: fuzzCase.target === 'diagnoseError' ? mutatedPayload(random, fuzzCase) : { index: fuzzCase.index } }],
+			items: [
+				{ json: fuzzCase.target === 'diagnoseError' ? mutatedPayload(random, fuzzCase) : { index: fuzzCase.index } },
+			],
 			executionId: `fuzz-${fuzzCase.index}`,
 		});
 	} catch (error) {
 		scanner.recordThrown(`case ${fuzzCase.index}`, error);
 		// n8n itself refuses to start a workflow whose required parameter is empty, naming it.
 		const message = error instanceof Error ? error.message : String(error);
-		if (error instanceof Error && error.name === 'WorkflowHasIssuesError') return { kind: 'rejected', message, description: 'Parameter is required: enter a value' };
+		if (error instanceof Error && error.name === 'WorkflowHasIssuesError')
+			return { kind: 'rejected', message, description: 'Parameter is required: enter a value' };
 		return { kind: 'crash', message: `${(error as Error)?.name}: ${message}` };
 	} finally {
 		scanner.watchCredentials(helper, [credential.ref.id]);
@@ -519,11 +714,15 @@ async function runCase(fuzzCase: FuzzCase, random: () => number): Promise<Outcom
 	const error = result.error as (Error & { description?: string }) | undefined;
 	if (error === undefined) {
 		// Continue On Fail is off, so an error item here would be a node swallowing its own failure.
-		return result.outputs.flat().length > 0 ? { kind: 'ok' } : { kind: 'crash', message: 'no error and no output item' };
+		return result.outputs.flat().length > 0
+			? { kind: 'ok' }
+			: { kind: 'crash', message: 'no error and no output item' };
 	}
 	const message = String(error.message);
-	if (!NODE_ERRORS.has(error.name) || RUNTIME_ERROR.test(message)) return { kind: 'crash', message: `${error.name}: ${message.slice(0, 200)}` };
-	if (error.name === 'NodeApiError' || (fuzzCase.target === 'request' && api.requests.length > apiCallsBefore)) return { kind: 'failed-at-server', message };
+	if (!NODE_ERRORS.has(error.name) || RUNTIME_ERROR.test(message))
+		return { kind: 'crash', message: `${error.name}: ${message.slice(0, 200)}` };
+	if (error.name === 'NodeApiError' || (fuzzCase.target === 'request' && api.requests.length > apiCallsBefore))
+		return { kind: 'failed-at-server', message };
 	return { kind: 'rejected', message, description: String(error.description ?? '') };
 }
 
@@ -533,7 +732,8 @@ async function runCase(fuzzCase: FuzzCase, random: () => number): Promise<Outcom
  */
 function planCases(random: () => number): FuzzCase[] {
 	const planned: FuzzCase[] = [];
-	const add = (mutator: Mutator, bad: BadValue, target: Target, viaExpression: boolean) => planned.push({ index: planned.length, mutator, bad, target, viaExpression });
+	const add = (mutator: Mutator, bad: BadValue, target: Target, viaExpression: boolean) =>
+		planned.push({ index: planned.length, mutator, bad, target, viaExpression });
 	for (const mutator of MUTATORS) {
 		for (const bad of mutator.values) {
 			for (const target of mutator.targets) {
@@ -545,13 +745,19 @@ function planCases(random: () => number): FuzzCase[] {
 	while (planned.length < CASES) {
 		const mutator = pick(random, MUTATORS);
 		const bad = pick(random, mutator.values);
-		add(mutator, bad, pick(random, mutator.targets), bad.expressionOnly === true || (!bad.literalOnly && random() < 0.5));
+		add(
+			mutator,
+			bad,
+			pick(random, mutator.targets),
+			bad.expressionOnly === true || (!bad.literalOnly && random() < 0.5),
+		);
 	}
 	return planned.slice(0, CASES);
 }
 
 const describeCase = (fuzzCase: FuzzCase): string => {
-	const shown = JSON.stringify(fuzzCase.bad.value === undefined ? null : fuzzCase.bad.value) ?? String(fuzzCase.bad.value);
+	const shown =
+		JSON.stringify(fuzzCase.bad.value === undefined ? null : fuzzCase.bad.value) ?? String(fuzzCase.bad.value);
 	const payload = fuzzCase.payloadName === undefined ? '' : ` + mutated payload "${fuzzCase.payloadName.slice(0, 40)}"`;
 	return `#${fuzzCase.index} ${fuzzCase.target} ${fuzzCase.mutator.field}=${fuzzCase.viaExpression ? 'expr:' : ''}${shown.slice(0, 60)}${payload}`;
 };
@@ -565,7 +771,8 @@ describe(`${CASES} fuzzed parameter values, credential fields and Error Trigger 
 	const notSucceeded: string[] = [];
 	const tally: Record<Outcome['kind'], number> = { ok: 0, rejected: 0, 'failed-at-server': 0, crash: 0 };
 	const processFaults: string[] = [];
-	const onProcessFault = (fault: unknown) => processFaults.push(fault instanceof Error ? `${fault.name}: ${fault.message}` : String(fault));
+	const onProcessFault = (fault: unknown) =>
+		processFaults.push(fault instanceof Error ? `${fault.name}: ${fault.message}` : String(fault));
 
 	beforeAll(async () => {
 		process.on('unhandledRejection', onProcessFault);
@@ -580,9 +787,11 @@ describe(`${CASES} fuzzed parameter values, credential fields and Error Trigger 
 			if (outcome.kind === 'crash') crashes.push(`${label} → ${outcome.message}`);
 			if (outcome.kind === 'rejected') {
 				const shown = `${outcome.message}\n${outcome.description}`;
-				if (!fuzzCase.mutator.names.test(shown) || !FIX.test(shown)) unnamedRejections.push(`${label} → ${outcome.message.slice(0, 160)}`);
+				if (!fuzzCase.mutator.names.test(shown) || !FIX.test(shown))
+					unnamedRejections.push(`${label} → ${outcome.message.slice(0, 160)}`);
 			}
-			if (fuzzCase.bad.mustReject && outcome.kind !== 'rejected' && outcome.kind !== 'crash') notRejected.push(`${label} → ${outcome.kind}`);
+			if (fuzzCase.bad.mustReject && outcome.kind !== 'rejected' && outcome.kind !== 'crash')
+				notRejected.push(`${label} → ${outcome.kind}`);
 			if (fuzzCase.bad.mustSucceed && outcome.kind !== 'ok') notSucceeded.push(`${label} → ${outcome.kind}`);
 		}
 	});

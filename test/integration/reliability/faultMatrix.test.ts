@@ -38,7 +38,10 @@ jest.setTimeout(90_000);
 
 const scanner = new SecretScanner();
 // A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
-const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
+const SIGNING_SECRET = scanner.plant(
+	'webhook-signing-secret',
+	`whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`,
+);
 
 type Family = 'connect' | 'manual';
 
@@ -68,67 +71,193 @@ const retryAfterDateSoon = (): Date => new Date(Date.now() + 2_000);
 
 /** Persistent faults at the token endpoint (every attempt gets the same answer). */
 const TOKEN_ENDPOINT_ROWS: FaultRow[] = [
-	{ name: '429 Retry-After: 1 (seconds)', fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 1 }), category: 'rate_limited', attempts: 'retried', waitedMs: 2_000 },
-	{ name: '429 Retry-After: HTTP-date ~2 s ahead', fault: () => ({ kind: 'retryAfterDate', status: 429, date: retryAfterDateSoon() }), category: 'rate_limited', attempts: 'retried' },
-	{ name: '429 Retry-After: 120 s, beyond the cap', fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 120 }), category: 'rate_limited', attempts: 'once', waitedMs: 0 },
-	{ name: '500 JSON', fault: () => ({ kind: 'json', status: 500, body: { error: 'server_error' } }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '502 HTML', fault: () => ({ kind: 'html', status: 502 }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '503 text', fault: () => ({ kind: 'text', status: 503, body: 'Service Unavailable', contentType: 'text/plain' }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '504 HTML', fault: () => ({ kind: 'html', status: 504 }), category: 'provider_unavailable', attempts: 'retried' },
+	{
+		name: '429 Retry-After: 1 (seconds)',
+		fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 1 }),
+		category: 'rate_limited',
+		attempts: 'retried',
+		waitedMs: 2_000,
+	},
+	{
+		name: '429 Retry-After: HTTP-date ~2 s ahead',
+		fault: () => ({ kind: 'retryAfterDate', status: 429, date: retryAfterDateSoon() }),
+		category: 'rate_limited',
+		attempts: 'retried',
+	},
+	{
+		name: '429 Retry-After: 120 s, beyond the cap',
+		fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 120 }),
+		category: 'rate_limited',
+		attempts: 'once',
+		waitedMs: 0,
+	},
+	{
+		name: '500 JSON',
+		fault: () => ({ kind: 'json', status: 500, body: { error: 'server_error' } }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '502 HTML',
+		fault: () => ({ kind: 'html', status: 502 }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '503 text',
+		fault: () => ({ kind: 'text', status: 503, body: 'Service Unavailable', contentType: 'text/plain' }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '504 HTML',
+		fault: () => ({ kind: 'html', status: 504 }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
 	{ name: 'connection reset', fault: () => ({ kind: 'reset' }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: 'timeout (never answers)', fault: () => ({ kind: 'hang' }), category: 'provider_unavailable', attempts: 'once', hangs: true },
+	{
+		name: 'timeout (never answers)',
+		fault: () => ({ kind: 'hang' }),
+		category: 'provider_unavailable',
+		attempts: 'once',
+		hangs: true,
+	},
 	{
 		name: 'slow body (a token trickling in over ~1 s)',
-		fault: () => ({ kind: 'slowBody', status: 200, body: { access_token: `at-slow-${Date.now()}`, token_type: 'Bearer', expires_in: 3600 }, chunkDelayMs: 300, chunks: 4 }),
+		fault: () => ({
+			kind: 'slowBody',
+			status: 200,
+			body: { access_token: `at-slow-${Date.now()}`, token_type: 'Bearer', expires_in: 3600 },
+			chunkDelayMs: 300,
+			chunks: 4,
+		}),
 		attempts: 'once',
 	},
 	{
 		name: 'HTML body with 200 (a login page quoting the request)',
-		fault: (secrets) => ({ kind: 'html', status: 200, body: `<html><body>Sign in<br>refresh_token=${secrets.refreshToken}&client_secret=${secrets.clientSecret}</body></html>` }),
+		fault: (secrets) => ({
+			kind: 'html',
+			status: 200,
+			body: `<html><body>Sign in<br>refresh_token=${secrets.refreshToken}&client_secret=${secrets.clientSecret}</body></html>`,
+		}),
 		category: 'provider_unavailable',
 		attempts: 'once',
 	},
 	{
 		name: 'JSON without access_token',
-		fault: (secrets) => ({ kind: 'json', status: 200, body: { token_type: 'Bearer', expires_in: 3600, echo: secrets.refreshToken } }),
+		fault: (secrets) => ({
+			kind: 'json',
+			status: 200,
+			body: { token_type: 'Bearer', expires_in: 3600, echo: secrets.refreshToken },
+		}),
 		category: 'provider_unavailable',
 		attempts: 'once',
 	},
 	{
 		name: '200 with an error body (bad_refresh_token)',
-		fault: (secrets) => ({ kind: 'json', status: 200, body: { error: 'bad_refresh_token', error_description: `The refresh token ${secrets.refreshToken} is incorrect or expired.` } }),
+		fault: (secrets) => ({
+			kind: 'json',
+			status: 200,
+			body: {
+				error: 'bad_refresh_token',
+				error_description: `The refresh token ${secrets.refreshToken} is incorrect or expired.`,
+			},
+		}),
 		category: 'refresh_token_invalid',
 		attempts: 'once',
 	},
 	{
 		name: 'invalid_grant',
-		fault: (secrets) => ({ kind: 'oauthError', error: 'invalid_grant', description: `refresh token ${secrets.refreshToken} was revoked` }),
+		fault: (secrets) => ({
+			kind: 'oauthError',
+			error: 'invalid_grant',
+			description: `refresh token ${secrets.refreshToken} was revoked`,
+		}),
 		category: 'refresh_token_invalid',
 		attempts: 'once',
 	},
 	{
 		name: 'invalid_client',
-		fault: (secrets) => ({ kind: 'oauthError', error: 'invalid_client', description: `client secret ${secrets.clientSecret} is wrong` }),
+		fault: (secrets) => ({
+			kind: 'oauthError',
+			error: 'invalid_client',
+			description: `client secret ${secrets.clientSecret} is wrong`,
+		}),
 		category: 'client_misconfigured',
 		attempts: 'once',
 	},
-	{ name: 'invalid_scope', fault: () => ({ kind: 'oauthError', error: 'invalid_scope', description: 'scope api:write was never granted' }), category: 'scope_insufficient', attempts: 'once' },
+	{
+		name: 'invalid_scope',
+		fault: () => ({ kind: 'oauthError', error: 'invalid_scope', description: 'scope api:write was never granted' }),
+		category: 'scope_insufficient',
+		attempts: 'once',
+	},
 ];
 
 /** Persistent faults at the API (the token is valid; refreshes succeed). */
 const API_ROWS: FaultRow[] = [
-	{ name: '429 Retry-After: 1 (seconds)', fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 1 }), category: 'rate_limited', attempts: 'retried', waitedMs: 2_000 },
-	{ name: '429 Retry-After: HTTP-date ~2 s ahead', fault: () => ({ kind: 'retryAfterDate', status: 429, date: retryAfterDateSoon() }), category: 'rate_limited', attempts: 'retried' },
-	{ name: '429 Retry-After: HTTP-date 120 s ahead, beyond the cap', fault: () => ({ kind: 'retryAfterDate', status: 429, date: new Date(Date.now() + 120_000) }), category: 'rate_limited', attempts: 'once', waitedMs: 0 },
-	{ name: '500 JSON', fault: () => ({ kind: 'json', status: 500, body: { error: 'internal' } }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '502 HTML', fault: () => ({ kind: 'html', status: 502 }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '503 text', fault: () => ({ kind: 'text', status: 503, body: 'Service Unavailable', contentType: 'text/plain' }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: '504 HTML', fault: () => ({ kind: 'html', status: 504 }), category: 'provider_unavailable', attempts: 'retried' },
+	{
+		name: '429 Retry-After: 1 (seconds)',
+		fault: () => ({ kind: 'retryAfterSeconds', status: 429, seconds: 1 }),
+		category: 'rate_limited',
+		attempts: 'retried',
+		waitedMs: 2_000,
+	},
+	{
+		name: '429 Retry-After: HTTP-date ~2 s ahead',
+		fault: () => ({ kind: 'retryAfterDate', status: 429, date: retryAfterDateSoon() }),
+		category: 'rate_limited',
+		attempts: 'retried',
+	},
+	{
+		name: '429 Retry-After: HTTP-date 120 s ahead, beyond the cap',
+		fault: () => ({ kind: 'retryAfterDate', status: 429, date: new Date(Date.now() + 120_000) }),
+		category: 'rate_limited',
+		attempts: 'once',
+		waitedMs: 0,
+	},
+	{
+		name: '500 JSON',
+		fault: () => ({ kind: 'json', status: 500, body: { error: 'internal' } }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '502 HTML',
+		fault: () => ({ kind: 'html', status: 502 }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '503 text',
+		fault: () => ({ kind: 'text', status: 503, body: 'Service Unavailable', contentType: 'text/plain' }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
+	{
+		name: '504 HTML',
+		fault: () => ({ kind: 'html', status: 504 }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+	},
 	{ name: 'connection reset', fault: () => ({ kind: 'reset' }), category: 'provider_unavailable', attempts: 'retried' },
-	{ name: 'timeout (never answers)', fault: () => ({ kind: 'hang' }), category: 'provider_unavailable', attempts: 'retried', hangs: true },
+	{
+		name: 'timeout (never answers)',
+		fault: () => ({ kind: 'hang' }),
+		category: 'provider_unavailable',
+		attempts: 'retried',
+		hangs: true,
+	},
 	{
 		name: 'slow body stalling longer than the timeout',
-		fault: () => ({ kind: 'slowBody', status: 200, body: { ok: true, padding: 'x'.repeat(64) }, chunkDelayMs: API_TIMEOUT_MS + 500, chunks: 3 }),
+		fault: () => ({
+			kind: 'slowBody',
+			status: 200,
+			body: { ok: true, padding: 'x'.repeat(64) },
+			chunkDelayMs: API_TIMEOUT_MS + 500,
+			chunks: 3,
+		}),
 		category: 'provider_unavailable',
 		attempts: 'retried',
 		hangs: true,
@@ -142,7 +271,11 @@ const API_ROWS: FaultRow[] = [
 	},
 	{
 		name: '200 with an error body (Slack token_expired; Expired When set) → one refresh, one replay',
-		fault: (secrets) => ({ kind: 'json', status: 200, body: { ok: false, error: 'token_expired', token: secrets.accessToken } }),
+		fault: (secrets) => ({
+			kind: 'json',
+			status: 200,
+			body: { ok: false, error: 'token_expired', token: secrets.accessToken },
+		}),
 		category: 'access_token_rejected',
 		attempts: 'once',
 		parameters: { expiredWhen: SLACK_BODY_RULE },
@@ -155,11 +288,20 @@ const API_ROWS: FaultRow[] = [
 	},
 	{
 		name: 'invalid_client (401) → one refresh, one replay',
-		fault: (secrets) => ({ kind: 'oauthError', error: 'invalid_client', description: `token ${secrets.accessToken} not accepted` }),
+		fault: (secrets) => ({
+			kind: 'oauthError',
+			error: 'invalid_client',
+			description: `token ${secrets.accessToken} not accepted`,
+		}),
 		category: 'access_token_rejected',
 		attempts: 'once',
 	},
-	{ name: 'invalid_scope (400)', fault: () => ({ kind: 'oauthError', status: 400, error: 'invalid_scope', description: 'needs api:write' }), category: 'scope_insufficient', attempts: 'once' },
+	{
+		name: 'invalid_scope (400)',
+		fault: () => ({ kind: 'oauthError', status: 400, error: 'invalid_scope', description: 'needs api:write' }),
+		category: 'scope_insufficient',
+		attempts: 'once',
+	},
 ];
 
 let rowCount = 0;
@@ -200,7 +342,12 @@ async function setup(family: Family, token: FaultServerHandle, name: string): Pr
 						clientSecret: secrets.clientSecret,
 						scope: 'api:read',
 						authentication: 'header',
-						oauthTokenData: { access_token: secrets.accessToken, refresh_token: secrets.refreshToken, token_type: 'Bearer', id_token: scanner.canary(`row${row}-id-token`) },
+						oauthTokenData: {
+							access_token: secrets.accessToken,
+							refresh_token: secrets.refreshToken,
+							token_type: 'Bearer',
+							id_token: scanner.canary(`row${row}-id-token`),
+						},
 					},
 				})
 			: helper.addCredential({
@@ -217,7 +364,12 @@ async function setup(family: Family, token: FaultServerHandle, name: string): Pr
 						expiresAt: '',
 					},
 				});
-	const sink = helper.addCredential({ id: `sink-${row}`, name: 'Matrix alerts', type: WEBHOOK_TYPE, data: { url: `${receiverUrl}/events`, signingSecret: SIGNING_SECRET } });
+	const sink = helper.addCredential({
+		id: `sink-${row}`,
+		name: 'Matrix alerts',
+		type: WEBHOOK_TYPE,
+		data: { url: `${receiverUrl}/events`, signingSecret: SIGNING_SECRET },
+	});
 	const type = family === 'connect' ? CONNECT_TYPE : MANUAL_TYPE;
 	return { helper, credential: { type, ref }, credentials: { [type]: ref, [WEBHOOK_TYPE]: sink }, secrets };
 }
@@ -229,7 +381,13 @@ interface Observed {
 	result?: RunResult;
 }
 
-async function runRow(target: Setup, api: FaultServerHandle, row: FaultRow, servers: FaultServerHandle[], boundMs: number): Promise<Observed> {
+async function runRow(
+	target: Setup,
+	api: FaultServerHandle,
+	row: FaultRow,
+	servers: FaultServerHandle[],
+	boundMs: number,
+): Promise<Observed> {
 	const running = runForceRefresh(
 		target.helper,
 		target.credential,
@@ -254,7 +412,8 @@ async function runRow(target: Setup, api: FaultServerHandle, row: FaultRow, serv
 	return { bounded: bounded.settled, elapsedMs: bounded.elapsedMs, item: result?.outputs[0]?.[0], result };
 }
 
-const boundFor = (row: FaultRow, attemptTimeoutMs: number): number => MAX_TOTAL_WAIT_MS + (row.hangs ? attemptTimeoutMs : 0) + SLACK_MS;
+const boundFor = (row: FaultRow, attemptTimeoutMs: number): number =>
+	MAX_TOTAL_WAIT_MS + (row.hangs ? attemptTimeoutMs : 0) + SLACK_MS;
 
 const tokenGuard = (item: INodeExecutionData | undefined): IDataObject => (item?.json.tokenGuard ?? {}) as IDataObject;
 
@@ -267,9 +426,13 @@ function verdict(observed: Observed, credentialName: string) {
 		bounded: observed.bounded,
 		failed: error !== undefined,
 		category: tokenGuard(observed.item).category,
-		namesCredential: error === undefined || tokenGuard(observed.item).category === 'not_auth_related' ? undefined : error.includes(`"${credentialName}"`),
+		namesCredential:
+			error === undefined || tokenGuard(observed.item).category === 'not_auth_related'
+				? undefined
+				: error.includes(`"${credentialName}"`),
 		// These are generic credentials on 127.0.0.1: no provider may be guessed into the sentence.
-		providerClaimed: error === undefined ? undefined : (/^The (?!credential\b)(\w+) credential/.exec(error)?.[1] ?? null),
+		providerClaimed:
+			error === undefined ? undefined : (/^The (?!credential\b)(\w+) credential/.exec(error)?.[1] ?? null),
 		saysWhatToDo: error === undefined ? undefined : description.includes('What to do:'),
 	};
 }
@@ -287,38 +450,51 @@ function expectedVerdict(row: FaultRow) {
 	};
 }
 
-describe.each<Family>(['connect', 'manual'])('token endpoint, %s family (Max Attempts 3, Max Total Wait 3 s)', (family) => {
-	it.concurrent.each(TOKEN_ENDPOINT_ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-		const [token, api] = await Promise.all([startFaultServer(), startFaultServer()]);
-		const credentialName = `Matrix ${family}`;
-		const target = await setup(family, token, credentialName);
-		token.setDefault(row.fault(target.secrets));
-		// The stored access token is refused once; a refreshed one is accepted.
-		api.enqueue({ kind: 'json', status: 401, body: { error: 'invalid_token' }, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+describe.each<Family>(['connect', 'manual'])(
+	'token endpoint, %s family (Max Attempts 3, Max Total Wait 3 s)',
+	(family) => {
+		it.concurrent.each(TOKEN_ENDPOINT_ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
+			const [token, api] = await Promise.all([startFaultServer(), startFaultServer()]);
+			const credentialName = `Matrix ${family}`;
+			const target = await setup(family, token, credentialName);
+			token.setDefault(row.fault(target.secrets));
+			// The stored access token is refused once; a refreshed one is accepted.
+			api.enqueue({
+				kind: 'json',
+				status: 401,
+				body: { error: 'invalid_token' },
+				headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+			});
 
-		const observed = await runRow(target, api, row, [token, api], boundFor(row, TOKEN_ATTEMPT_TIMEOUT_MS));
-		// Refresh grants only: after a manual refresh n8n also GETs the token URL once (the carrier request).
-		const tokenCalls = token.requests.filter((request) => request.method === 'POST').length;
-		const [stale, replay] = api.requests.map((request) => request.headers.authorization);
-		const expectedCalls = row.attempts === 'retried' ? MAX_ATTEMPTS : 1;
-		const expected = expectedVerdict(row);
-		const succeeded = row.category === undefined;
-		expect({ ...verdict(observed, credentialName), tokenCalls, apiCalls: api.requests.length, replayWithNewToken: replay === undefined ? undefined : replay !== stale }).toEqual({
-			...expected,
-			replayWithNewToken: succeeded ? true : undefined,
-			// The Connect family's refresh goes through n8n's client-oauth2, whose errors carry no
-			// response headers: a Retry-After cannot be seen there, so it is retried on backoff instead.
-			tokenCalls: family === 'connect' && row.waitedMs === 0 ? tokenCalls : expectedCalls,
-			// The API saw the stale token once; the replay goes out only with a new token.
-			apiCalls: succeeded ? 2 : 1,
+			const observed = await runRow(target, api, row, [token, api], boundFor(row, TOKEN_ATTEMPT_TIMEOUT_MS));
+			// Refresh grants only: after a manual refresh n8n also GETs the token URL once (the carrier request).
+			const tokenCalls = token.requests.filter((request) => request.method === 'POST').length;
+			const [stale, replay] = api.requests.map((request) => request.headers.authorization);
+			const expectedCalls = row.attempts === 'retried' ? MAX_ATTEMPTS : 1;
+			const expected = expectedVerdict(row);
+			const succeeded = row.category === undefined;
+			expect({
+				...verdict(observed, credentialName),
+				tokenCalls,
+				apiCalls: api.requests.length,
+				replayWithNewToken: replay === undefined ? undefined : replay !== stale,
+			}).toEqual({
+				...expected,
+				replayWithNewToken: succeeded ? true : undefined,
+				// The Connect family's refresh goes through n8n's client-oauth2, whose errors carry no
+				// response headers: a Retry-After cannot be seen there, so it is retried on backoff instead.
+				tokenCalls: family === 'connect' && row.waitedMs === 0 ? tokenCalls : expectedCalls,
+				// The API saw the stale token once; the replay goes out only with a new token.
+				apiCalls: succeeded ? 2 : 1,
+			});
+			if (family === 'connect' && row.waitedMs === 0) expect(tokenCalls).toBeLessThanOrEqual(MAX_ATTEMPTS);
+			const waited = Number(tokenGuard(observed.item).waitedMs ?? 0);
+			expect(waited).toBeLessThanOrEqual(MAX_TOTAL_WAIT_MS);
+			if (row.waitedMs !== undefined && family === 'manual') expect(waited).toBe(row.waitedMs);
+			expect(observed.elapsedMs).toBeLessThan(boundFor(row, TOKEN_ATTEMPT_TIMEOUT_MS));
 		});
-		if (family === 'connect' && row.waitedMs === 0) expect(tokenCalls).toBeLessThanOrEqual(MAX_ATTEMPTS);
-		const waited = Number(tokenGuard(observed.item).waitedMs ?? 0);
-		expect(waited).toBeLessThanOrEqual(MAX_TOTAL_WAIT_MS);
-		if (row.waitedMs !== undefined && family === 'manual') expect(waited).toBe(row.waitedMs);
-		expect(observed.elapsedMs).toBeLessThan(boundFor(row, TOKEN_ATTEMPT_TIMEOUT_MS));
-	});
-});
+	},
+);
 
 describe('API (Max Attempts 3, Max Total Wait 3 s, Timeout 1 s)', () => {
 	it.concurrent.each(API_ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
@@ -332,8 +508,18 @@ describe('API (Max Attempts 3, Max Total Wait 3 s, Timeout 1 s)', () => {
 		const refreshes = row.category === 'access_token_rejected' ? 1 : 0;
 		const observedSends = api.requests.length - refreshes;
 		// A hanging attempt spends 1 s of the 3 s cap itself, so the cap may stop it after 2 attempts.
-		const sends = row.attempts === 'once' ? 1 : row.hangs && observedSends >= 2 && observedSends <= MAX_ATTEMPTS ? observedSends : MAX_ATTEMPTS;
-		expect({ ...verdict(observed, credentialName), tokenCalls: token.requests.length, apiCalls: api.requests.length, attempts: tokenGuard(observed.item).attempts }).toEqual({
+		const sends =
+			row.attempts === 'once'
+				? 1
+				: row.hangs && observedSends >= 2 && observedSends <= MAX_ATTEMPTS
+					? observedSends
+					: MAX_ATTEMPTS;
+		expect({
+			...verdict(observed, credentialName),
+			tokenCalls: token.requests.length,
+			apiCalls: api.requests.length,
+			attempts: tokenGuard(observed.item).attempts,
+		}).toEqual({
 			...expectedVerdict(row),
 			tokenCalls: refreshes,
 			// An expiry signal costs one refresh and exactly one replay, never a loop.

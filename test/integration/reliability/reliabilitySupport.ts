@@ -29,7 +29,8 @@ export function seededRandom(seed: number): () => number {
 
 export const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)];
 
-export const integerBetween = (random: () => number, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
+export const integerBetween = (random: () => number, low: number, high: number): number =>
+	low + Math.floor(random() * (high - low + 1));
 
 // ---------------------------------------------------------------------------------------------
 // Secrets
@@ -89,12 +90,16 @@ export class SecretScanner {
 	/** Every secret the credential store held, holds or wrote (planted, minted, rotated in, refreshed). */
 	watchCredentials(helper: HarnessCredentialsHelper, ids: string[]): void {
 		for (const id of ids) {
-			const snapshots: ICredentialDataDecryptedObject[] = [helper.storedData(id), ...helper.writes.filter((write) => write.id === id).map((write) => write.data)];
+			const snapshots: ICredentialDataDecryptedObject[] = [
+				helper.storedData(id),
+				...helper.writes.filter((write) => write.id === id).map((write) => write.data),
+			];
 			for (const data of snapshots) {
 				for (const field of SECRET_FIELDS) this.plantIfString(`${id} ${field}`, data[field]);
 				const tokenData = data.oauthTokenData;
 				if (typeof tokenData === 'object' && tokenData !== null) {
-					for (const field of SECRET_TOKEN_DATA_FIELDS) this.plantIfString(`${id} oauthTokenData.${field}`, (tokenData as IDataObject)[field]);
+					for (const field of SECRET_TOKEN_DATA_FIELDS)
+						this.plantIfString(`${id} oauthTokenData.${field}`, (tokenData as IDataObject)[field]);
 				}
 			}
 		}
@@ -110,17 +115,22 @@ export class SecretScanner {
 
 	/** Outputs, the error (message, description, stack, serialised), run data and the run's log lines. */
 	recordRun(flow: string, result: RunResult): void {
-		const error = result.error as (IDataObject & { message?: string; description?: string; stack?: string }) | undefined;
+		const error = result.error as
+			(IDataObject & { message?: string; description?: string; stack?: string }) | undefined;
 		this.record(`${flow}: node output and run data`, JSON.stringify(result.run.data));
 		if (error) {
-			this.record(`${flow}: error`, `${String(error.message)}\n${String(error.description ?? '')}\n${String(error.stack ?? '')}\n${JSON.stringify(error)}`);
+			this.record(
+				`${flow}: error`,
+				`${String(error.message)}\n${String(error.description ?? '')}\n${String(error.stack ?? '')}\n${JSON.stringify(error)}`,
+			);
 		}
 		this.recordLogs(`${flow}: log`, result.logs);
 	}
 
 	/** An error a run threw instead of returning (n8n refusing to start the workflow). */
 	recordThrown(flow: string, error: unknown): void {
-		const shown = error instanceof Error ? `${error.message}\n${error.stack ?? ''}\n${JSON.stringify(error)}` : String(error);
+		const shown =
+			error instanceof Error ? `${error.message}\n${error.stack ?? ''}\n${JSON.stringify(error)}` : String(error);
 		this.record(`${flow}: thrown`, shown);
 	}
 
@@ -170,7 +180,9 @@ export class SecretScanner {
 		const canaries = [...this.secrets].filter(([value]) => value.includes(CANARY_MARKER));
 		for (let at = all.indexOf(CANARY_MARKER); at !== -1; at = all.indexOf(CANARY_MARKER, at + CANARY_MARKER.length)) {
 			const shown = all.slice(at, at + 80);
-			const label = canaries.find(([value]) => shown.startsWith(value.slice(0, Math.min(value.length, 16))))?.[1] ?? 'a planted canary (marker found)';
+			const label =
+				canaries.find(([value]) => shown.startsWith(value.slice(0, Math.min(value.length, 16))))?.[1] ??
+				'a planted canary (marker found)';
 			hits.add(`${surfaceAt(at)} → ${label}`);
 		}
 		for (const [value, label] of this.secrets) {

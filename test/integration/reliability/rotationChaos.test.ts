@@ -20,7 +20,14 @@ import type { FaultServerHandle } from '../../servers/faultServer';
 import { startOidcServer } from '../../servers/oidcServer';
 import type { OidcServerHandle } from '../../servers/oidcServer';
 import type { StoredRef } from '../forceRefreshSupport';
-import { addConnectCredential, addManualCredential, newHelper, runForceRefresh, tokenGuardOf, waitMs } from '../forceRefreshSupport';
+import {
+	addConnectCredential,
+	addManualCredential,
+	newHelper,
+	runForceRefresh,
+	tokenGuardOf,
+	waitMs,
+} from '../forceRefreshSupport';
 import { SecretScanner, integerBetween, pick, seededRandom } from './reliabilitySupport';
 
 jest.setTimeout(150_000);
@@ -38,14 +45,20 @@ type Operation = 'request' | 'refresh' | 'refreshIfExpiring';
 const scanner = new SecretScanner();
 const CLIENT_SECRET = scanner.canary('oidc-client-secret');
 // A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
-const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
+const SIGNING_SECRET = scanner.plant(
+	'webhook-signing-secret',
+	`whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`,
+);
 const RECEIVER_KEY = scanner.canary('webhook-header');
 scanner.allowInHeader(API_KEY_HEADER, RECEIVER_KEY);
 
 let server: OidcServerHandle;
 let receiver: FaultServerHandle;
 beforeAll(async () => {
-	[server, receiver] = await Promise.all([startOidcServer({ accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS, clientSecret: CLIENT_SECRET }), startFaultServer()]);
+	[server, receiver] = await Promise.all([
+		startOidcServer({ accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS, clientSecret: CLIENT_SECRET }),
+		startFaultServer(),
+	]);
 });
 afterAll(async () => await Promise.all([server?.stop(), receiver?.stop()]));
 
@@ -70,7 +83,13 @@ function planExecution(random: () => number): ExecutionPlan {
 
 function parametersFor(plan: ExecutionPlan): INodeParameters {
 	const common = { operation: plan.operation, sendEvents: plan.sendEvents };
-	if (plan.operation === 'request') return { ...common, url: server.apiUrl('me'), proactiveMarginSeconds: plan.proactiveMarginSeconds, concurrency: plan.concurrency };
+	if (plan.operation === 'request')
+		return {
+			...common,
+			url: server.apiUrl('me'),
+			proactiveMarginSeconds: plan.proactiveMarginSeconds,
+			concurrency: plan.concurrency,
+		};
 	if (plan.operation === 'refreshIfExpiring') return { ...common, marginSeconds: 300 };
 	return common;
 }
@@ -78,8 +97,10 @@ function parametersFor(plan: ExecutionPlan): INodeParameters {
 /** 'ok', or the error item's category ('unclassified' when it has none from the taxonomy). */
 function verdictOf(item: INodeExecutionData, operation: Operation): string {
 	const tokenGuard = tokenGuardOf(item);
-	if (item.json.error !== undefined) return ALL_CATEGORIES.includes(tokenGuard?.category as never) ? String(tokenGuard.category) : 'unclassified';
-	if (operation === 'request') return tokenGuard?.statusCode === 200 ? 'ok' : `request answered ${String(tokenGuard?.statusCode)}`;
+	if (item.json.error !== undefined)
+		return ALL_CATEGORIES.includes(tokenGuard?.category as never) ? String(tokenGuard.category) : 'unclassified';
+	if (operation === 'request')
+		return tokenGuard?.statusCode === 200 ? 'ok' : `request answered ${String(tokenGuard?.statusCode)}`;
 	return typeof tokenGuard?.refreshed === 'boolean' ? 'ok' : 'no tokenGuard verdict';
 }
 
@@ -102,13 +123,19 @@ describe.each<[Family, number]>([
 		scanner.plant(`${family} minted refresh token`, grant.refreshToken);
 		const credential: StoredRef =
 			family === 'connect'
-				? addConnectCredential(helper, server, grant, { tokenData: { expires_in: ACCESS_TOKEN_TTL_SECONDS, id_token: scanner.canary('connect id_token') } })
+				? addConnectCredential(helper, server, grant, {
+						tokenData: { expires_in: ACCESS_TOKEN_TTL_SECONDS, id_token: scanner.canary('connect id_token') },
+					})
 				: addManualCredential(helper, server, grant);
 		const sink = helper.addCredential({
 			id: `sink-${family}`,
 			name: 'Chaos alerts',
 			type: WEBHOOK_TYPE,
-			data: { url: `${receiver.url}/events`, signingSecret: SIGNING_SECRET, headers: JSON.stringify({ 'X-Api-Key': RECEIVER_KEY }) },
+			data: {
+				url: `${receiver.url}/events`,
+				signingSecret: SIGNING_SECRET,
+				headers: JSON.stringify({ 'X-Api-Key': RECEIVER_KEY }),
+			},
 		});
 
 		const verdicts: Record<string, number> = {};
@@ -134,7 +161,8 @@ describe.each<[Family, number]>([
 				scanner.recordRun(`${family} cycle ${result.execution.id} (${plan.operation})`, result);
 				if (result.error) executionErrors.push(result.error.message);
 				const items = result.outputs[0] ?? [];
-				if (items.length !== ITEMS_PER_EXECUTION) executionErrors.push(`${result.execution.id}: ${items.length} items out`);
+				if (items.length !== ITEMS_PER_EXECUTION)
+					executionErrors.push(`${result.execution.id}: ${items.length} items out`);
 				for (const item of items) {
 					const verdict = verdictOf(item, plan.operation);
 					verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
@@ -152,10 +180,15 @@ describe.each<[Family, number]>([
 		// Every item either succeeded or carries a category of the taxonomy; none is a dead refresh token.
 		expect(verdicts.unclassified ?? 0).toBe(0);
 		expect(verdicts.refresh_token_invalid ?? 0).toBe(0);
-		expect(Object.keys(verdicts).filter((verdict) => verdict !== 'ok' && !ALL_CATEGORIES.includes(verdict as never))).toEqual([]);
-		expect((verdicts.ok ?? 0) + Object.entries(verdicts).filter(([verdict]) => verdict !== 'ok').reduce((sum, [, count]) => sum + count, 0)).toBe(
-			EXECUTIONS * ITEMS_PER_EXECUTION * CYCLES,
-		);
+		expect(
+			Object.keys(verdicts).filter((verdict) => verdict !== 'ok' && !ALL_CATEGORIES.includes(verdict as never)),
+		).toEqual([]);
+		expect(
+			(verdicts.ok ?? 0) +
+				Object.entries(verdicts)
+					.filter(([verdict]) => verdict !== 'ok')
+					.reduce((sum, [, count]) => sum + count, 0),
+		).toBe(EXECUTIONS * ITEMS_PER_EXECUTION * CYCLES);
 		expect(operations).toEqual(new Set<Operation>(['request', 'refresh', 'refreshIfExpiring']));
 		// The chaos really rotated: at least one refresh per expiry, and events reached the receiver.
 		expect(stats.tokenRequests.refresh_token).toBeGreaterThanOrEqual(CYCLES);

@@ -28,13 +28,17 @@ const DELIVERY_TIMEOUT_MS = 500;
 const ITEMS = 10;
 const SLACK_MS = 1_500;
 /** The most one event's delivery may take: every attempt timing out, plus the policy's waits between them. */
-const PER_EVENT_BOUND_MS = DELIVERY_RETRY_POLICY.maxAttempts * DELIVERY_TIMEOUT_MS + DELIVERY_RETRY_POLICY.maxTotalWaitMs;
+const PER_EVENT_BOUND_MS =
+	DELIVERY_RETRY_POLICY.maxAttempts * DELIVERY_TIMEOUT_MS + DELIVERY_RETRY_POLICY.maxTotalWaitMs;
 const WEBHOOK_TYPE = 'tokenGuardWebhookApi';
 const API_KEY_HEADER = 'x-api-key';
 
 const scanner = new SecretScanner();
 // A Standard Webhooks secret (whsec_ + base64 of a 51-byte canary key): the key text carries the marker too.
-const SIGNING_SECRET = scanner.plant('webhook-signing-secret', `whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`);
+const SIGNING_SECRET = scanner.plant(
+	'webhook-signing-secret',
+	`whsec_${Buffer.from(scanner.canary('webhook-signing-key')).toString('base64')}`,
+);
 const RECEIVER_KEY = scanner.canary('webhook-header');
 /** Chat-style receivers carry their own secret in the URL path; it must not show up in a delivery error. */
 const URL_SECRET = scanner.canary('webhook-url-path');
@@ -103,7 +107,11 @@ function credentialsWithSink(helper: HarnessCredentialsHelper, sinkUrl: string) 
 			clientId: 'sink-client',
 			clientSecret: scanner.canary(`row${row}-client-secret`),
 			authentication: 'header',
-			oauthTokenData: { access_token: scanner.canary(`row${row}-access-token`), refresh_token: scanner.canary(`row${row}-refresh-token`), token_type: 'Bearer' },
+			oauthTokenData: {
+				access_token: scanner.canary(`row${row}-access-token`),
+				refresh_token: scanner.canary(`row${row}-refresh-token`),
+				token_type: 'Bearer',
+			},
 		},
 	});
 	const sink = helper.addCredential({
@@ -127,7 +135,10 @@ const EVENTS_PER_RUN: Record<Flow, number> = {
 async function runFlow(flow: Flow, sinkUrl: string, failOnDeliveryError: boolean): Promise<RunResult> {
 	const helper = newHelper();
 	const { connect, sink, ids } = credentialsWithSink(helper, sinkUrl);
-	const eventParameters: INodeParameters = { sendEvents: true, eventDelivery: { failOnDeliveryError, timeout: DELIVERY_TIMEOUT_MS } };
+	const eventParameters: INodeParameters = {
+		sendEvents: true,
+		eventDelivery: { failOnDeliveryError, timeout: DELIVERY_TIMEOUT_MS },
+	};
 	let result: RunResult;
 	if (flow === 'Token Health: Diagnose Error') {
 		const revoked = errorTriggerItem(
@@ -149,7 +160,10 @@ async function runFlow(flow: Flow, sinkUrl: string, failOnDeliveryError: boolean
 	} else {
 		// The stored token is refused once, so Request With Auto-Refresh refreshes (one event) and replays.
 		api.enqueue({ kind: 'json', status: 401, body: { error: 'invalid_token' } });
-		const operation: INodeParameters = flow === 'Force Refresh: Refresh Now' ? { operation: 'refresh' } : { operation: 'request', url: `${api.url}/v1/me`, concurrency: ITEMS };
+		const operation: INodeParameters =
+			flow === 'Force Refresh: Refresh Now'
+				? { operation: 'refresh' }
+				: { operation: 'request', url: `${api.url}/v1/me`, concurrency: ITEMS };
 		result = await runForceRefresh(
 			helper,
 			{ type: CONNECT_TYPE, ref: connect },
@@ -164,7 +178,11 @@ async function runFlow(flow: Flow, sinkUrl: string, failOnDeliveryError: boolean
 
 const deliveriesOf = (items: INodeExecutionData[], flow: Flow): IDataObject[] =>
 	items
-		.map((item) => (flow === 'Token Health: Diagnose Error' ? item.json.delivery : tokenGuardOf(item).delivery) as IDataObject | undefined)
+		.map(
+			(item) =>
+				(flow === 'Token Health: Diagnose Error' ? item.json.delivery : tokenGuardOf(item).delivery) as
+					IDataObject | undefined,
+		)
 		.filter((delivery): delivery is IDataObject => delivery !== undefined);
 
 const ROWS: Array<[Flow, SinkKind]> = [
@@ -192,11 +210,14 @@ describe('a dead sink does not touch the workflow', () => {
 		if (flow === 'Force Refresh: Request With Auto-Refresh') {
 			expect(items.map((item) => [item.json.ok, tokenGuardOf(item).statusCode])).toEqual(items.map(() => [true, 200]));
 		}
-		if (flow === 'Token Health: Diagnose Error') expect(items[0].json).toMatchObject({ category: 'refresh_token_invalid' });
+		if (flow === 'Token Health: Diagnose Error')
+			expect(items[0].json).toMatchObject({ category: 'refresh_token_invalid' });
 		// One shared refresh → one event → one item reports it; Token Health reports on its item.
 		const deliveries = deliveriesOf(items, flow);
 		const reporting = flow === 'Force Refresh: Refresh Now' ? ITEMS : 1;
-		expect(deliveries.map((delivery) => [delivery.status, delivery.attempts])).toEqual(Array.from({ length: reporting }, () => ['failed', DELIVERY_RETRY_POLICY.maxAttempts]));
+		expect(deliveries.map((delivery) => [delivery.status, delivery.attempts])).toEqual(
+			Array.from({ length: reporting }, () => ['failed', DELIVERY_RETRY_POLICY.maxAttempts]),
+		);
 		expect(String(deliveries[0].error)).not.toContain(URL_SECRET);
 		expect(sink.requests()).toBe(kind === 'refusing' ? 0 : DELIVERY_RETRY_POLICY.maxAttempts * EVENTS_PER_RUN[flow]);
 		expect(elapsedMs).toBeLessThan(EVENTS_PER_RUN[flow] * PER_EVENT_BOUND_MS + SLACK_MS);
@@ -219,7 +240,9 @@ describe('"Fail on Delivery Error" on: the node fails, still bounded, with a mes
 		await sink.stop();
 
 		expect(result.error?.message).toMatch(/Could not deliver the [a-z.]+ event to the Token Guard webhook/);
-		expect(String((result.error as { description?: string } | undefined)?.description)).toMatch(/Fail on Delivery Error/);
+		expect(String((result.error as { description?: string } | undefined)?.description)).toMatch(
+			/Fail on Delivery Error/,
+		);
 		expect(result.error?.message).not.toContain(URL_SECRET);
 		expect(elapsedMs).toBeLessThan(EVENTS_PER_RUN[flow] * PER_EVENT_BOUND_MS + SLACK_MS);
 	});

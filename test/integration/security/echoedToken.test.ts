@@ -38,7 +38,12 @@ afterEach(() => {
 
 /** The credentials' authorization server is never called: the token is valid and a 400 is not an expiry signal. */
 const idp = (): OidcServerHandle =>
-	({ issuer: fault.url, tokenUrl: `${fault.url}/token`, clientId: 'client-1', clientSecret: 'client-secret-CANARY-2b7e' }) as unknown as OidcServerHandle;
+	({
+		issuer: fault.url,
+		tokenUrl: `${fault.url}/token`,
+		clientId: 'client-1',
+		clientSecret: 'client-secret-CANARY-2b7e',
+	}) as unknown as OidcServerHandle;
 
 const credentialOf = (family: 'connect' | 'manual', helper: ReturnType<typeof newHelper>): StoredRef =>
 	family === 'connect'
@@ -55,12 +60,20 @@ describe.each(['connect', 'manual'] as const)('%s family: a 400 text body that e
 	])('%s', async (_case, body) => {
 		fault.setDefault({ kind: 'text', status: 400, body, contentType: 'text/plain; charset=utf-8' });
 		const helper = newHelper();
-		const result = await runForceRefresh(helper, credentialOf(family, helper), { operation: 'request', url: `${fault.url}/v1/items` });
+		const result = await runForceRefresh(helper, credentialOf(family, helper), {
+			operation: 'request',
+			url: `${fault.url}/v1/items`,
+		});
 
 		expect(fault.requests.map((request) => request.path)).toEqual(['/v1/items']);
 		const error = result.error as (Error & { description?: string }) | undefined;
 		expect(error?.message).toContain('answered HTTP 400');
-		const shown = [error?.message, error?.description, JSON.stringify(result.outputs), ...result.logs.map((line) => line.text)].join('\n');
+		const shown = [
+			error?.message,
+			error?.description,
+			JSON.stringify(result.outputs),
+			...result.logs.map((line) => line.text),
+		].join('\n');
 		for (const spelling of Object.values(SPELLINGS)) {
 			expect(shown).not.toContain(spelling.slice(0, 12));
 		}

@@ -34,13 +34,21 @@ interface Receiver {
 }
 
 /** Records every request and answers like a cooperative API (and an RFC 7662 endpoint). */
-async function startReceiver(host: string, answer: (request: Received) => { status: number; headers?: Record<string, string>; body?: string }): Promise<Receiver> {
+async function startReceiver(
+	host: string,
+	answer: (request: Received) => { status: number; headers?: Record<string, string>; body?: string },
+): Promise<Receiver> {
 	const received: Received[] = [];
 	const server: Server = createServer((request, response) => {
 		const chunks: Buffer[] = [];
 		request.on('data', (chunk: Buffer) => chunks.push(chunk));
 		request.on('end', () => {
-			const entry = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+			const entry = {
+				method: request.method ?? '',
+				url: request.url ?? '',
+				headers: request.headers,
+				body: Buffer.concat(chunks).toString('utf8'),
+			};
 			received.push(entry);
 			const { status, headers, body } = answer(entry);
 			response.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -87,7 +95,9 @@ type Restriction = 'domains' | 'none' | 'all';
 type Family = 'connect' | 'manual';
 
 const restrictionData = (restriction: Restriction): IDataObject =>
-	restriction === 'domains' ? { allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' } : { allowedHttpRequestDomains: restriction };
+	restriction === 'domains'
+		? { allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' }
+		: { allowedHttpRequestDomains: restriction };
 
 interface Planted {
 	credential: StoredRef;
@@ -102,18 +112,24 @@ async function plant(family: Family, restriction: Restriction, overrides: IDataO
 	const credential =
 		family === 'connect'
 			? addConnectCredential(helper, oidc, grant, { extraData })
-			: addManualCredential(helper, oidc, grant, { expiresAt: new Date(Date.now() + 3_600_000).toISOString(), extraData });
+			: addManualCredential(helper, oidc, grant, {
+					expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+					extraData,
+				});
 	const basic = Buffer.from(`${oidc.clientId}:${oidc.clientSecret}`).toString('base64');
 	return { credential, helper, secrets: [grant.accessToken, grant.refreshToken, oidc.clientSecret, basic] };
 }
 
 /** Every request the receiver got, as text, searched for each planted secret (and its URL encoding). */
 function leakedSecrets(receiver: Receiver, secrets: string[]): string[] {
-	const seen = receiver.received.map((request) => `${request.method} ${request.url}\n${JSON.stringify(request.headers)}\n${request.body}`).join('\n');
+	const seen = receiver.received
+		.map((request) => `${request.method} ${request.url}\n${JSON.stringify(request.headers)}\n${request.body}`)
+		.join('\n');
 	return secrets.filter((secret) => seen.includes(secret) || seen.includes(encodeURIComponent(secret)));
 }
 
-const errorText = (result: RunResult): string => `${result.error?.message ?? ''} ${String((result.error as { description?: unknown } | undefined)?.description ?? '')}`;
+const errorText = (result: RunResult): string =>
+	`${result.error?.message ?? ''} ${String((result.error as { description?: unknown } | undefined)?.description ?? '')}`;
 
 const DOMAIN_REFUSAL = /Domain not allowed: This credential is restricted from accessing 127\.0\.0\.2/;
 const NONE_REFUSAL = /This credential is configured to prevent use within an HTTP Request or Token Guard node/;
@@ -133,7 +149,7 @@ async function checkCredential(planted: Planted, parameters: INodeParameters): P
 }
 
 describe.each<Family>(['connect', 'manual'])('%s family: Request With Auto-Refresh', (family) => {
-	it('domains: a URL outside the list is refused with n8n\'s wording and receives nothing', async () => {
+	it("domains: a URL outside the list is refused with n8n's wording and receives nothing", async () => {
 		const planted = await plant(family, 'domains');
 		const result = await requestTo(planted, `${outside.url}/steal`);
 		expect(errorText(result)).toMatch(DOMAIN_REFUSAL);
@@ -155,16 +171,25 @@ describe.each<Family>(['connect', 'manual'])('%s family: Request With Auto-Refre
 		expect(outside.received[0].headers.authorization).toMatch(/^Bearer /);
 	});
 
-	it.each([302, 307])('all: a %i to another origin reaches it without the token or the body\'s secrets', async (status) => {
-		redirectStatus = status;
-		const planted = await plant(family, 'all');
-		await requestTo(planted, `${redirector.url}/api`, { method: 'POST', bodyType: 'json', jsonBody: '{"note":"user data"}' });
-		expect(redirector.received).toHaveLength(1);
-		expect(redirector.received[0].headers.authorization).toMatch(/^Bearer /);
-		expect(outside.received.length).toBeGreaterThan(0);
-		expect(outside.received.map((request) => request.headers.authorization)).toEqual(outside.received.map(() => undefined));
-		expect(leakedSecrets(outside, planted.secrets)).toEqual([]);
-	});
+	it.each([302, 307])(
+		"all: a %i to another origin reaches it without the token or the body's secrets",
+		async (status) => {
+			redirectStatus = status;
+			const planted = await plant(family, 'all');
+			await requestTo(planted, `${redirector.url}/api`, {
+				method: 'POST',
+				bodyType: 'json',
+				jsonBody: '{"note":"user data"}',
+			});
+			expect(redirector.received).toHaveLength(1);
+			expect(redirector.received[0].headers.authorization).toMatch(/^Bearer /);
+			expect(outside.received.length).toBeGreaterThan(0);
+			expect(outside.received.map((request) => request.headers.authorization)).toEqual(
+				outside.received.map(() => undefined),
+			);
+			expect(leakedSecrets(outside, planted.secrets)).toEqual([]);
+		},
+	);
 
 	it('domains: a redirect from an allowed host to one outside the list is not followed', async () => {
 		const planted = await plant(family, 'domains');
@@ -190,7 +215,7 @@ describe.each<Family>(['connect', 'manual'])('%s family: Check Credential', (fam
 		expect(outside.received).toHaveLength(1);
 	});
 
-	it('an introspection endpoint typed into a saved workflow is never called; the credential\'s own endpoint is', async () => {
+	it("an introspection endpoint typed into a saved workflow is never called; the credential's own endpoint is", async () => {
 		const planted = await plant(family, 'all');
 		const result = await checkCredential(planted, { introspectionUrl: `${outside.url}/introspect` });
 		expect(result.error).toBeUndefined();
@@ -216,7 +241,7 @@ describe('manual family: the token URL', () => {
 		expect(outside.received).toHaveLength(0);
 	});
 
-	it('domains: a token URL outside the credential\'s list is refused before the refresh token is sent', async () => {
+	it("domains: a token URL outside the credential's list is refused before the refresh token is sent", async () => {
 		const planted = await plant('manual', 'domains', { tokenUrl: `${outside.url}/token` });
 		const result = await runForceRefresh(planted.helper, planted.credential, { operation: 'refresh' });
 		expect(errorText(result)).toMatch(DOMAIN_REFUSAL);

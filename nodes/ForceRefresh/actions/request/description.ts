@@ -7,7 +7,12 @@ import type { Choice } from '../../../shared/parameters/parameters';
 
 const show = (extra: Record<string, unknown[]> = {}) => ({ show: { operation: ['request'], ...extra } });
 
-const nameValueCollection = (displayName: string, name: string, shownWhen: Record<string, unknown[]>, placeholder: string): INodeProperties => ({
+const nameValueCollection = (
+	displayName: string,
+	name: string,
+	shownWhen: Record<string, unknown[]>,
+	placeholder: string,
+): INodeProperties => ({
 	displayName,
 	name,
 	type: 'fixedCollection',
@@ -31,7 +36,9 @@ export const DEFAULT_CONCURRENCY = 10;
 
 // One list per options parameter: the UI shows it, and a value an expression produced is checked against it.
 // OPTIONS is not in n8n's IHttpRequestMethods type, though n8n's request helper sends it.
-export const METHODS: ReadonlyArray<Choice<string>> = (['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const).map((method) => ({
+export const METHODS: ReadonlyArray<Choice<string>> = (
+	['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const
+).map((method) => ({
 	name: method,
 	value: method,
 }));
@@ -39,7 +46,11 @@ export const METHODS: ReadonlyArray<Choice<string>> = (['DELETE', 'GET', 'HEAD',
 export type BodyType = 'binary' | 'form' | 'json' | 'none' | 'raw';
 
 export const BODY_TYPES: ReadonlyArray<Choice<BodyType> & { description: string }> = [
-	{ name: 'Binary File', value: 'binary', description: 'Binary data of the input item, sent once (never replayed when streamed)' },
+	{
+		name: 'Binary File',
+		value: 'binary',
+		description: 'Binary data of the input item, sent once (never replayed when streamed)',
+	},
 	{ name: 'Form URL-Encoded', value: 'form', description: 'Name/value pairs as application/x-www-form-urlencoded' },
 	{ name: 'JSON', value: 'json', description: 'A JSON document' },
 	{ name: 'None', value: 'none', description: 'No body' },
@@ -86,7 +97,8 @@ export const description: INodeProperties[] = [
 		name: 'sendHeaders',
 		type: 'boolean',
 		default: false,
-		description: 'Whether the request has headers. An Authorization header is always replaced by the credential\'s token.',
+		description:
+			"Whether the request has headers. An Authorization header is always replaced by the credential's token.",
 		displayOptions: show(),
 	},
 	nameValueCollection('Header Parameters', 'headerParameters', { sendHeaders: [true] }, 'Add Header'),
@@ -132,7 +144,7 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		required: true,
-		description: 'The name of the input item\'s binary field whose file is sent as the body',
+		description: "The name of the input item's binary field whose file is sent as the body",
 		displayOptions: show({ bodyType: ['binary'] }),
 	},
 	{
@@ -171,7 +183,7 @@ export const description: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: DEFAULT_EXPIRY_MARGIN_SECONDS,
 		description:
-			'When the token\'s expiry is known and this close, refresh before sending, so the API never sees an expired token. Never more than half the token\'s lifetime. 0 turns it off.',
+			"When the token's expiry is known and this close, refresh before sending, so the API never sees an expired token. Never more than half the token's lifetime. 0 turns it off.",
 		displayOptions: show(),
 	},
 	{
@@ -200,7 +212,8 @@ export const description: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_CONCURRENCY,
-		description: 'How many items are sent at the same time. Items that hit an expired token together share one refresh.',
+		description:
+			'How many items are sent at the same time. Items that hit an expired token together share one refresh.',
 		displayOptions: show(),
 	},
 	{

@@ -1,7 +1,11 @@
 /** Request With Auto-Refresh: the run's shared state, and running one item (authorizedRequest.adapter does the protocol). */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import type { AuthorizedRequest, AutoRefreshOutcome, RefreshStep } from '../../../shared/http/authorizedRequest.adapter';
+import type {
+	AuthorizedRequest,
+	AutoRefreshOutcome,
+	RefreshStep,
+} from '../../../shared/http/authorizedRequest.adapter';
 import { requestWithAutoRefresh } from '../../../shared/http/authorizedRequest.adapter';
 import { classifyApiResponse } from '../../../shared/classify/classifier';
 import type { SelectedCredential } from '../../../shared/refresh/tokenState';
@@ -13,34 +17,60 @@ import { redactedSnippet, redactText } from '../../../shared/security/redact';
 import type { Category } from '../../../shared/types';
 import type { ItemResult } from '../../../operationContract';
 import type { TokenGuardInfo } from '../common';
-import { credentialLabel, emitRefreshFailed, emitRefreshSucceeded, emitTokenExpiring, isoOrNull, nodeErrorFor, operationFailure } from '../common';
+import {
+	credentialLabel,
+	emitRefreshFailed,
+	emitRefreshSucceeded,
+	emitTokenExpiring,
+	isoOrNull,
+	nodeErrorFor,
+	operationFailure,
+} from '../common';
 import type { RunSettings } from './parameters';
 import { buildRequest, readRunSettings } from './parameters';
 
 const BODY_SNIPPET_LENGTH = 300;
 
 function snippet(body: unknown, secrets: string[]): string {
-	const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
+	const text = typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
 	return redactedSnippet(text, secrets, BODY_SNIPPET_LENGTH, { singleLine: true });
 }
 
 /** A final answer that is not a success, as the error the item fails with (unless "Never Error"). */
-function responseFailure(request: AuthorizedRequest, outcome: AutoRefreshOutcome, selected: SelectedCredential): TokenGuardError | undefined {
+function responseFailure(
+	request: AuthorizedRequest,
+	outcome: AutoRefreshOutcome,
+	selected: SelectedCredential,
+): TokenGuardError | undefined {
 	const { response } = outcome;
 	if (outcome.rejectedAfterRefresh) {
 		const reason = outcome.verdict.expired ? outcome.verdict.detail : 'the API rejected the token';
 		return new TokenGuardError(
-			classificationFor('access_token_rejected', selected.info.provider, `The API still signalled an expired token after one refresh and one replay: ${reason}.`, response.statusCode),
-			redactText(`${request.method} ${request.url} still rejected the access token after it was refreshed and the request sent once more (HTTP ${response.statusCode}): ${snippet(response.body, outcome.secrets)}`, outcome.secrets),
+			classificationFor(
+				'access_token_rejected',
+				selected.info.provider,
+				`The API still signalled an expired token after one refresh and one replay: ${reason}.`,
+				response.statusCode,
+			),
+			redactText(
+				`${request.method} ${request.url} still rejected the access token after it was refreshed and the request sent once more (HTTP ${response.statusCode}): ${snippet(response.body, outcome.secrets)}`,
+				outcome.secrets,
+			),
 			{ attempts: outcome.attempts, waitedMs: outcome.waitedMs },
 		);
 	}
 	if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
-	const classification = classifyApiResponse({ status: response.statusCode, headers: response.headers, body: response.body }, request.url);
+	const classification = classifyApiResponse(
+		{ status: response.statusCode, headers: response.headers, body: response.body },
+		request.url,
+	);
 	const provider = classification.provider === 'unknown' ? selected.info.provider : classification.provider;
 	return new TokenGuardError(
 		{ ...classification, provider },
-		redactText(`${request.method} ${request.url} answered HTTP ${response.statusCode}: ${snippet(response.body, outcome.secrets)}`, outcome.secrets),
+		redactText(
+			`${request.method} ${request.url} answered HTTP ${response.statusCode}: ${snippet(response.body, outcome.secrets)}`,
+			outcome.secrets,
+		),
 		{ attempts: outcome.attempts, waitedMs: outcome.waitedMs },
 	);
 }
@@ -49,10 +79,16 @@ function outputJson(outcome: AutoRefreshOutcome, fullResponse: boolean, tokenGua
 	const { response } = outcome;
 	const info = tokenGuard as unknown as IDataObject;
 	if (fullResponse) {
-		return { body: response.body as IDataObject, statusCode: response.statusCode, headers: response.headers as IDataObject, tokenGuard: info };
+		return {
+			body: response.body as IDataObject,
+			statusCode: response.statusCode,
+			headers: response.headers as IDataObject,
+			tokenGuard: info,
+		};
 	}
 	const body = response.body;
-	if (typeof body === 'object' && body !== null && !Array.isArray(body)) return { ...(body as IDataObject), tokenGuard: info };
+	if (typeof body === 'object' && body !== null && !Array.isArray(body))
+		return { ...(body as IDataObject), tokenGuard: info };
 	if (body === '' || body === undefined || body === null) return { tokenGuard: info };
 	return { data: body as IDataObject, tokenGuard: info };
 }
@@ -76,7 +112,13 @@ async function reportStep(
 		await emitTokenExpiring(
 			ctx,
 			selected,
-			{ expiresAtMs: step.staleExpiresAtMs, timeLeftMs: step.timeLeftMs, marginMs, tokenFingerprint: step.staleFingerprint, operation: 'request' },
+			{
+				expiresAtMs: step.staleExpiresAtMs,
+				timeLeftMs: step.timeLeftMs,
+				marginMs,
+				tokenFingerprint: step.staleFingerprint,
+				operation: 'request',
+			},
 			itemIndex,
 			secrets,
 		);
@@ -112,7 +154,13 @@ export async function prepare(this: IExecuteFunctions): Promise<RequestRun> {
 /** Items run concurrently up to the limit, so a burst that hits an expired token shares one refresh. */
 export const concurrency = (run: RequestRun): number => run.settings.concurrency;
 
-function answeredInfo(outcome: AutoRefreshOutcome, run: RequestRun, startedAt: number, category: Category | undefined, delivery: Delivery | undefined): TokenGuardInfo {
+function answeredInfo(
+	outcome: AutoRefreshOutcome,
+	run: RequestRun,
+	startedAt: number,
+	category: Category | undefined,
+	delivery: Delivery | undefined,
+): TokenGuardInfo {
 	return {
 		refreshed: outcome.refreshed,
 		reason: outcome.reason,
@@ -129,7 +177,12 @@ function answeredInfo(outcome: AutoRefreshOutcome, run: RequestRun, startedAt: n
 	};
 }
 
-export async function execute(this: IExecuteFunctions, _item: INodeExecutionData, itemIndex: number, run: RequestRun): Promise<ItemResult> {
+export async function execute(
+	this: IExecuteFunctions,
+	_item: INodeExecutionData,
+	itemIndex: number,
+	run: RequestRun,
+): Promise<ItemResult> {
 	const { selected, settings, runSecrets } = run;
 	const startedAt = Date.now();
 	let delivery: Delivery | undefined;

@@ -70,7 +70,13 @@ function runNumber(ctx: IExecuteFunctions, name: string, displayName: string, mi
 function ruleProblem(error: RuleParseError): ParameterProblem {
 	const [problem, ...fix] = error.message.split(/;\s+|\.\s+(?=Write\b)/);
 	const joined = fix.join('; ');
-	return { problem, fix: joined === '' ? 'See the field\'s description for how to write it' : joined.charAt(0).toUpperCase() + joined.slice(1) };
+	return {
+		problem,
+		fix:
+			joined === ''
+				? "See the field's description for how to write it"
+				: joined.charAt(0).toUpperCase() + joined.slice(1),
+	};
 }
 
 /** A rule typed as text (a number from an expression counts as its text), read by `parse`. */
@@ -83,7 +89,8 @@ const ruleText =
 		return parsed.ok ? parsed : err(ruleProblem(parsed.error));
 	};
 
-const timeoutMs: ParameterCheck<number | undefined> = (value) => (value === undefined ? ok(undefined) : numberAtLeast(1, '10000')(value));
+const timeoutMs: ParameterCheck<number | undefined> = (value) =>
+	value === undefined ? ok(undefined) : numberAtLeast(1, '10000')(value);
 
 /** Settings that apply to the whole run, read from the first item. */
 export function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCredential): RunSettings {
@@ -103,29 +110,56 @@ export function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCreden
 	const timeout = checkedValue(ctx, 0, 'Timeout (Ms)', options.timeout, timeoutMs);
 	return {
 		rules: { statusCodes, bodyRule },
-		proactiveMarginMs: Math.round(runNumber(ctx, 'proactiveMarginSeconds', 'Refresh Before Expiry (Seconds)', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) * 1000),
+		proactiveMarginMs: Math.round(
+			runNumber(ctx, 'proactiveMarginSeconds', 'Refresh Before Expiry (Seconds)', 0, DEFAULT_EXPIRY_MARGIN_SECONDS) *
+				1000,
+		),
 		policy: {
 			...DEFAULT_RETRY_POLICY,
 			maxAttempts: Math.floor(runNumber(ctx, 'maxAttempts', 'Max Attempts', 1, DEFAULT_RETRY_POLICY.maxAttempts)),
-			maxTotalWaitMs: Math.round(runNumber(ctx, 'maxTotalWaitSeconds', 'Max Total Wait (Seconds)', 0, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000) * 1000),
+			maxTotalWaitMs: Math.round(
+				runNumber(
+					ctx,
+					'maxTotalWaitSeconds',
+					'Max Total Wait (Seconds)',
+					0,
+					DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000,
+				) * 1000,
+			),
 		},
 		concurrency: Math.floor(runNumber(ctx, 'concurrency', 'Concurrency', 1, DEFAULT_CONCURRENCY)),
-		responseFormat: checkedParameter(ctx, 0, { name: 'responseFormat', displayName: 'Response Format', fallback: 'autodetect' }, choice(RESPONSE_FORMATS)),
+		responseFormat: checkedParameter(
+			ctx,
+			0,
+			{ name: 'responseFormat', displayName: 'Response Format', fallback: 'autodetect' },
+			choice(RESPONSE_FORMATS),
+		),
 		options: timeout === undefined ? options : { ...options, timeout },
 		parameter: parameterReader(ctx),
 		tokens: new RunTokenCache(ctx, selected),
 	};
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Name/value rows; rows without a name are skipped, an object value is sent as its JSON text. */
 function pairs(parameter: ParameterReader, name: string, itemIndex: number): Array<[string, string]> {
 	const collection = parameter(name, itemIndex, {});
 	const rows = isRecord(collection) && Array.isArray(collection.parameters) ? (collection.parameters as unknown[]) : [];
 	return rows
-		.filter((row): row is { name: string; value?: unknown } => isRecord(row) && typeof row.name === 'string' && row.name.trim() !== '')
-		.map((row) => [row.name.trim(), row.value === undefined || row.value === null ? '' : typeof row.value === 'object' ? JSON.stringify(row.value) : String(row.value)]);
+		.filter(
+			(row): row is { name: string; value?: unknown } =>
+				isRecord(row) && typeof row.name === 'string' && row.name.trim() !== '',
+		)
+		.map((row) => [
+			row.name.trim(),
+			row.value === undefined || row.value === null
+				? ''
+				: typeof row.value === 'object'
+					? JSON.stringify(row.value)
+					: String(row.value),
+		]);
 }
 
 /** The API address: required, absolute, http(s). */
@@ -136,10 +170,16 @@ const apiUrl: ParameterCheck<string> = (value) => {
 	try {
 		parsed = new URL(url);
 	} catch {
-		return err({ problem: 'is not an absolute URL', fix: 'It must start with https:// (or http://) and name the host, e.g. https://api.example.com/v1/me' });
+		return err({
+			problem: 'is not an absolute URL',
+			fix: 'It must start with https:// (or http://) and name the host, e.g. https://api.example.com/v1/me',
+		});
 	}
 	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-		return err({ problem: `must use https:// or http://, not ${parsed.protocol}//`, fix: 'Enter an address like https://api.example.com/v1/me' });
+		return err({
+			problem: `must use https:// or http://, not ${parsed.protocol}//`,
+			fix: 'Enter an address like https://api.example.com/v1/me',
+		});
 	}
 	return ok(url);
 };
@@ -158,7 +198,7 @@ const jsonBody: ParameterCheck<unknown> = (value) => {
 	}
 };
 
-const BINARY_FIELD_FIX = 'Enter the name of the input item\'s binary field, e.g. data';
+const BINARY_FIELD_FIX = "Enter the name of the input item's binary field, e.g. data";
 
 const binaryFieldName: ParameterCheck<string> = (value) => {
 	const name = textValue(BINARY_FIELD_FIX)(value);
@@ -167,8 +207,19 @@ const binaryFieldName: ParameterCheck<string> = (value) => {
 	return trimmed === '' ? err({ problem: 'is empty', fix: BINARY_FIELD_FIX }) : ok(trimmed);
 };
 
-async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIndex: number, headers: IDataObject): Promise<AuthorizedRequest['body']> {
-	const bodyType = checkedValue(ctx, itemIndex, 'Body Content Type', parameter('bodyType', itemIndex, 'none'), choice(BODY_TYPES));
+async function bodyOf(
+	ctx: IExecuteFunctions,
+	parameter: ParameterReader,
+	itemIndex: number,
+	headers: IDataObject,
+): Promise<AuthorizedRequest['body']> {
+	const bodyType = checkedValue(
+		ctx,
+		itemIndex,
+		'Body Content Type',
+		parameter('bodyType', itemIndex, 'none'),
+		choice(BODY_TYPES),
+	);
 	const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
 	const setContentType = (value: string) => {
 		if (!hasContentType) headers['Content-Type'] = value;
@@ -184,12 +235,29 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 			return new URLSearchParams(pairs(parameter, 'formBody', itemIndex)).toString();
 		case 'raw':
 			setContentType(
-				checkedValue(ctx, itemIndex, 'Raw Content Type', parameter('rawContentType', itemIndex, 'text/plain'), textValue('Enter a content type, e.g. application/xml')).trim() ||
-					'text/plain',
+				checkedValue(
+					ctx,
+					itemIndex,
+					'Raw Content Type',
+					parameter('rawContentType', itemIndex, 'text/plain'),
+					textValue('Enter a content type, e.g. application/xml'),
+				).trim() || 'text/plain',
 			);
-			return checkedValue(ctx, itemIndex, 'Raw Body', parameter('rawBody', itemIndex, ''), textValue('Enter the text to send, or use JSON as Body Content Type for an object'));
+			return checkedValue(
+				ctx,
+				itemIndex,
+				'Raw Body',
+				parameter('rawBody', itemIndex, ''),
+				textValue('Enter the text to send, or use JSON as Body Content Type for an object'),
+			);
 		case 'binary': {
-			const field = checkedValue(ctx, itemIndex, 'Input Binary Field', parameter('binaryPropertyName', itemIndex, 'data'), binaryFieldName);
+			const field = checkedValue(
+				ctx,
+				itemIndex,
+				'Input Binary Field',
+				parameter('binaryPropertyName', itemIndex, 'data'),
+				binaryFieldName,
+			);
 			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
 			setContentType(binary.mimeType || 'application/octet-stream');
 			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
@@ -201,10 +269,20 @@ async function bodyOf(ctx: IExecuteFunctions, parameter: ParameterReader, itemIn
 	}
 }
 
-export async function buildRequest(ctx: IExecuteFunctions, itemIndex: number, settings: RunSettings): Promise<AuthorizedRequest> {
+export async function buildRequest(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	settings: RunSettings,
+): Promise<AuthorizedRequest> {
 	const { parameter } = settings;
 	const url = checkedValue(ctx, itemIndex, 'URL', parameter('url', itemIndex), apiUrl);
-	const method = checkedValue(ctx, itemIndex, 'Method', parameter('method', itemIndex, 'GET'), choice(METHODS)) as IHttpRequestMethods;
+	const method = checkedValue(
+		ctx,
+		itemIndex,
+		'Method',
+		parameter('method', itemIndex, 'GET'),
+		choice(METHODS),
+	) as IHttpRequestMethods;
 	const headers: IDataObject = {};
 	if (parameter('sendHeaders', itemIndex, false) === true) {
 		for (const [name, value] of pairs(parameter, 'headerParameters', itemIndex)) headers[name] = value;
