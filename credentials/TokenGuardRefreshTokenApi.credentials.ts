@@ -17,7 +17,8 @@ import {
 	toPersistedTokenFields,
 } from '../nodes/shared/refresh/manualCredential';
 import { performRefreshGrant } from '../nodes/shared/refresh/manualGrant';
-import { collectSecrets, redactText } from '../nodes/shared/security/redact';
+import { redactText } from '../nodes/shared/security/redact';
+import { collectSecrets } from '../nodes/shared/security/secretCollection';
 import { introspectionUrlField, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**

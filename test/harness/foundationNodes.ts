@@ -22,7 +22,7 @@ import type { TokenGuardError } from '../../nodes/shared/errors/errors';
 import { emitEvent, eventSinkCredentialSlot, eventSinkProperties } from '../../nodes/shared/events/eventSink.adapter';
 import { findTokenGuardError } from '../../nodes/shared/errors/classification';
 import { toNodeError } from '../../nodes/shared/errors/nodeErrors.adapter';
-import { collectSecrets } from '../../nodes/shared/security/redact';
+import { collectSecrets } from '../../nodes/shared/security/secretCollection';
 import { HttpProbeNode } from './testNodes';
 
 const CONNECT_CREDENTIAL_TYPE = 'tokenGuardOAuth2Api';

@@ -1,7 +1,6 @@
 import { createHash } from 'crypto';
 
 import {
-	collectSecrets,
 	EMPTY_FINGERPRINT,
 	fingerprint,
 	isSecretKey,
@@ -9,6 +8,7 @@ import {
 	redactDeep,
 	redactText,
 } from '../../nodes/shared/security/redact';
+import { collectSecrets } from '../../nodes/shared/security/secretCollection';
 
 /** Independent of the code under test: what the spec says a fingerprint is. */
 const expectedFingerprint = (secret: string): string =>

@@ -200,24 +200,28 @@ const NOTHING_FOUND: Classification = {
 		'The item holds no error: expected "execution.error" (Error Trigger), "trigger.error", "error" (error output or Continue On Fail) or the field named in "Error Field".',
 };
 
+/** Where the error sits in the item: the field the user named (which may hold a whole Error Trigger item), else found. */
+function locateError(json: unknown, errorField: string | undefined): Result<Located | undefined, MissingFieldError> {
+	if (errorField === undefined || errorField.trim() === '') return ok(locate(json));
+	const field = resolveField(json, errorField);
+	if (!field.ok) return field;
+	const fieldPath = normalisePath(errorField).join('.');
+	const inner = locate(field.value);
+	return ok(
+		inner
+			? { ...inner, path: inner.path === '$json' ? fieldPath : `${fieldPath}.${inner.path}` }
+			: { error: field.value, path: fieldPath, source: {} },
+	);
+}
+
 /**
  * Diagnoses one input item. Returns an error only when `errorField` names a field the item does not
  * have; every other input, however malformed, gets a diagnosis.
  */
 export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagnosis, MissingFieldError> {
-	let located: Located | undefined;
-	if (options.errorField !== undefined && options.errorField.trim() !== '') {
-		const field = resolveField(json, options.errorField);
-		if (!field.ok) return field;
-		const fieldPath = normalisePath(options.errorField).join('.');
-		// The field may itself hold a whole Error Trigger item or error-output item.
-		const inner = locate(field.value);
-		located = inner
-			? { ...inner, path: inner.path === '$json' ? fieldPath : `${fieldPath}.${inner.path}` }
-			: { error: field.value, path: fieldPath, source: {} };
-	} else {
-		located = locate(json);
-	}
+	const where = locateError(json, options.errorField);
+	if (!where.ok) return where;
+	const located = where.value;
 
 	const found = located !== undefined && located.error !== undefined && located.error !== null && located.error !== '';
 	const extracted: Extracted = found ? extract(located?.error) : { evidence: {}, credentials: [] };

@@ -4,32 +4,30 @@
  * A failing sink never fails the workflow unless the user asks for it; the caller puts the returned
  * delivery status on the item.
  */
-import type {
-	ICredentialDataDecryptedObject,
-	IExecuteFunctions,
-	IHttpRequestOptions,
-	INodeCredentialDescription,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { WEBHOOK_CREDENTIAL_TYPE } from '../credentialCatalog';
+import { DEFAULT_DELIVERY_TIMEOUT_MS, EVENT_DELIVERY_PARAMETER, SEND_EVENTS_PARAMETER } from './eventSinkProperties';
 import { credentialEndpointBoundary } from '../security/domainRestriction.adapter';
 import type { BoundaryOptions } from '../security/domainRestriction.adapter';
 import type { CloudEvent, TokenGuardEventData, TokenGuardEventType } from './events';
 import { buildCloudEvent } from './events';
-import { collectSecrets, redactText } from '../security/redact';
+import { redactText } from '../security/redact';
+import { collectSecrets } from '../security/secretCollection';
 import type { AttemptFailure, RetryPolicy } from '../http/retry';
 import { decideRetry } from '../http/retry';
 import { withoutTrailingSlashes } from '../security/urls';
 import { networkCodeOf } from '../errors/facts';
 import { checkWebhookCredential } from './webhookSignature';
 
-export const SEND_EVENTS_PARAMETER = 'sendEvents';
-export const EVENT_DELIVERY_PARAMETER = 'eventDelivery';
-
-/** Default per-attempt timeout: a monitoring receiver that needs longer is not answering. */
-export const DEFAULT_DELIVERY_TIMEOUT_MS = 5000;
+export {
+	DEFAULT_DELIVERY_TIMEOUT_MS,
+	EVENT_DELIVERY_PARAMETER,
+	SEND_EVENTS_PARAMETER,
+	eventSinkCredentialSlot,
+	eventSinkProperties,
+} from './eventSinkProperties';
 
 /**
  * Small caps: an alert that cannot be delivered within a few seconds should not hold up the workflow
@@ -42,49 +40,6 @@ export const DELIVERY_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 	baseDelayMs: 250,
 	maxDelayMs: 1500,
 });
-
-export const eventSinkProperties: INodeProperties[] = [
-	{
-		displayName: 'Send Events to Webhook',
-		name: SEND_EVENTS_PARAMETER,
-		type: 'boolean',
-		default: false,
-		description:
-			"Whether to POST each event (CloudEvents JSON, signed per Standard Webhooks) to the Token Guard Webhook credential. Events always go to the item and to n8n's log.",
-	},
-	{
-		displayName: 'Event Delivery Options',
-		name: EVENT_DELIVERY_PARAMETER,
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: { show: { [SEND_EVENTS_PARAMETER]: [true] } },
-		options: [
-			{
-				displayName: 'Fail on Delivery Error',
-				name: 'failOnDeliveryError',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether a webhook that cannot be reached after retries fails the node. Off: the failure is reported in the item\'s "delivery" field and the workflow goes on.',
-			},
-			{
-				displayName: 'Timeout (Ms)',
-				name: 'timeout',
-				type: 'number',
-				typeOptions: { minValue: 100 },
-				default: DEFAULT_DELIVERY_TIMEOUT_MS,
-				description: 'How long one delivery attempt may take, in milliseconds. Up to 3 attempts are made.',
-			},
-		],
-	},
-];
-
-export const eventSinkCredentialSlot: INodeCredentialDescription = {
-	name: WEBHOOK_CREDENTIAL_TYPE,
-	required: true,
-	displayOptions: { show: { [SEND_EVENTS_PARAMETER]: [true] } },
-};
 
 export interface EventContext {
 	instanceBaseUrl: string;

@@ -183,6 +183,25 @@ function expiryRulesFor(rules: ExpiryRules, token: CredentialToken): ExpiryRules
 		: { ...rules, statusCodes: [...new Set([...rules.statusCodes, ...declared])] };
 }
 
+/** A refreshed token cannot save a request whose body was a one-time stream: it was consumed by the first send. */
+function notReplayable(
+	selected: SelectedCredential,
+	detail: string,
+	statusCode: number,
+	progress: RequestProgress,
+): TokenGuardError {
+	return new TokenGuardError(
+		classificationFor(
+			'access_token_rejected',
+			selected.info.provider,
+			`The API signalled an expired token (${detail}).`,
+			statusCode,
+		),
+		'The access token had expired. It has been refreshed, but this request was not sent again: its body was a one-time stream (binary data) that cannot be replayed. Run the item again.',
+		{ attempts: progress.attempts, waitedMs: progress.waitedMs },
+	);
+}
+
 /**
  * Sends the request, refreshing proactively and once after an expiry signal. Throws TokenGuardError
  * when a refresh fails, the connection fails, or a single-use body cannot be replayed; every other
@@ -224,18 +243,7 @@ export async function requestWithAutoRefresh(
 	const signal = verdict.expired ? verdict.via : undefined;
 	if (verdict.expired) {
 		await refreshStep(ctx, selected, settings, progress, 'expiry-signal', null);
-		if (isSingleUseBody(request.body)) {
-			throw new TokenGuardError(
-				classificationFor(
-					'access_token_rejected',
-					selected.info.provider,
-					`The API signalled an expired token (${verdict.detail}).`,
-					response.statusCode,
-				),
-				'The access token had expired. It has been refreshed, but this request was not sent again: its body was a one-time stream (binary data) that cannot be replayed. Run the item again.',
-				{ attempts: progress.attempts, waitedMs: progress.waitedMs },
-			);
-		}
+		if (isSingleUseBody(request.body)) throw notReplayable(selected, verdict.detail, response.statusCode, progress);
 		response = await send();
 		verdict = detectExpirySignal(asResponseLike(response), rules);
 		rejectedAfterRefresh = verdict.expired;

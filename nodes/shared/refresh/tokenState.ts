@@ -13,7 +13,8 @@ import { resolveExpiry } from '../oauth/expiry';
 import type { JwtClaims } from '../oauth/jwt';
 import { decodeJwtClaims } from '../oauth/jwt';
 import type { RetryPolicy } from '../http/retry';
-import { collectSecrets, fingerprint } from '../security/redact';
+import { fingerprint } from '../security/redact';
+import { collectSecrets } from '../security/secretCollection';
 import { RecentMemory } from './recentMemory';
 
 export interface SelectedCredential {

@@ -69,7 +69,7 @@ const SECRET_KEY_SUFFIXES = ['token', 'secret', 'password', 'apikey', 'privateke
 /** Names ending like a secret that are not one: pagination cursors and sync markers must stay usable. */
 const NON_SECRET_KEY_SUFFIXES = ['pagetoken', 'synctoken', 'continuationtoken', 'cursortoken'];
 
-const normalizeKey = (key: string): string => key.toLowerCase().replace(/[\s_-]/g, '');
+export const normalizeKey = (key: string): string => key.toLowerCase().replace(/[\s_-]/g, '');
 
 /** Whether a property name holds a secret value (`clientSecret`, `oauthTokenData.access_token`, …). */
 export function isSecretKey(key: string): boolean {
@@ -355,51 +355,4 @@ export function redactDeep<T>(value: T, secrets: Iterable<string> = []): T {
 	};
 
 	return walk(value, 0) as T;
-}
-
-const MAX_COLLECT_DEPTH = 6;
-
-/** Custom header maps (the webhook sink's `headers`) carry receiver API keys under arbitrary names. */
-const HEADER_MAP_KEYS = new Set(['headers', 'customheaders']);
-
-function collectHeaderValues(value: unknown, into: Set<string>): void {
-	let parsed: unknown = value;
-	if (typeof value === 'string') {
-		try {
-			parsed = JSON.parse(value);
-		} catch {
-			return;
-		}
-	}
-	if (typeof parsed !== 'object' || parsed === null) return;
-	for (const headerValue of Object.values(parsed)) {
-		if (typeof headerValue === 'string' && headerValue.trim() !== '') into.add(headerValue.trim());
-	}
-}
-
-/**
- * Every secret value in decrypted credential data (clientSecret, refreshToken, accessToken, signingSecret,
- * oauthTokenData.access_token / refresh_token / id_token, password, apiKey, custom header values…),
- * ready to hand to `redactText` / `redactDeep`.
- */
-export function collectSecrets(credentialData: Record<string, unknown>): string[] {
-	const found = new Set<string>();
-
-	const walk = (node: unknown, depth: number): void => {
-		if (typeof node !== 'object' || node === null || depth > MAX_COLLECT_DEPTH) return;
-		for (const [key, value] of Object.entries(node)) {
-			if (HEADER_MAP_KEYS.has(normalizeKey(key))) {
-				collectHeaderValues(value, found);
-			} else if (isSecretKey(key) && typeof value === 'string') {
-				if (value !== '') found.add(value);
-				// Pasted secrets often carry stray whitespace; the trimmed form is what gets sent.
-				if (value.trim() !== '' && value.trim() !== value) found.add(value.trim());
-			} else {
-				walk(value, depth + 1);
-			}
-		}
-	};
-
-	walk(credentialData, 0);
-	return [...found];
 }

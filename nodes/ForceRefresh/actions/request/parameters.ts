@@ -207,6 +207,26 @@ const binaryFieldName: ParameterCheck<string> = (value) => {
 	return trimmed === '' ? err({ problem: 'is empty', fix: BINARY_FIELD_FIX }) : ok(trimmed);
 };
 
+/** The input item's binary field, streamed when n8n keeps it outside memory (so it cannot be sent twice). */
+async function binaryBody(
+	ctx: IExecuteFunctions,
+	parameter: ParameterReader,
+	itemIndex: number,
+	setContentType: (value: string) => void,
+): Promise<AuthorizedRequest['body']> {
+	const field = checkedValue(
+		ctx,
+		itemIndex,
+		'Input Binary Field',
+		parameter('binaryPropertyName', itemIndex, 'data'),
+		binaryFieldName,
+	);
+	const binary = ctx.helpers.assertBinaryData(itemIndex, field);
+	setContentType(binary.mimeType || 'application/octet-stream');
+	if (binary.id) return (await ctx.helpers.getBinaryStream(binary.id)) as unknown as AuthorizedRequest['body'];
+	return await ctx.helpers.getBinaryDataBuffer(itemIndex, field);
+}
+
 async function bodyOf(
 	ctx: IExecuteFunctions,
 	parameter: ParameterReader,
@@ -250,20 +270,8 @@ async function bodyOf(
 				parameter('rawBody', itemIndex, ''),
 				textValue('Enter the text to send, or use JSON as Body Content Type for an object'),
 			);
-		case 'binary': {
-			const field = checkedValue(
-				ctx,
-				itemIndex,
-				'Input Binary Field',
-				parameter('binaryPropertyName', itemIndex, 'data'),
-				binaryFieldName,
-			);
-			const binary = ctx.helpers.assertBinaryData(itemIndex, field);
-			setContentType(binary.mimeType || 'application/octet-stream');
-			// Stored outside memory (filesystem/S3 mode): streamed, so it cannot be sent twice.
-			if (binary.id) return (await ctx.helpers.getBinaryStream(binary.id)) as unknown as AuthorizedRequest['body'];
-			return await ctx.helpers.getBinaryDataBuffer(itemIndex, field);
-		}
+		case 'binary':
+			return await binaryBody(ctx, parameter, itemIndex, setContentType);
 		default:
 			return undefined;
 	}
