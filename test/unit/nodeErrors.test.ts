@@ -5,12 +5,12 @@ import { asTimeout } from '../../nodes/shared/http/signedSend.adapter';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
 import { TokenGuardError } from '../../nodes/shared/errors/errors';
 import {
-	classificationFor,
 	classifyError,
 	evidenceFromError,
 	failureFor,
 	findTokenGuardError,
 } from '../../nodes/shared/errors/classification';
+import { classificationFor } from '../../nodes/shared/classify/taxonomy';
 import { toNodeError } from '../../nodes/shared/errors/nodeErrors.adapter';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import type { Category } from '../../nodes/shared/types';

@@ -9,7 +9,8 @@ import type { RefreshResult, SelectedCredential } from '../../shared/refresh/tok
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';
-import { classificationFor, classifyForNode } from '../../shared/errors/classification';
+import { classifyForNode } from '../../shared/errors/classification';
+import { classificationFor } from '../../shared/classify/taxonomy';
 import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
 import { isParameterError } from '../../shared/parameters/parameters.adapter';
 import type { Category, Classification, Severity } from '../../shared/types';
@@ -37,7 +38,7 @@ export const isoOrNull = (epochMs: number | null | undefined): string | null =>
 		? null
 		: DateTime.fromMillis(epochMs, { zone: 'utc' }).toISO();
 
-export const credentialLabel = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
+export const credentialOutput = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
 	type: selected.type,
 	name: selected.name ?? null,
 });
@@ -289,7 +290,7 @@ export async function refreshFailure(
 		expiresAt: null,
 		tokenFingerprint: run.tokenFingerprint,
 		durationMs: Date.now() - run.startedAt,
-		credential: selected === undefined ? { type: 'unknown', name: null } : credentialLabel(selected),
+		credential: selected === undefined ? { type: 'unknown', name: null } : credentialOutput(selected),
 		...(delivery === undefined ? {} : { delivery }),
 	});
 }

@@ -10,7 +10,7 @@ import { readTokenState, selectedCredential } from '../../shared/refresh/credent
 import { forceRefresh } from '../../shared/refresh/sharedRefresh.adapter';
 import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
-import { credentialLabel, emitRefreshSucceeded, isoOrNull, passThroughItem, refreshFailure } from './common';
+import { credentialOutput, emitRefreshSucceeded, isoOrNull, passThroughItem, refreshFailure } from './common';
 
 export const description: INodeProperties[] = [
 	{
@@ -51,7 +51,7 @@ export async function executeOnce(this: IExecuteFunctions, items: INodeExecution
 			expiresAt: isoOrNull(result.expiresAtMs),
 			tokenFingerprint: result.tokenFingerprint,
 			durationMs: Date.now() - startedAt,
-			credential: credentialLabel(selected),
+			credential: credentialOutput(selected),
 			...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
 			delivery,
 		};

@@ -16,7 +16,7 @@ import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
 import {
-	credentialLabel,
+	credentialOutput,
 	emitRefreshSucceeded,
 	emitTokenExpiring,
 	isoOrNull,
@@ -117,7 +117,7 @@ async function refreshProactively(
 		expiresAt: isoOrNull(token.state.expiry.expiresAtMs),
 		tokenFingerprint: token.state.tokenFingerprint,
 		durationMs: Date.now() - run.startedAt,
-		credential: credentialLabel(selected),
+		credential: credentialOutput(selected),
 		expiryState: decision.state,
 		secondsLeft: secondsLeftOf(decision),
 		...(refresh?.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: refresh.refreshTokenRotated }),
@@ -149,7 +149,7 @@ async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<T
 		expiresAt: isoOrNull(current.state.expiry.expiresAtMs),
 		tokenFingerprint: run.tokenFingerprint,
 		durationMs: Date.now() - run.startedAt,
-		credential: credentialLabel(selected),
+		credential: credentialOutput(selected),
 		expiryState: decision.state,
 		secondsLeft: secondsLeftOf(decision),
 	};

@@ -15,7 +15,8 @@ import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/even
 import { DEFAULT_MARGIN_MINUTES } from './checkCredential.description';
 import type { HealthReport, RefreshProbe } from '../../shared/diagnose/healthCheck';
 import { assessHealth } from '../../shared/diagnose/healthCheck';
-import { classificationFor, classifyError, findTokenGuardError } from '../../shared/errors/classification';
+import { classifyError, findTokenGuardError } from '../../shared/errors/classification';
+import { classificationFor } from '../../shared/classify/taxonomy';
 import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
 import { booleanFlag, nonNegativeNumber, optionalHttpUrl } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';

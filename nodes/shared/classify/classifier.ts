@@ -13,7 +13,7 @@
  * evidence.ts and the ordered rules in rules.ts; this file holds the entry points.
  */
 import { redactText } from '../security/redact';
-import { CATEGORY_TRAITS } from './taxonomy';
+import { classificationFor } from './taxonomy';
 import type { Classification, HttpResponseLike } from '../types';
 import { readHeaderValues } from '../errors/facts';
 import { safeCode } from './codes';
@@ -37,19 +37,15 @@ export interface TokenEndpointFailureLike {
 }
 
 function build(facts: Facts, verdict: Verdict): Classification {
-	const traits = CATEGORY_TRAITS[verdict.category];
-	const classification: Classification = {
-		category: verdict.category,
-		action: traits.action,
-		retryable: traits.retryable,
-		severity: traits.severity,
-		provider: facts.provider,
-		// Reasons are built from fixed phrases; redaction is the last guard should one ever quote evidence.
-		reason: redactText(sentence(verdict.reason)),
-	};
+	// Reasons are built from fixed phrases; redaction is the last guard should one ever quote evidence.
+	const classification = classificationFor(
+		verdict.category,
+		facts.provider,
+		redactText(sentence(verdict.reason)),
+		facts.status,
+	);
 	const oauthError = safeCode(verdict.code) ?? safeCode(facts.primaryCodes[0]);
 	if (oauthError !== undefined) classification.oauthError = oauthError;
-	if (facts.status !== undefined) classification.httpCode = facts.status;
 	if (facts.atTokenEndpoint) classification.atTokenEndpoint = true;
 	return classification;
 }

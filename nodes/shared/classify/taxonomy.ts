@@ -1,4 +1,4 @@
-import type { Action, Category, Severity } from '../types';
+import type { Action, Category, Classification, Provider, Severity } from '../types';
 
 /** The fixed part of each docs/ARCHITECTURE.md#taxonomy category: what to do, whether waiting helps, how loud to be. */
 export interface CategoryTraits {
@@ -24,3 +24,22 @@ export const CATEGORY_TRAITS: Readonly<Record<Category, CategoryTraits>> = {
 };
 
 export const ALL_CATEGORIES = Object.keys(CATEGORY_TRAITS) as Category[];
+
+/** A category's classification: its fixed traits with the provider and the reason (and status, when there was one). */
+export function classificationFor(
+	category: Category,
+	provider: Provider,
+	reason: string,
+	httpCode?: number,
+): Classification {
+	const traits = CATEGORY_TRAITS[category];
+	return {
+		category,
+		action: traits.action,
+		retryable: traits.retryable,
+		severity: traits.severity,
+		provider,
+		reason,
+		...(httpCode === undefined ? {} : { httpCode }),
+	};
+}

@@ -11,8 +11,8 @@ import { causeChain, httpStatusOfLink, isNetworkCode } from './facts';
 import { isTokenGuardError, TokenGuardError } from './errors';
 import { redactedSnippet, redactText } from '../security/redact';
 import { remediationFor, summaryFor } from '../diagnose/remediation';
-import { CATEGORY_TRAITS } from '../classify/taxonomy';
-import type { Category, Classification, Provider } from '../types';
+
+import type { Classification } from '../types';
 
 /** The credential an error is about; structurally the `SelectedCredential` of refresh/tokenState. */
 export interface ErrorCredential {
@@ -82,25 +82,6 @@ export function evidenceFromError(
 /** The engine's own verdict when there is one, otherwise the classifier's reading of the error. */
 export function classifyError(error: unknown, hints: Parameters<typeof evidenceFromError>[1] = {}): Classification {
 	return findTokenGuardError(error)?.classification ?? classify(evidenceFromError(error, hints));
-}
-
-/** A classification decided by the node itself (a field it validated), with the category's fixed traits. */
-export function classificationFor(
-	category: Category,
-	provider: Provider,
-	reason: string,
-	httpCode?: number,
-): Classification {
-	const traits = CATEGORY_TRAITS[category];
-	return {
-		category,
-		action: traits.action,
-		retryable: traits.retryable,
-		severity: traits.severity,
-		provider,
-		reason,
-		...(httpCode === undefined ? {} : { httpCode }),
-	};
 }
 
 export function failureFor(classification: Classification, retryAfterMs?: number): FailureDeclaration | undefined {

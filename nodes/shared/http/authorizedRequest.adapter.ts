@@ -23,7 +23,7 @@ import {
 	detectExpirySignal,
 	proactiveMarginMs,
 } from './expirySignal';
-import { classificationFor } from '../errors/classification';
+import { classificationFor } from '../classify/taxonomy';
 import type { RetryPolicy } from './retry';
 import type { HttpHeaders } from '../types';
 import { asResponseLike, isSingleUseBody, sendWithRetry } from './signedSend.adapter';

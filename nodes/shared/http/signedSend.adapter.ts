@@ -8,7 +8,8 @@ import { sleep } from 'n8n-workflow';
 
 import type { BoundaryOptions } from '../security/domainRestriction.adapter';
 import { TokenGuardError } from '../errors/errors';
-import { classificationFor, classifyError } from '../errors/classification';
+import { classifyError } from '../errors/classification';
+import { classificationFor } from '../classify/taxonomy';
 import { networkCodeOf, readHeader } from '../errors/facts';
 import { redactText } from '../security/redact';
 import type { HttpHeaders, HttpResponseLike } from '../types';

@@ -8,7 +8,8 @@ import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } f
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { classifyTokenEndpointFailure } from '../classify/classifier';
-import { classificationFor, classifyError } from '../errors/classification';
+import { classifyError } from '../errors/classification';
+import { classificationFor } from '../classify/taxonomy';
 import { TokenGuardError } from '../errors/errors';
 import { causeChain, httpStatusOf, isRecord, networkCodeOf, readHeader } from '../errors/facts';
 import type { TokenEndpointFailure } from '../oauth/refreshGrant';

@@ -12,7 +12,8 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
 import { MANUAL_CREDENTIAL_TYPE } from '../credentialCatalog';
-import { classificationFor, classifyError, findTokenGuardError } from '../errors/classification';
+import { classifyError, findTokenGuardError } from '../errors/classification';
+import { classificationFor } from '../classify/taxonomy';
 import { TokenGuardError } from '../errors/errors';
 import type { RetryPolicy } from '../http/retry';
 import { credentialEndpointBoundaryFor } from '../security/domainRestriction.adapter';

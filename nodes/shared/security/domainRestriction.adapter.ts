@@ -20,7 +20,7 @@ import * as n8nWorkflow from 'n8n-workflow';
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions, INode } from 'n8n-workflow';
 
 import { TokenGuardError } from '../errors/errors';
-import { classificationFor } from '../errors/classification';
+import { classificationFor } from '../classify/taxonomy';
 import type { Provider } from '../types';
 
 /** Named in n8n's own refusal: "This credential is configured to prevent use within an <surface> node". */

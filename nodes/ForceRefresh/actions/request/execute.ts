@@ -12,13 +12,13 @@ import type { SelectedCredential } from '../../../shared/refresh/tokenState';
 import { selectedCredential } from '../../../shared/refresh/credentialAccess.adapter';
 import { TokenGuardError } from '../../../shared/errors/errors';
 import type { Delivery } from '../../../shared/events/eventSink.adapter';
-import { classificationFor } from '../../../shared/errors/classification';
+import { classificationFor } from '../../../shared/classify/taxonomy';
 import { redactedSnippet, redactText } from '../../../shared/security/redact';
 import type { Category } from '../../../shared/types';
 import type { ItemResult } from '../../../operationContract';
 import type { TokenGuardInfo } from '../common';
 import {
-	credentialLabel,
+	credentialOutput,
 	emitRefreshFailed,
 	emitRefreshSucceeded,
 	emitTokenExpiring,
@@ -168,7 +168,7 @@ function answeredInfo(
 		expiresAt: isoOrNull(outcome.token.expiresAtMs),
 		tokenFingerprint: outcome.token.fingerprint,
 		durationMs: Date.now() - startedAt,
-		credential: credentialLabel(run.selected),
+		credential: credentialOutput(run.selected),
 		statusCode: outcome.response.statusCode,
 		waitedMs: outcome.waitedMs,
 		...(outcome.signal === undefined ? {} : { expirySignal: outcome.signal }),
@@ -213,7 +213,7 @@ export async function execute(
 			expiresAt: null,
 			tokenFingerprint: 'none',
 			durationMs: Date.now() - startedAt,
-			credential: credentialLabel(selected),
+			credential: credentialOutput(selected),
 			...(stats?.waitedMs === undefined ? {} : { waitedMs: stats.waitedMs }),
 			...(delivery === undefined ? {} : { delivery }),
 		});

@@ -2,6 +2,7 @@
  * Request With Auto-Refresh: reading and checking the parameters, the run's settings (read once from
  * the first item) and each item's request.
  */
+import { isRecord } from '../../../shared/errors/facts';
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 
 import type { AuthorizedRequest, ResponseFormat } from '../../../shared/http/authorizedRequest.adapter';
@@ -139,9 +140,6 @@ export function readRunSettings(ctx: IExecuteFunctions, selected: SelectedCreden
 		tokens: new RunTokenCache(ctx, selected),
 	};
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Name/value rows; rows without a name are skipped, an object value is sent as its JSON text. */
 function pairs(parameter: ParameterReader, name: string, itemIndex: number): Array<[string, string]> {
