@@ -17,6 +17,7 @@ module.exports = {
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
 			setupFiles: ['<rootDir>/test/harness/jest-setup.ts'],
+			setupFilesAfterEnv: ['<rootDir>/test/harness/freshProcess.ts'],
 		},
 		{
 			// Real n8n 2.x headless (installed by test/e2e/setup into a cache outside the repo).

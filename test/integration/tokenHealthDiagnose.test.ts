@@ -6,6 +6,7 @@
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { STATIC_DATA_KEY } from '../../nodes/shared/diagnose/alertState';
+import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
@@ -318,6 +319,8 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 			'debug',
 		]);
 
+		// The test moves time through static data only, so the process it runs in starts afresh too.
+		forgetProcessAlertStates();
 		const afterCooldown = await diagnoseRun([revoked()], { staticData: later(second.staticData, 61) });
 		expect(only(afterCooldown)).toMatchObject({
 			output: NEEDS_ATTENTION,
@@ -449,5 +452,64 @@ describe('secrets in error payloads', () => {
 		const everything = JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) });
 		for (const canary of Object.values(CANARIES)) expect(everything).not.toContain(canary);
 		expect(routed(result)[0].item.json.category).toBe('access_token_rejected');
+	});
+});
+
+describe('a burst of concurrent failures (one n8n process)', () => {
+	const failing = (credentialId: string) =>
+		errorTriggerItem(
+			nodeError({
+				message: `The credential "${credentialId}" needs to be reconnected.`,
+				failure: { cause: 'credential-invalid' },
+				nodeType: 'n8n-nodes-base.gmail',
+				credentials: { gmailOAuth2: { id: credentialId, name: credentialId } },
+			}),
+		);
+	const CREDENTIALS = ['cred-storm-a', 'cred-storm-b', 'cred-storm-c'];
+	const EXECUTIONS = 50;
+
+	it('50 executions started together, 3 dead credentials interleaved: exactly 3 alerts, 47 duplicates, exact counts; a restart inside the cooldown stays quiet', async () => {
+		// Every execution starts from the same (empty) static data, as n8n hands concurrent executions.
+		const burst = await Promise.all(
+			Array.from({ length: EXECUTIONS }, (_unused, index) =>
+				diagnoseRun([failing(CREDENTIALS[index % CREDENTIALS.length])], { staticData: {} }),
+			),
+		);
+		const items = burst.map((result) => only(result));
+		const alerts = items.filter((item) => item.json.duplicate === false);
+		expect(alerts.map((item) => (item.json.credential as IDataObject).id).sort()).toEqual([...CREDENTIALS].sort());
+		expect(alerts.every((item) => item.output === NEEDS_ATTENTION)).toBe(true);
+		expect(items.filter((item) => item.json.duplicate === true)).toHaveLength(EXECUTIONS - CREDENTIALS.length);
+		// Only the alerts sent events; every duplicate's were held back.
+		const sent = items
+			.flatMap((item) => item.json.events as IDataObject[])
+			.filter((event) => (event.delivery as IDataObject).status !== 'suppressed');
+		expect(sent.length).toBe(alerts.reduce((count, item) => count + (item.json.events as IDataObject[]).length, 0));
+		// The last occurrence of each credential counts every execution that hit it.
+		for (const credentialId of CREDENTIALS) {
+			const seen = items.filter((item) => (item.json.credential as IDataObject).id === credentialId);
+			expect(Math.max(...seen.map((item) => item.json.occurrences as number))).toBe(
+				Array.from({ length: EXECUTIONS }, (_unused, index) => CREDENTIALS[index % CREDENTIALS.length]).filter(
+					(id) => id === credentialId,
+				).length,
+			);
+		}
+
+		// A restart: this process's memory is gone, static data (as the last execution saved it) remains.
+		const saved = burst[burst.length - 1].staticData;
+		forgetProcessAlertStates();
+		const afterRestart = await Promise.all(
+			CREDENTIALS.map((credentialId) => diagnoseRun([failing(credentialId)], { staticData: saved })),
+		);
+		expect(afterRestart.map((result) => only(result).json.duplicate)).toEqual([true, true, true]);
+	});
+
+	it('static data alone (each execution in its own process) alerts for every execution: what the memory prevents', async () => {
+		const results: RunResult[] = [];
+		for (let index = 0; index < 6; index++) {
+			forgetProcessAlertStates();
+			results.push(await diagnoseRun([failing('cred-storm-solo')], { staticData: {} }));
+		}
+		expect(results.map((result) => only(result).json.duplicate)).toEqual([false, false, false, false, false, false]);
 	});
 });

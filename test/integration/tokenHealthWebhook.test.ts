@@ -14,6 +14,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { Webhook } from 'standardwebhooks';
 
 import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.credentials';
+import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import type { RunResult } from '../harness';
@@ -403,6 +404,8 @@ describe("the sink credential's Allowed HTTP Request Domains", () => {
 		try {
 			const sinks: SinkFields[] = [{}, { allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' }];
 			for (const sink of sinks) {
+				// Each sink setting is its own first alert, as in a separate n8n process.
+				forgetProcessAlertStates();
 				receiver.reset();
 				receiver.answer({ status: 307, headers: { location: `${elsewhere.url}/stolen` } });
 				const result = await diagnoseWithHook(WHSEC, { items: [{ error: 'OAuth credentials not connected' }], sink });

@@ -3,6 +3,7 @@ import {
 	emptyAlertState,
 	ENTRY_RETENTION_MS,
 	MAX_ALERT_ENTRIES,
+	mergeAlertStates,
 	pruneAlertState,
 	readAlertState,
 	recordFailure,
@@ -157,5 +158,27 @@ describe('readAlertState and pruning', () => {
 		expect(pruned.entries.old).toBeUndefined();
 		expect(pruned.entries[`k${MAX_ALERT_ENTRIES + 9}`]).toBeDefined();
 		expect(pruned.entries.k0).toBeUndefined();
+	});
+});
+
+describe('mergeAlertStates', () => {
+	const entry = (lastAlertMs: number, lastSeenMs: number, occurrences: number) => ({
+		category: 'refresh_token_invalid' as const,
+		severity: 'critical' as const,
+		firstSeenMs: 0,
+		lastSeenMs,
+		lastAlertMs,
+		occurrences,
+		suppressed: 0,
+	});
+	const state = (entries: AlertState['entries']): AlertState => ({ version: 1, entries });
+
+	it('keeps the fresher view of each entry, so an older copy never overwrites a newer one', () => {
+		const memory = state({ a: entry(2_000, 5_000, 9), b: entry(1_000, 1_000, 1) });
+		const stored = state({ a: entry(1_000, 9_000, 3), b: entry(1_000, 4_000, 2), c: entry(3_000, 3_000, 1) });
+		const merged = mergeAlertStates(memory, stored, 10_000);
+		expect(merged.entries.a.occurrences).toBe(9);
+		expect(merged.entries.b.occurrences).toBe(2);
+		expect(merged.entries.c.occurrences).toBe(1);
 	});
 });

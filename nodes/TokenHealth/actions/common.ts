@@ -7,6 +7,8 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/diagnose/alertState';
 import {
 	DEFAULT_COOLDOWN_MINUTES,
+	emptyAlertState,
+	mergeAlertStates,
 	readAlertState,
 	recordFailure,
 	recordSuccess,
@@ -120,43 +122,87 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 	return { cooldownMs: minutes * 60_000, duplicatesToNeedsAttention: output === 'needsAttention' };
 }
 
+/** Workflows whose alert state this process holds; the least recently used is forgotten beyond this. */
+const MAX_WORKFLOWS_IN_MEMORY = 1000;
+
 /**
- * The alert state of this workflow, read once per execution and written back once. n8n persists
- * static data at the end of non-manual executions; concurrent executions of one workflow overwrite
- * each other (last write wins), which at worst repeats or drops one duplicate mark.
+ * This process's alert state per workflow. n8n hands each execution its own copy of static data, read
+ * at the start and written at the end (last write wins), so concurrent executions cannot see each
+ * other's alerts there. This memory can: every decision reads and writes it synchronously, so of N
+ * executions racing on one problem exactly one alerts. Static data stays the durable copy, merged in on
+ * open and written back on save. Manual runs keep to their own copy, as n8n never saves theirs.
+ */
+const processAlertStates = new Map<string, AlertState>();
+
+function rememberWorkflowState(workflowKey: string, state: AlertState): void {
+	processAlertStates.delete(workflowKey);
+	processAlertStates.set(workflowKey, state);
+	if (processAlertStates.size > MAX_WORKFLOWS_IN_MEMORY) {
+		const oldest = processAlertStates.keys().next().value;
+		if (oldest !== undefined) processAlertStates.delete(oldest);
+	}
+}
+
+/** Forgets this process's alert memory, as a restart does (tests). */
+export function forgetProcessAlertStates(): void {
+	processAlertStates.clear();
+}
+
+/**
+ * The alert state of this workflow: this process's memory merged with the static data the execution
+ * started with. Decisions are made against the process memory; `save` writes the merged state back.
  */
 export class AlertLedger {
-	private state: AlertState;
+	private ownState: AlertState | undefined;
 
-	private changed = false;
-
-	private constructor(private readonly staticData: IDataObject) {
-		this.state = readAlertState(staticData[STATIC_DATA_KEY]);
-	}
+	private constructor(
+		private readonly staticData: IDataObject,
+		private readonly workflowKey: string | undefined,
+	) {}
 
 	static open(ctx: IExecuteFunctions): AlertLedger {
-		return new AlertLedger(ctx.getWorkflowStaticData('global'));
+		const staticData = ctx.getWorkflowStaticData('global');
+		const stored = readAlertState(staticData[STATIC_DATA_KEY]);
+		if (ctx.getMode() === 'manual') {
+			const ledger = new AlertLedger(staticData, undefined);
+			ledger.ownState = stored;
+			return ledger;
+		}
+		const workflowKey = ctx.getWorkflow().id ?? 'unsaved-workflow';
+		const inMemory = processAlertStates.get(workflowKey);
+		rememberWorkflowState(workflowKey, inMemory ? mergeAlertStates(inMemory, stored, Date.now()) : stored);
+		return new AlertLedger(staticData, workflowKey);
+	}
+
+	private get state(): AlertState {
+		if (this.workflowKey === undefined) return this.ownState ?? emptyAlertState();
+		return processAlertStates.get(this.workflowKey) ?? emptyAlertState();
+	}
+
+	private set state(state: AlertState) {
+		if (this.workflowKey === undefined) this.ownState = state;
+		else rememberWorkflowState(this.workflowKey, state);
 	}
 
 	failure(input: FailureInput): FailureDecision {
 		const { state, decision } = recordFailure(this.state, input);
 		this.state = state;
-		this.changed = true;
 		return decision;
 	}
 
 	success(key: string, nowMs: number): Recovery | undefined {
 		const { state, recovered } = recordSuccess(this.state, { key, nowMs });
-		if (recovered) {
-			this.state = state;
-			this.changed = true;
-		}
+		if (recovered) this.state = state;
 		return recovered;
 	}
 
 	save(): void {
+		const state = this.state;
+		const stored = this.staticData[STATIC_DATA_KEY];
+		if (stored === undefined && Object.keys(state.entries).length === 0) return;
+		if (JSON.stringify(stored) === JSON.stringify(state)) return;
 		// Assigning (rather than mutating) is what marks n8n's observable static data as changed.
-		if (this.changed) this.staticData[STATIC_DATA_KEY] = this.state as unknown as IDataObject;
+		this.staticData[STATIC_DATA_KEY] = state as unknown as IDataObject;
 	}
 }
 

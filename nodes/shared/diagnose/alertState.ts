@@ -189,3 +189,22 @@ export function recordSuccess(
 		recovered: { key: input.key, entry, downtimeMs: Math.max(0, input.nowMs - entry.firstSeenMs) },
 	};
 }
+
+/** The fresher of two views of one entry: the later alert, then the later sighting. */
+function fresherEntry(a: AlertEntry, b: AlertEntry): AlertEntry {
+	if (a.lastAlertMs !== b.lastAlertMs) return a.lastAlertMs > b.lastAlertMs ? a : b;
+	return a.lastSeenMs >= b.lastSeenMs ? a : b;
+}
+
+/**
+ * Two views of one workflow's alert state (this process's memory and what static data held when an
+ * execution started) as one: per key the fresher entry, so an older view never overwrites a newer one.
+ */
+export function mergeAlertStates(a: AlertState, b: AlertState, nowMs: number): AlertState {
+	const entries: Record<string, AlertEntry> = { ...a.entries };
+	for (const [key, entry] of Object.entries(b.entries)) {
+		const mine = entries[key];
+		entries[key] = mine === undefined ? entry : fresherEntry(mine, entry);
+	}
+	return pruneAlertState({ version: ALERT_STATE_VERSION, entries }, nowMs);
+}
