@@ -504,6 +504,19 @@ describe('a burst of concurrent failures (one n8n process)', () => {
 		expect(afterRestart.map((result) => only(result).json.duplicate)).toEqual([true, true, true]);
 	});
 
+	it('two processes alerting the same episode give their events the same id (the webhook-id receivers de-duplicate on)', async () => {
+		const first = only(await diagnoseRun([failing('cred-storm-x')], { staticData: {} }));
+		forgetProcessAlertStates();
+		const second = only(await diagnoseRun([failing('cred-storm-x')], { staticData: {} }));
+		const other = only(await diagnoseRun([failing('cred-storm-y')], { staticData: {} }));
+		const ids = (item: { json: IDataObject }) => (item.json.events as IDataObject[]).map((event) => event.id);
+		expect(first.json.duplicate).toBe(false);
+		expect(second.json.duplicate).toBe(false);
+		expect(ids(first)).toHaveLength(2);
+		expect(ids(second)).toEqual(ids(first));
+		expect(ids(other).some((id) => ids(first).includes(id))).toBe(false);
+	});
+
 	it('static data alone (each execution in its own process) alerts for every execution: what the memory prevents', async () => {
 		const results: RunResult[] = [];
 		for (let index = 0; index < 6; index++) {

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 
 import {
 	buildCloudEvent,
+	episodeEventId,
 	EVENT_TYPE_PREFIX,
 	TOKEN_GUARD_EVENT_TYPES,
 	type BuildCloudEventInput,
@@ -132,5 +133,17 @@ describe('buildCloudEvent', () => {
 		['a non-finite duration', { data: { ...baseData, durationMs: Number.NaN } }, '"data.durationMs"'],
 	])('rejects %s with an error naming the field', (_case, overrides, field) => {
 		expect(() => buildCloudEvent(input(overrides))).toThrow(field);
+	});
+});
+
+describe('episodeEventId', () => {
+	it('is a UUID (RFC 9562 version 8) that depends only on its parts', () => {
+		const id = episodeEventId('error.diagnosed', 'wf-1', 'credential:c1', 'refresh_token_invalid', '481');
+		expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+		expect(episodeEventId('error.diagnosed', 'wf-1', 'credential:c1', 'refresh_token_invalid', '481')).toBe(id);
+		expect(episodeEventId('error.diagnosed', 'wf-1', 'credential:c1', 'refresh_token_invalid', '482')).not.toBe(id);
+		expect(episodeEventId('refresh.failed', 'wf-1', 'credential:c1', 'refresh_token_invalid', '481')).not.toBe(id);
+		// Length-prefixed parts: moving a boundary changes the id.
+		expect(episodeEventId('ab', 'c')).not.toBe(episodeEventId('a', 'bc'));
 	});
 });

@@ -8,6 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { alertKey } from '../../shared/diagnose/alertState';
 import type { Diagnosis } from '../../shared/diagnose/diagnosis';
 import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnose/diagnosis';
+import { episodeEventId } from '../../shared/events/events';
 import { emitEvent, eventContext, executionUrl } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events/events';
 import { text } from '../../shared/parameters/parameters';
@@ -114,15 +115,17 @@ function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemInde
 
 /** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
 function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings) {
+	const key = alertKey({
+		credentialId: diagnosis.credential.id,
+		workflowId: diagnosis.source.workflowId,
+		category: diagnosis.category,
+	});
+	const nowMs = Date.now();
 	const decision = ledger.failure({
-		key: alertKey({
-			credentialId: diagnosis.credential.id,
-			workflowId: diagnosis.source.workflowId,
-			category: diagnosis.category,
-		}),
+		key,
 		category: diagnosis.category,
 		severity: diagnosis.severity,
-		nowMs: Date.now(),
+		nowMs,
 		cooldownMs: settings.cooldownMs,
 		credential: {
 			...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
@@ -134,6 +137,9 @@ function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: Aler
 		duplicate: decision.duplicate,
 		occurrences: decision.occurrences,
 		suppressedDuplicates: decision.suppressed,
+		// Without a cooldown every alert stands alone, so its event keeps a random id.
+		episode:
+			settings.cooldownMs > 0 ? [key, diagnosis.category, String(Math.floor(nowMs / settings.cooldownMs))] : undefined,
 	};
 }
 
@@ -146,17 +152,36 @@ export async function execute(
 	const diagnosis = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosis);
-	const { duplicate, occurrences, suppressedDuplicates } = problem
+	const { duplicate, occurrences, suppressedDuplicates, episode } = problem
 		? recordProblem(ledger, diagnosis, settings)
-		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0 };
+		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0, episode: undefined };
+	// Every process that alerts this episode in this window gives the event the same id (the webhook-id).
+	const eventIdFor = (type: string) =>
+		episode === undefined ? undefined : episodeEventId(type, this.getWorkflow().id ?? '', ...episode);
 
 	const data = eventData(diagnosis, occurrences, duplicate);
 	const events: EmittedEvent[] = [];
 	// An item without any error is reported on the item only: there is nothing to announce.
 	if (diagnosis.errorFound)
-		events.push(summarizeEvent(await emitEvent(this, 'error.diagnosed', data, { itemIndex, suppress: duplicate })));
+		events.push(
+			summarizeEvent(
+				await emitEvent(this, 'error.diagnosed', data, {
+					itemIndex,
+					suppress: duplicate,
+					eventId: eventIdFor('error.diagnosed'),
+				}),
+			),
+		);
 	if (isRefreshFailure(diagnosis)) {
-		events.push(summarizeEvent(await emitEvent(this, 'refresh.failed', data, { itemIndex, suppress: duplicate })));
+		events.push(
+			summarizeEvent(
+				await emitEvent(this, 'refresh.failed', data, {
+					itemIndex,
+					suppress: duplicate,
+					eventId: eventIdFor('refresh.failed'),
+				}),
+			),
+		);
 	}
 
 	return {

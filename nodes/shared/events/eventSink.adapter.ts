@@ -91,6 +91,8 @@ export interface EmitOptions {
 	suppress?: boolean;
 	/** Known secrets to redact on top of the pattern-based redaction every event gets. */
 	secrets?: Iterable<string>;
+	/** A stable id (an alert episode's); otherwise a random one. */
+	eventId?: string;
 }
 
 interface DeliverySettings {
@@ -271,6 +273,7 @@ export async function emitEvent(
 	const context = eventContext(ctx);
 	const workflow = data.workflow ?? context.workflow;
 	const event = buildCloudEvent({
+		...(options.eventId === undefined ? {} : { id: options.eventId }),
 		type,
 		instanceBaseUrl: context.instanceBaseUrl,
 		workflowId: workflow.id,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { DateTime } from 'luxon';
 
 import { redactDeep } from '../security/redact';
@@ -142,4 +142,19 @@ export function buildCloudEvent(input: BuildCloudEventInput): CloudEvent {
 		// A copy, redacted: callers build `details` from provider responses, which can echo tokens.
 		data: redactDeep(input.data, input.secrets ?? []),
 	};
+}
+
+/**
+ * A UUID-shaped id that is the same wherever the same parts are hashed: every process that announces one
+ * alert episode in one cooldown window gives its event the same id, and the id is the `webhook-id`, on
+ * which Standard Webhooks receivers de-duplicate. Parts are length-prefixed so they cannot run together.
+ */
+export function episodeEventId(...parts: string[]): string {
+	const hash = createHash('sha256');
+	for (const part of parts) hash.update(`${part.length}:${part};`);
+	const hex = hash.digest('hex').slice(0, 32).split('');
+	hex[12] = '8'; // RFC 9562 version 8: a custom, name-based UUID
+	hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16); // RFC 9562 variant
+	const text = hex.join('');
+	return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
 }
