@@ -10,6 +10,7 @@
  * P3 Request With Auto-Refresh ÷ n8n httpRequestWithAuthentication, 10,000 items (goal ≤ 1.05)
  * P4 Diagnose Error CPU time for 10,000 payloads (goal ≤ 1,000 ms)
  * P5 heap growth per 10,000 items over 100,000 items through Request With Auto-Refresh (goal flat)
+ * P6 alerts per burst of 20 and 200 concurrent failures of one credential (goal 1; static data alone alongside)
  *
  * Progress goes to stderr. Exit code 1 only when a benchmark could not run; a missed goal is data
  * (pass: false), not a crash.
@@ -30,6 +31,7 @@ const BENCHES = {
 	forceRefresh: { file: 'test/bench/forceRefresh.bench.ts', args: ['burst', 'proactive', 'overhead'] },
 	diagnose: { file: 'test/bench/diagnose.bench.ts', args: [] },
 	memory: { file: 'test/bench/memory.bench.ts', args: [], nodeFlags: ['--expose-gc'] },
+	alerts: { file: 'test/bench/alerts.bench.ts', args: [] },
 };
 
 const commandOf = ({ file, args, nodeFlags = [] }, only = args) =>
@@ -86,7 +88,7 @@ function machine() {
 
 const figure = (value, unit, goal, pass, command, details) => ({ value, unit, goal, pass, command, details });
 
-function summarize({ forceRefresh, diagnose, memory }) {
+function summarize({ forceRefresh, diagnose, memory, alerts }) {
 	const burst = forceRefresh.burst;
 	const ours = burst.filter((row) => row.case.startsWith('forceRefresh'));
 	const p1 = Math.max(...ours.map((row) => row.tokenCalls));
@@ -99,6 +101,9 @@ function summarize({ forceRefresh, diagnose, memory }) {
 	const overhead = forceRefresh.overhead;
 	const p4 = diagnose.diagnose.cpuTotalMs;
 	const p5 = memory.memory;
+	const alertRows = alerts.alerts.rows;
+	const oursAlerts = alertRows.filter((row) => !row.case.startsWith('static data'));
+	const p6 = Math.max(...oursAlerts.map((row) => row.alerts));
 
 	return {
 		P1: figure(
@@ -148,6 +153,21 @@ function summarize({ forceRefresh, diagnose, memory }) {
 			p5.heapUsedSlopeMbPer10kItems <= P5_MAX_HEAP_SLOPE_MB && p5.failedExecutions === 0,
 			commandOf(BENCHES.memory),
 			p5,
+		),
+		P6: figure(
+			p6,
+			'alerts per burst of concurrent failures of one credential (20 and 200 executions)',
+			'= 1',
+			p6 === 1,
+			commandOf(BENCHES.alerts),
+			{
+				rows: alertRows,
+				staticDataAlone: Object.fromEntries(
+					alertRows
+						.filter((row) => row.case.startsWith('static data'))
+						.map((row) => [row.concurrentFailures, row.alerts]),
+				),
+			},
 		),
 	};
 }
