@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { credentialSlots, credentialTypeProperty } from '../shared/credentialCatalog';
-import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSink.adapter';
+import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as refresh from './actions/refresh.operation';
 import * as refreshIfExpiring from './actions/refreshIfExpiring.operation';
 import * as request from './actions/request.operation';

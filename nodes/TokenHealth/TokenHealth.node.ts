@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSink.adapter';
+import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as checkCredential from './actions/checkCredential.operation';
 import { alertingProperties, OPERATION_PARAMETER } from './actions/common';
 import * as diagnoseError from './actions/diagnoseError.operation';

@@ -19,7 +19,8 @@ import type {
 
 import { MANUAL_CREDENTIAL_TYPE, WEBHOOK_CREDENTIAL_TYPE } from '../../nodes/shared/credentialCatalog';
 import type { TokenGuardError } from '../../nodes/shared/errors/errors';
-import { emitEvent, eventSinkCredentialSlot, eventSinkProperties } from '../../nodes/shared/events/eventSink.adapter';
+import { emitEvent } from '../../nodes/shared/events/eventSink.adapter';
+import { eventSinkCredentialSlot, eventSinkProperties } from '../../nodes/shared/events/eventSinkProperties';
 import { findTokenGuardError } from '../../nodes/shared/errors/classification';
 import { toNodeError } from '../../nodes/shared/errors/nodeErrors.adapter';
 import { collectSecrets } from '../../nodes/shared/security/secretCollection';

@@ -22,6 +22,7 @@ import { describeValue, nonNegativeNumber } from '../../shared/parameters/parame
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import { err, ok } from '../../shared/types';
 import type { ItemResult } from '../../operationContract';
+import { RecentMemory } from '../../shared/refresh/recentMemory';
 
 export const OPERATION_PARAMETER = 'operation';
 export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
@@ -122,26 +123,15 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 	return { cooldownMs: minutes * 60_000, duplicatesToNeedsAttention: output === 'needsAttention' };
 }
 
-/** Workflows whose alert state this process holds; the least recently used is forgotten beyond this. */
-const MAX_WORKFLOWS_IN_MEMORY = 1000;
-
 /**
  * This process's alert state per workflow. n8n hands each execution its own copy of static data, read
  * at the start and written at the end (last write wins), so concurrent executions cannot see each
  * other's alerts there. This memory can: every decision reads and writes it synchronously, so of N
  * executions racing on one problem exactly one alerts. Static data stays the durable copy, merged in on
- * open and written back on save. Manual runs keep to their own copy, as n8n never saves theirs.
+ * open and written back on save. Manual runs keep to their own copy, as n8n never saves theirs. At most
+ * 1,000 workflows are held; the least recently used is forgotten first.
  */
-const processAlertStates = new Map<string, AlertState>();
-
-function rememberWorkflowState(workflowKey: string, state: AlertState): void {
-	processAlertStates.delete(workflowKey);
-	processAlertStates.set(workflowKey, state);
-	if (processAlertStates.size > MAX_WORKFLOWS_IN_MEMORY) {
-		const oldest = processAlertStates.keys().next().value;
-		if (oldest !== undefined) processAlertStates.delete(oldest);
-	}
-}
+const processAlertStates = new RecentMemory<AlertState>({ maxEntries: 1000, ttlMs: Infinity });
 
 /** Forgets this process's alert memory, as a restart does (tests). */
 export function forgetProcessAlertStates(): void {
@@ -169,19 +159,19 @@ export class AlertLedger {
 			return ledger;
 		}
 		const workflowKey = ctx.getWorkflow().id ?? 'unsaved-workflow';
-		const inMemory = processAlertStates.get(workflowKey);
-		rememberWorkflowState(workflowKey, inMemory ? mergeAlertStates(inMemory, stored, Date.now()) : stored);
+		const inMemory = processAlertStates.get(workflowKey, Date.now());
+		processAlertStates.set(workflowKey, inMemory ? mergeAlertStates(inMemory, stored, Date.now()) : stored, Date.now());
 		return new AlertLedger(staticData, workflowKey);
 	}
 
 	private get state(): AlertState {
 		if (this.workflowKey === undefined) return this.ownState ?? emptyAlertState();
-		return processAlertStates.get(this.workflowKey) ?? emptyAlertState();
+		return processAlertStates.get(this.workflowKey, Date.now()) ?? emptyAlertState();
 	}
 
 	private set state(state: AlertState) {
 		if (this.workflowKey === undefined) this.ownState = state;
-		else rememberWorkflowState(this.workflowKey, state);
+		else processAlertStates.set(this.workflowKey, state, Date.now());
 	}
 
 	failure(input: FailureInput): FailureDecision {

@@ -7,7 +7,7 @@
 import type { ErrorEvidence } from '../classify/classifier';
 import { classify } from '../classify/classifier';
 import type { CredentialTypeInfo } from '../credentialCatalog';
-import { causeChain, httpStatusOfLink, isNetworkCode } from './facts';
+import { causeChain, httpStatusOfLink, isNetworkCode, messageOf } from './facts';
 import { isTokenGuardError, TokenGuardError } from './errors';
 import { redactedSnippet, redactText } from '../security/redact';
 import { remediationFor, summaryFor } from '../diagnose/remediation';
@@ -103,13 +103,6 @@ export function failureFor(classification: Classification, retryAfterMs?: number
 	}
 }
 
-function originalMessage(error: unknown): string {
-	if (error instanceof Error) return error.message;
-	if (typeof error === 'string') return error;
-	const message = (error as { message?: unknown } | null)?.message;
-	return typeof message === 'string' ? message : 'Unknown error';
-}
-
 function ownDescription(error: unknown): string | undefined {
 	const description = (error as { description?: unknown } | null)?.description;
 	return typeof description === 'string' && description.trim() !== '' ? description.trim() : undefined;
@@ -141,7 +134,7 @@ export function errorMessageFor(
 	context: NodeErrorContext = {},
 ): string {
 	const secrets = context.secrets ?? [];
-	if (classification.category === 'not_auth_related') return quoted(originalMessage(error), secrets);
+	if (classification.category === 'not_auth_related') return quoted(messageOf(error), secrets);
 	return redactText(summaryFor(classification, context.credential?.name), secrets);
 }
 
@@ -164,7 +157,7 @@ export function errorDescriptionFor(
 			? description === undefined
 				? undefined
 				: quoted(description, secrets)
-			: `Details: ${quoted(originalMessage(error), secrets)}`;
+			: `Details: ${quoted(messageOf(error), secrets)}`;
 	const steps = remediationFor(classification.category, classification.provider).map(
 		(step, index) => `${index + 1}. ${step}`,
 	);

@@ -11,6 +11,14 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** Wrappers nest (n8n's NodeApiError around axios around a socket error); deeper than this is noise. */
 export const MAX_CAUSE_DEPTH = 6;
 
+/** What a thrown value says: an Error's message, a thrown string, an object's `message`, else `fallback`. */
+export function messageOf(error: unknown, fallback = 'Unknown error'): string {
+	if (error instanceof Error) return error.message;
+	if (typeof error === 'string') return error;
+	const message = isRecord(error) ? error.message : undefined;
+	return typeof message === 'string' ? message : fallback;
+}
+
 /** The error and every `cause` (or promise `reason`) behind it, outermost first, without cycles. */
 export function causeChain(error: unknown): Array<Record<string, unknown>> {
 	const chain: Array<Record<string, unknown>> = [];

@@ -21,14 +21,6 @@ import { withoutTrailingSlashes } from '../security/urls';
 import { networkCodeOf } from '../errors/facts';
 import { checkWebhookCredential } from './webhookSignature';
 
-export {
-	DEFAULT_DELIVERY_TIMEOUT_MS,
-	EVENT_DELIVERY_PARAMETER,
-	SEND_EVENTS_PARAMETER,
-	eventSinkCredentialSlot,
-	eventSinkProperties,
-} from './eventSinkProperties';
-
 /**
  * Small caps: an alert that cannot be delivered within a few seconds should not hold up the workflow
  * (the event is still on the item and in the log). Retries keep the same webhook-id, so a receiver that

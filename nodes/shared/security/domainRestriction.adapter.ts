@@ -19,6 +19,7 @@
 import * as n8nWorkflow from 'n8n-workflow';
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions, INode } from 'n8n-workflow';
 
+import { messageOf } from '../errors/facts';
 import { TokenGuardError } from '../errors/errors';
 import { classificationFor } from '../classify/taxonomy';
 import type { Provider } from '../types';
@@ -113,8 +114,6 @@ export function credentialEndpointBoundary(
 	return { ...(allowedDomains === undefined ? {} : { allowedDomains }), ...NO_REDIRECTS };
 }
 
-const refusalMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /**
  * A refusal as the engine's own error: not an authentication failure (nothing was sent), with n8n's
  * wording kept as the message so a user recognises it from the HTTP Request node.
@@ -126,7 +125,7 @@ export function boundaryRefusal(error: unknown, provider: Provider): TokenGuardE
 			provider,
 			"The credential's Allowed HTTP Request Domains do not allow this URL; nothing was sent.",
 		),
-		refusalMessage(error),
+		messageOf(error),
 		{ attempts: 0, waitedMs: 0 },
 	);
 }
