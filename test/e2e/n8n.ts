@@ -490,7 +490,7 @@ function writeTempJson(userFolder: UserFolder, prefix: string, value: unknown): 
 }
 
 /** The caller may run under `npm run`, which exports the repo's .npmrc (ignore-scripts=true) as npm_config_*. */
-function withoutNpmConfig(env: NodeJS.ProcessEnv): Record<string, string> {
+export function withoutNpmConfig(env: NodeJS.ProcessEnv): Record<string, string> {
 	const clean: Record<string, string> = {};
 	for (const [key, value] of Object.entries(env)) {
 		if (value !== undefined && !/^npm_(config|package|lifecycle)_/i.test(key)) clean[key] = value;

@@ -69,7 +69,7 @@ function devUserFolder(): UserFolder {
 }
 
 /** N8N_INSTANCE_OWNER_* (n8n 2.40): n8n creates or resets the owner at start from a bcrypt hash. */
-function ownerEnvironment(): Record<string, string> {
+export function ownerEnvironment(): Record<string, string> {
 	const modulesDir = dirname(dirname(dirname(e2eEnv().n8nBin)));
 	// bcryptjs ships with n8n (its own password hashing), so nothing extra is installed for this.
 	const bcrypt = require(join(modulesDir, 'bcryptjs')) as { hashSync(password: string, rounds: number): string };
