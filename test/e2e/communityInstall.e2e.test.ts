@@ -24,6 +24,7 @@ import {
 	createUserFolder,
 	e2eEnv,
 	ensureN8nInstalled,
+	logTail,
 	packRepo,
 	removePackedRepo,
 	removeUserFolder,
@@ -56,6 +57,14 @@ function verdaccioBin(): string {
 
 function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+	try {
+		if (child.pid !== undefined) process.kill(-child.pid, signal);
+	} catch {
+		// Already gone.
+	}
 }
 
 /** verdaccio on 127.0.0.1 with its own storage: no uplinks, so a package it does not hold is a 404. */
@@ -100,12 +109,8 @@ async function startVerdaccio(): Promise<Registry> {
 	void exit.then(() => (exited = true));
 	const stop = async () => {
 		if (!exited && child.pid !== undefined) {
-			try {
-				process.kill(-child.pid, 'SIGTERM');
-			} catch {
-				// Already gone.
-			}
-			const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5000);
+			killGroup(child, 'SIGTERM');
+			const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
 			await exit;
 			clearTimeout(timer);
 		}
@@ -143,12 +148,17 @@ async function publish(target: Registry, tarball: string): Promise<void> {
 		const child = spawn('npm', ['publish', tarball, '--registry', target.url, '--userconfig', userconfig], {
 			cwd: workDir,
 			env: withoutNpmConfig(process.env),
+			detached: true,
 		});
+		const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 120_000);
 		let output = '';
 		child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
 		child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
 		child.once('error', reject);
-		child.once('close', (code) => resolve({ code, output }));
+		child.once('close', (code) => {
+			clearTimeout(timer);
+			resolve({ code, output });
+		});
 	});
 	if (result.code !== 0) throw new Error(`npm publish failed (exit ${result.code}):\n${result.output}`);
 }
@@ -200,45 +210,68 @@ afterAll(async () => {
 	await removePackedRepo();
 }, 60_000);
 
-test('installs from the registry through Settings → Community Nodes and both nodes reach the node creator', async () => {
+/** Runs the browser steps; a failure gets a screenshot, the editor's toasts and n8n's log tail attached. */
+async function inEditor(steps: (page: Page, baseUrl: string) => Promise<void>): Promise<void> {
 	const page = session!.page;
-	const baseUrl = server!.baseUrl;
-
-	await page.goto(`${baseUrl}/signin`);
-	const signinForm = page.getByTestId('signin-form');
-	await signinForm.locator('input[name="emailOrLdapLoginId"]').fill(DEV_OWNER.email);
-	await signinForm.locator('input[name="password"]').fill(DEV_OWNER.password);
-	await shot(page, '01-signin');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 30_000 });
-
-	await page.goto(`${baseUrl}/settings/community-nodes`);
-	await page
-		.getByRole('button', { name: /install/i })
-		.first()
-		.click();
-	const packageName = page.getByPlaceholder('e.g. n8n-nodes-chatwork');
-	await packageName.fill(PACKAGE_NAME);
-	await page.getByTestId('user-agreement-checkbox').click();
-	await shot(page, '02-install-modal');
-	await page.getByTestId('install-community-package-button').click();
-
-	const card = page.getByTestId('community-package-card').filter({ hasText: PACKAGE_NAME });
-	await card.waitFor({ state: 'visible', timeout: 150_000 });
-	await page.getByTestId('install-community-package-button').waitFor({ state: 'hidden', timeout: 30_000 });
-	await expect(card.textContent()).resolves.toMatch(/Force Refresh.*Token Health/);
-	await shot(page, '03-installed');
-
-	await page.goto(`${baseUrl}/workflow/new`);
-	await page.getByTestId('canvas-add-button').or(page.getByTestId('canvas-plus-button')).first().click();
-	const search = page.getByTestId('node-creator-search-bar');
-	for (const [index, title] of ['Force Refresh', 'Token Health'].entries()) {
-		await search.fill(title);
-		const item = page.getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${title}$`) });
-		await item.first().waitFor({ state: 'visible', timeout: 20_000 });
-		await shot(page, `0${4 + index}-node-creator-${title.replace(' ', '-').toLowerCase()}`);
-		expect(await item.count()).toBeGreaterThanOrEqual(1);
+	try {
+		await steps(page, server!.baseUrl);
+	} catch (error) {
+		await shot(page, 'failed').catch(() => undefined);
+		// Diagnostics only: n8n reports a failed install in an element-plus notification.
+		const toasts = await page
+			.locator('.el-notification')
+			.allTextContents()
+			.catch(() => []);
+		const message = error instanceof Error ? error.message : String(error);
+		throw new Error(
+			`${message}\n--- editor notifications ---\n${toasts.join('\n')}\n--- n8n log tail ---\n${logTail(userFolder!, 40)}`,
+		);
 	}
+}
+
+test('installs from the registry through Settings → Community Nodes and both nodes reach the node creator', async () => {
+	await inEditor(async (page, baseUrl) => {
+		await page.goto(`${baseUrl}/signin`);
+		const signinForm = page.getByTestId('signin-form');
+		await signinForm.locator('input[name="emailOrLdapLoginId"]').fill(DEV_OWNER.email);
+		await signinForm.locator('input[name="password"]').fill(DEV_OWNER.password);
+		await shot(page, '01-signin');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 30_000 });
+
+		await page.goto(`${baseUrl}/settings/community-nodes`);
+		await page
+			.getByRole('button', { name: /install/i })
+			.first()
+			.click();
+		const packageName = page.getByPlaceholder('e.g. n8n-nodes-chatwork');
+		await packageName.fill(PACKAGE_NAME);
+		await page.getByTestId('user-agreement-checkbox').click();
+		await shot(page, '02-install-modal');
+		await page.getByTestId('install-community-package-button').click();
+
+		const card = page.getByTestId('community-package-card').filter({ hasText: PACKAGE_NAME });
+		// n8n answers a failed install with an error notification; stop waiting for the card then.
+		const installError = page.getByText('Error installing new package');
+		await card.or(installError).first().waitFor({ state: 'visible', timeout: 90_000 });
+		if (await installError.isVisible()) throw new Error('the editor reported a failed install');
+		await page.getByTestId('install-community-package-button').waitFor({ state: 'hidden', timeout: 30_000 });
+		await expect(card.textContent()).resolves.toMatch(/Force Refresh.*Token Health/);
+		await shot(page, '03-installed');
+
+		await page.goto(`${baseUrl}/workflow/new`);
+		await page.getByTestId('canvas-add-button').or(page.getByTestId('canvas-plus-button')).first().click();
+		const search = page.getByTestId('node-creator-search-bar');
+		for (const [index, title] of ['Force Refresh', 'Token Health'].entries()) {
+			await search.fill(title);
+			const item = page.getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${title}$`) });
+			await item.first().waitFor({ state: 'visible', timeout: 20_000 });
+			await shot(page, `0${4 + index}-node-creator-${title.replace(' ', '-').toLowerCase()}`);
+			expect(await item.count()).toBeGreaterThanOrEqual(1);
+		}
+	});
+
+	const baseUrl = server!.baseUrl;
 
 	const cookie = await login(baseUrl, DEV_OWNER.email, DEV_OWNER.password);
 	const packages = await httpRequest(`${baseUrl}/rest/community-packages`, { headers: { cookie }, timeoutMs: 30_000 });
