@@ -1,6 +1,7 @@
-// The lint stack `n8n-node lint` runs, spelled out so it works with plain eslint:
-// @n8n/eslint-plugin-community-nodes (recommended = n8n Cloud rules) + eslint-plugin-n8n-nodes-base
-// (community / credentials / nodes rule sets) on the shipped sources, typescript-eslint everywhere.
+// The lint stack `n8n-node lint` and n8n's package scanner run, spelled out so it works with plain eslint:
+// @n8n/eslint-plugin-community-nodes (recommended = n8n's verification rules, nothing turned off for the core
+// package) + eslint-plugin-n8n-nodes-base (community / credentials / nodes rule sets) on the shipped sources,
+// typescript-eslint everywhere. scripts/scan-package.mjs adds n8n's scanner itself (docs/ARCHITECTURE.md#packages).
 import js from '@eslint/js';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
@@ -11,7 +12,7 @@ const communityRecommended = n8nCommunityNodesPlugin.configs.recommended;
 export default tseslint.config(
 	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
 	{
-		files: ['credentials/**/*.ts', 'nodes/**/*.ts'],
+		files: ['credentials/**/*.ts', 'nodes/**/*.ts', 'builtin/credentials/**/*.ts', 'builtin/nodes/**/*.ts'],
 		extends: [js.configs.recommended, tseslint.configs.recommended, communityRecommended],
 		plugins: { 'n8n-nodes-base': n8nNodesBase },
 		rules: {
@@ -20,7 +21,7 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ['package.json'],
+		files: ['package.json', 'builtin/package.json'],
 		extends: [communityRecommended],
 		plugins: { 'n8n-nodes-base': n8nNodesBase },
 		rules: { ...n8nNodesBase.configs.community.rules },
@@ -30,7 +31,7 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ['credentials/**/*.ts'],
+		files: ['credentials/**/*.ts', 'builtin/credentials/**/*.ts'],
 		rules: {
 			...n8nNodesBase.configs.credentials.rules,
 			'n8n-nodes-base/cred-class-field-documentation-url-miscased': 'off',
@@ -38,17 +39,21 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ['nodes/**/*.ts'],
+		// The same three exceptions as n8n's scanner (inputs/outputs as NodeConnectionTypes, a real maxValue).
+		files: ['nodes/**/*.ts', 'builtin/nodes/**/*.ts'],
 		rules: {
 			...n8nNodesBase.configs.nodes.rules,
-			// The one deliberate exception (docs/ARCHITECTURE.md#credential-families, F4): both nodes accept the user's existing built-in
-			// n8n OAuth2 credentials (Gmail, Sheets, Outlook, Salesforce…), which is exactly what this rule
-			// forbids. It costs n8n Cloud verification; the README says so.
-			'@n8n/community-nodes/no-credential-reuse': 'off',
 			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
 			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
 			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',
 		},
+	},
+	{
+		// The companion package's one documented exception (docs/ARCHITECTURE.md#packages): its nodes take n8n's
+		// built-in OAuth2 credentials (Gmail, Sheets, Outlook…), which is what this rule forbids. That is why the
+		// companion is never verified and installs only where unverified community packages are enabled.
+		files: ['builtin/nodes/**/*.ts'],
+		rules: { '@n8n/community-nodes/no-credential-reuse': 'off' },
 	},
 	{
 		// The engine's pure files decide; only *.adapter.ts files talk to n8n (docs/ARCHITECTURE.md#layers).

@@ -1,15 +1,16 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { credentialSlots, credentialTypeProperty } from '../shared/credentialCatalog';
+import { ownCredentialChoice } from '../shared/credentialCatalog';
 import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as refresh from './actions/refresh.operation';
 import * as refreshIfExpiring from './actions/refreshIfExpiring.operation';
 import * as request from './actions/request.operation';
 import { router } from './actions/router';
 
-// The curated built-in OAuth2 types let users keep their existing credentials (docs/ARCHITECTURE.md#credential-families, F4).
-const credentials = [...credentialSlots, eventSinkCredentialSlot];
+// This package's own credential types only (n8n's no-credential-reuse rule); the companion package derives its
+// edition for n8n's built-in credentials from this description (docs/ARCHITECTURE.md#packages).
+const credentials = [...ownCredentialChoice.slots, eventSinkCredentialSlot];
 
 /** Thin assembly: parameters come from the operation files, work from the router (docs/ARCHITECTURE.md#layers). */
 export class ForceRefresh implements INodeType {
@@ -28,7 +29,7 @@ export class ForceRefresh implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials,
 		properties: [
-			credentialTypeProperty,
+			ownCredentialChoice.property,
 			{
 				displayName: 'Operation',
 				name: 'operation',

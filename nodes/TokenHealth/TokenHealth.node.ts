@@ -8,10 +8,9 @@ import * as diagnoseError from './actions/diagnoseError.operation';
 import { router } from './actions/router';
 
 /**
- * The selected credential for Check Credential, and the webhook sink when "Send Events to Webhook" is on.
- * The list includes n8n's built-in OAuth2 types on purpose (docs/ARCHITECTURE.md#credential-families, F4: users check the credentials
- * they already have). That is what the community rule no-credential-reuse forbids, so the package is not
- * eligible for n8n Cloud verification; the README says so.
+ * The selected credential for Check Credential (this package's own types), and the webhook sink when "Send
+ * Events to Webhook" is on. The companion package derives its edition for n8n's built-in credentials from this
+ * description (docs/ARCHITECTURE.md#packages).
  */
 const credentials = [...checkCredential.credentials, eventSinkCredentialSlot];
 

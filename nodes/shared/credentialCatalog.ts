@@ -1,8 +1,10 @@
 /**
- * Every credential type the nodes accept, with the family that decides how it is refreshed
+ * Every credential type Token Guard knows, with the family that decides how it is refreshed
  * (docs/ARCHITECTURE.md#credential-families): `connect` types extend n8n's oAuth2Api and refresh through n8n's own
  * refreshOAuth2Token (persisted, locked); the `manual` type refreshes through its preAuthentication
- * hook. Built-in types are the curated F4 list: the user's existing n8n credentials.
+ * hook. Built-in types are the curated F4 list of n8n's own credentials: Diagnose Error names their provider
+ * in any package, but only the companion package's nodes take them as credentials
+ * (docs/ARCHITECTURE.md#packages): the core package's nodes list only the core's own types.
  */
 import type { INodeProperties, INodePropertyOptions, INodeCredentialDescription } from 'n8n-workflow';
 
@@ -40,7 +42,9 @@ const builtIn = (name: string, displayName: string, provider: Provider): Credent
 });
 
 export const MANUAL_CREDENTIAL_TYPE = 'tokenGuardRefreshTokenApi';
+/** The event sink of the core package, and its twin-by-inheritance in the companion (distinct type names). */
 export const WEBHOOK_CREDENTIAL_TYPE = 'tokenGuardWebhookApi';
+export const BUILT_IN_WEBHOOK_CREDENTIAL_TYPE = 'tokenGuardBuiltInWebhookApi';
 
 export const CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = [
 	ours('tokenGuardOAuth2Api', 'Token Guard OAuth2 API', 'unknown'),
@@ -74,6 +78,9 @@ export const CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = [
 	builtIn('zohoOAuth2Api', 'n8n: Zoho OAuth2 API', 'zoho'),
 ];
 
+export const OWN_CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = CREDENTIAL_TYPES.filter((info) => !info.builtIn);
+export const BUILT_IN_CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = CREDENTIAL_TYPES.filter((info) => info.builtIn);
+
 const BY_NAME = new Map(CREDENTIAL_TYPES.map((info) => [info.name, info]));
 
 export function credentialTypeInfo(name: string): CredentialTypeInfo | undefined {
@@ -83,24 +90,40 @@ export function credentialTypeInfo(name: string): CredentialTypeInfo | undefined
 /** The node parameter that picks the credential type; the `credentials` list below keys off it. */
 export const CREDENTIAL_TYPE_PARAMETER = 'credentialType';
 
-export const credentialTypeProperty: INodeProperties = {
-	displayName: 'Credential Type',
-	name: CREDENTIAL_TYPE_PARAMETER,
-	type: 'options',
-	noDataExpression: true,
-	options: CREDENTIAL_TYPES.map((info): INodePropertyOptions => ({ name: info.displayName, value: info.name })),
-	default: 'tokenGuardOAuth2Api',
-	description:
-		'Which kind of credential to use. "n8n:" entries are your existing built-in n8n OAuth2 credentials; the others are this package\'s own types.',
-};
+export interface CredentialChoice {
+	/** The (hidden) Credential Type parameter; n8n shows its slots as one merged Credential dropdown. */
+	property: INodeProperties;
+	/** One credential slot per type, shown only when that type is selected. */
+	slots: INodeCredentialDescription[];
+}
 
 /**
- * One credential slot per accepted type, shown only for the selected type. Listing n8n's built-in
- * types here is what lets users keep their existing credentials (docs/ARCHITECTURE.md#credential-families, F4); it is also why
- * eslint.config.mjs turns off the community lint rule `no-credential-reuse` for the nodes.
+ * The credential picker of a node that accepts `types`. The core package passes OWN_CREDENTIAL_TYPES
+ * (n8n's community rule no-credential-reuse, verified by scripts/verify-package.js because the rule cannot
+ * read a computed list); the companion passes BUILT_IN_CREDENTIAL_TYPES.
  */
-export const credentialSlots: INodeCredentialDescription[] = CREDENTIAL_TYPES.map((info) => ({
-	name: info.name,
-	required: true,
-	displayOptions: { show: { [CREDENTIAL_TYPE_PARAMETER]: [info.name] } },
-}));
+export function credentialChoice(types: readonly CredentialTypeInfo[], description: string): CredentialChoice {
+	const firstType = types[0].name;
+	return {
+		property: {
+			displayName: 'Credential Type',
+			name: CREDENTIAL_TYPE_PARAMETER,
+			type: 'options',
+			noDataExpression: true,
+			options: types.map((info): INodePropertyOptions => ({ name: info.displayName, value: info.name })),
+			default: firstType,
+			description,
+		},
+		slots: types.map((info) => ({
+			name: info.name,
+			required: true,
+			displayOptions: { show: { [CREDENTIAL_TYPE_PARAMETER]: [info.name] } },
+		})),
+	};
+}
+
+/** The credentials the core package's nodes take: this package's own types only. */
+export const ownCredentialChoice = credentialChoice(
+	OWN_CREDENTIAL_TYPES,
+	"Which Token Guard credential to use. For n8n's built-in credentials (Gmail, Google Sheets, Outlook…) install the companion package n8n-nodes-token-guard-builtin.",
+);

@@ -183,31 +183,42 @@ export function removeUserFolder(userFolder: UserFolder | undefined): void {
 	rmSync(userFolder.path, { recursive: true, force: true });
 }
 
+/** The two packages the repo builds: the core at the top level, the companion for built-in credentials in builtin/. */
+export type PackageKind = 'core' | 'companion';
+
+const PACKAGE_DIRS: Record<PackageKind, string> = { core: REPO_ROOT, companion: join(REPO_ROOT, 'builtin') };
+/** Set by globalSetup.ts, which packs both once for the whole e2e run. */
+export const PREPACKED_TARBALL_ENV: Record<PackageKind, string> = {
+	core: 'TOKEN_GUARD_E2E_TARBALL',
+	companion: 'TOKEN_GUARD_E2E_COMPANION_TARBALL',
+};
+
 /**
- * `npm pack` of the repo (its prepack builds dist/), once per test file. TOKEN_GUARD_E2E_TARBALL, if set
- * (e.g. by a jest globalSetup that packed once), is used instead.
+ * `npm pack` of one package (its prepack builds both dist/ folders), once per test file unless globalSetup.ts
+ * already packed it (then the tarball named by PREPACKED_TARBALL_ENV is used).
  */
-export async function packRepo(): Promise<string> {
-	const prepacked = process.env.TOKEN_GUARD_E2E_TARBALL;
+export async function packRepo(kind: PackageKind = 'core'): Promise<string> {
+	const prepacked = process.env[PREPACKED_TARBALL_ENV[kind]];
 	if (prepacked) return prepacked;
-	packedTarball ??= packRepoOnce();
-	return await packedTarball;
+	packedTarballs[kind] ??= packPackage(kind);
+	return await packedTarballs[kind]!;
 }
-let packedTarball: Promise<string> | undefined;
+const packedTarballs: Partial<Record<PackageKind, Promise<string>>> = {};
 
-/** Deletes the tarball packRepo made (never a TOKEN_GUARD_E2E_TARBALL someone else owns). */
+/** Deletes the tarballs packRepo made (never a prepacked one someone else owns). */
 export async function removePackedRepo(): Promise<void> {
-	if (!packedTarball) return;
-	const tarball = await packedTarball.catch(() => undefined);
-	packedTarball = undefined;
-	if (tarball) rmSync(dirname(tarball), { recursive: true, force: true });
+	for (const kind of Object.keys(packedTarballs) as PackageKind[]) {
+		const tarball = await packedTarballs[kind]!.catch(() => undefined);
+		delete packedTarballs[kind];
+		if (tarball) rmSync(dirname(tarball), { recursive: true, force: true });
+	}
 }
 
-async function packRepoOnce(): Promise<string> {
+export async function packPackage(kind: PackageKind): Promise<string> {
 	const destination = mkdtempSync(join(tmpdir(), 'token-guard-pack-'));
 	// The repo's .npmrc sets ignore-scripts=true (for the dev install), which would skip prepack.
 	const result = await runProcess('npm', ['pack', '--ignore-scripts=false', '--pack-destination', destination], {
-		cwd: REPO_ROOT,
+		cwd: PACKAGE_DIRS[kind],
 		env: withoutNpmConfig(process.env),
 		timeoutMs: 300_000,
 	});
@@ -479,8 +490,8 @@ function formatLogLine(entry: N8nLogLine): string {
 	return `${String(timestamp ?? '')} ${entry.level}: ${message}${details}`;
 }
 
-function readRepoPackageName(): string {
-	return (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
+export function readRepoPackageName(kind: PackageKind = 'core'): string {
+	return (JSON.parse(readFileSync(join(PACKAGE_DIRS[kind], 'package.json'), 'utf8')) as { name: string }).name;
 }
 
 function writeTempJson(userFolder: UserFolder, prefix: string, value: unknown): string {

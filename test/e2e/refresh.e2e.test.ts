@@ -1,9 +1,10 @@
 /**
- * Force Refresh in a real n8n (test/e2e/versions.env) with the packed package installed as the Community
- * Nodes UI installs it, against oidc-provider with refresh-token rotation and reuse detection:
- * - Refresh Now on our Connect-button credential and on two of n8n's built-in OAuth2 types: n8n's
- *   database holds the rotated refresh token, the provider refuses the old one and accepts the new one,
- *   and a second execution still succeeds.
+ * Force Refresh in a real n8n (test/e2e/versions.env) with both packed packages installed side by side as the
+ * Community Nodes UI installs them (no node or credential type collides), against oidc-provider with
+ * refresh-token rotation and reuse detection:
+ * - Refresh Now on our Connect-button credential (the core's node) and on two of n8n's built-in OAuth2 types
+ *   (the companion's node): n8n's database holds the rotated refresh token, the provider refuses the old one and
+ *   accepts the new one, and a second execution still succeeds.
  * - Request With Auto-Refresh on the manual refresh-token credential with an expired access token: the
  *   request succeeds and the rotated refresh token is persisted.
  * - Canary secrets never reach execution data, the database, the log or n8n's console output.
@@ -28,6 +29,7 @@ import {
 	logTail,
 	nodeOutput,
 	packRepo,
+	readRepoPackageName,
 	removePackedRepo,
 	removeUserFolder,
 } from './n8n';
@@ -48,8 +50,12 @@ const TEST_TIMEOUT_MS = 5 * 60_000;
 
 const CLIENT_SECRET = canary('client-secret');
 
+const CORE_FORCE_REFRESH = 'n8n-nodes-token-guard.forceRefresh';
+const COMPANION_FORCE_REFRESH = 'n8n-nodes-token-guard-builtin.forceRefreshBuiltIn';
+
 interface ConnectCase {
 	type: ConnectType;
+	nodeType: string;
 	label: string;
 	credentialId: string;
 	workflowId: string;
@@ -59,18 +65,21 @@ interface ConnectCase {
 const CONNECT_CASES: ConnectCase[] = [
 	{
 		type: 'tokenGuardOAuth2Api',
+		nodeType: CORE_FORCE_REFRESH,
 		label: 'Token Guard OAuth2 API (ours)',
 		credentialId: 'e2eConnectOurs01',
 		workflowId: 'e2eRefreshOurs01',
 	},
 	{
 		type: 'oAuth2Api',
+		nodeType: COMPANION_FORCE_REFRESH,
 		label: "n8n's generic OAuth2 API",
 		credentialId: 'e2eConnectGen001',
 		workflowId: 'e2eRefreshGen001',
 	},
 	{
 		type: 'googleSheetsOAuth2Api',
+		nodeType: COMPANION_FORCE_REFRESH,
 		label: "n8n's Google Sheets OAuth2 API",
 		credentialId: 'e2eConnectGsh001',
 		workflowId: 'e2eRefreshGsh001',
@@ -104,10 +113,10 @@ const timings: Record<string, number> = {};
 /** Every token the provider issued that the test learned, with a label for leak reports. */
 const knownTokens: Record<string, string> = {};
 
-function refreshNowNode(type: ConnectType, credential: { id: string; name: string }) {
+function refreshNowNode({ type, nodeType }: ConnectCase, credential: { id: string; name: string }) {
 	return {
 		name: 'Refresh Now',
-		type: 'n8n-nodes-token-guard.forceRefresh',
+		type: nodeType,
 		typeVersion: 1,
 		parameters: { credentialType: type, operation: 'refresh' },
 		credentials: { [type]: credential },
@@ -144,7 +153,7 @@ async function apiRefuses(accessToken: string): Promise<boolean> {
 beforeAll(async () => {
 	let started = Date.now();
 	await ensureN8nInstalled();
-	const tarball = await packRepo();
+	const tarballs = [await packRepo('core'), await packRepo('companion')];
 	timings.packMs = Date.now() - started;
 
 	oidc = await startOidcServer({ clientSecret: CLIENT_SECRET });
@@ -203,7 +212,7 @@ beforeAll(async () => {
 
 	userFolder = createUserFolder();
 	started = Date.now();
-	await installPackageTarball(userFolder, tarball);
+	for (const tarball of tarballs) await installPackageTarball(userFolder, tarball);
 	timings.installMs = Date.now() - started;
 	consoleOutput.push((await importCredentials(userFolder, credentials)).stdout);
 	consoleOutput.push(
@@ -211,13 +220,13 @@ beforeAll(async () => {
 			await importWorkflow(userFolder, [
 				...CONNECT_CASES.map((testCase) =>
 					manualWorkflow(testCase.workflowId, `Refresh Now: ${testCase.label}`, [
-						refreshNowNode(testCase.type, { id: testCase.credentialId, name: `Canary ${testCase.label}` }),
+						refreshNowNode(testCase, { id: testCase.credentialId, name: `Canary ${testCase.label}` }),
 					]),
 				),
 				manualWorkflow(MANUAL.workflowId, 'Request With Auto-Refresh: manual refresh token', [
 					{
 						name: 'Call API',
-						type: 'n8n-nodes-token-guard.forceRefresh',
+						type: CORE_FORCE_REFRESH,
 						typeVersion: 1,
 						parameters: {
 							credentialType: 'tokenGuardRefreshTokenApi',
@@ -231,7 +240,7 @@ beforeAll(async () => {
 				manualWorkflow(RESTRICTED.workflowId, "Request With Auto-Refresh: outside the credential's allowed domains", [
 					{
 						name: 'Call Outside',
-						type: 'n8n-nodes-token-guard.forceRefresh',
+						type: COMPANION_FORCE_REFRESH,
 						typeVersion: 1,
 						parameters: {
 							credentialType: 'googleSheetsOAuth2Api',
@@ -257,11 +266,12 @@ afterAll(async () => {
 
 describe('Force Refresh in real n8n', () => {
 	it(
-		'n8n loaded the package with every node and credential',
+		'n8n loaded both packages side by side, each with every node and credential',
 		withN8nLog(
 			() => userFolder,
 			() => {
-				assertPackageLoaded(userFolder);
+				assertPackageLoaded(userFolder, readRepoPackageName('core'));
+				assertPackageLoaded(userFolder, readRepoPackageName('companion'));
 			},
 		),
 	);

@@ -10,6 +10,7 @@ import { isSingleUseBody } from '../../nodes/shared/http/signedSend.adapter';
 import type { SelectedCredential } from '../../nodes/shared/refresh/tokenState';
 import { readCredentialToken } from '../../nodes/shared/refresh/credentialAccess.adapter';
 import { forgetRefreshMemory, refreshCredentialToken } from '../../nodes/shared/refresh/sharedRefresh.adapter';
+import { ForceRefreshBuiltIn } from '../../builtin/nodes/ForceRefreshBuiltIn/ForceRefreshBuiltIn.node';
 import { credentialTypeInfo } from '../../nodes/shared/credentialCatalog';
 import { forgetRecentRefreshes } from '../../nodes/shared/refresh/manualGrant';
 import type { HarnessCredentialsHelper, RunResult } from '../harness';
@@ -359,14 +360,14 @@ describe('transient failures', () => {
 });
 
 describe('credentials n8n itself gets wrong', () => {
-	it('the bare generic oAuth2Api credential is signed, and refreshed through n8n when stale', async () => {
+	it("the bare generic oAuth2Api credential is signed, and refreshed through n8n when stale (the companion's node)", async () => {
 		const helper = newHelper();
 		const credential = addConnectCredential(helper, server, await staleGrant(), { type: 'oAuth2Api', name: 'Generic' });
 		const result = await runForceRefresh(
 			helper,
 			credential,
 			{ operation: 'request', url: server.apiUrl('me'), concurrency: 5 },
-			{ itemCount: 5 },
+			{ itemCount: 5, nodeType: new ForceRefreshBuiltIn() },
 		);
 
 		const items = outputs(result);

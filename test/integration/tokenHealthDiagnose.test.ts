@@ -5,6 +5,8 @@
  */
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
+import { TokenHealthBuiltIn } from '../../builtin/nodes/TokenHealthBuiltIn/TokenHealthBuiltIn.node';
+
 import { STATIC_DATA_KEY } from '../../nodes/shared/diagnose/alertState';
 import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
@@ -362,7 +364,8 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 		});
 		const check = (staticData: IDataObject) =>
 			runNode({
-				nodeType: node,
+				// A Gmail credential is checked by the companion package's node; the alert state is the workflow's.
+				nodeType: new TokenHealthBuiltIn(),
 				helper,
 				mode: 'trigger',
 				staticData,

@@ -3,7 +3,7 @@
  */
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
-import { CREDENTIAL_TYPE_PARAMETER, credentialSlots, credentialTypeProperty } from '../../shared/credentialCatalog';
+import { CREDENTIAL_TYPE_PARAMETER, ownCredentialChoice } from '../../shared/credentialCatalog';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 
 const showFor = { show: { operation: ['checkCredential'] } };
@@ -11,7 +11,7 @@ const showFor = { show: { operation: ['checkCredential'] } };
 export const DEFAULT_MARGIN_MINUTES = DEFAULT_EXPIRY_MARGIN_SECONDS / 60;
 
 export const description: INodeProperties[] = [
-	{ ...credentialTypeProperty, displayOptions: showFor },
+	{ ...ownCredentialChoice.property, displayOptions: showFor },
 	{
 		displayName: 'Expiry Margin (Minutes)',
 		name: 'expiryMarginMinutes',
@@ -62,7 +62,7 @@ export const description: INodeProperties[] = [
 ];
 
 /** One slot per accepted credential type, shown only for Check Credential and the chosen type. */
-export const credentials: INodeCredentialDescription[] = credentialSlots.map((slot) => ({
+export const credentials: INodeCredentialDescription[] = ownCredentialChoice.slots.map((slot) => ({
 	...slot,
 	displayOptions: { show: { operation: ['checkCredential'], [CREDENTIAL_TYPE_PARAMETER]: [slot.name] } },
 }));

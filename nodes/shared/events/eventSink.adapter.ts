@@ -7,7 +7,7 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
-import { WEBHOOK_CREDENTIAL_TYPE } from '../credentialCatalog';
+import { BUILT_IN_WEBHOOK_CREDENTIAL_TYPE, WEBHOOK_CREDENTIAL_TYPE } from '../credentialCatalog';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, EVENT_DELIVERY_PARAMETER, SEND_EVENTS_PARAMETER } from './eventSinkProperties';
 import { credentialEndpointBoundary } from '../security/domainRestriction.adapter';
 import type { BoundaryOptions } from '../security/domainRestriction.adapter';
@@ -122,6 +122,7 @@ function messageOf(error: unknown): string {
 
 /** The receiver as the Webhook credential describes it, checked before anything is sent. */
 interface Sink {
+	type: string;
 	credentials: ICredentialDataDecryptedObject;
 	url: string;
 	/** Everything delivery errors must never echo. */
@@ -130,10 +131,22 @@ interface Sink {
 }
 
 /** Reads and checks the Webhook credential; a problem comes back as a failed Delivery (no attempt made). */
+/**
+ * The webhook credential type of this node: the core package's, or the companion's (same fields, its own name so
+ * both packages install side by side). The node's selected credentials say which one it carries.
+ */
+function webhookCredentialType(ctx: IExecuteFunctions): string {
+	const selected = ctx.getNode().credentials ?? {};
+	return Object.prototype.hasOwnProperty.call(selected, BUILT_IN_WEBHOOK_CREDENTIAL_TYPE)
+		? BUILT_IN_WEBHOOK_CREDENTIAL_TYPE
+		: WEBHOOK_CREDENTIAL_TYPE;
+}
+
 async function readSink(ctx: IExecuteFunctions, itemIndex: number): Promise<Sink | Delivery> {
 	let credentials: ICredentialDataDecryptedObject;
+	const type = webhookCredentialType(ctx);
 	try {
-		credentials = await ctx.getCredentials(WEBHOOK_CREDENTIAL_TYPE, itemIndex);
+		credentials = await ctx.getCredentials(type, itemIndex);
 	} catch (error) {
 		return {
 			status: 'failed',
@@ -153,7 +166,7 @@ async function readSink(ctx: IExecuteFunctions, itemIndex: number): Promise<Sink
 	// The Webhook URL is an endpoint the credential declares: its Allowed HTTP Request Domains apply, and
 	// no redirect is followed (a 307 would re-send the signed body and custom headers elsewhere).
 	try {
-		return { credentials, url, secrets, boundary: credentialEndpointBoundary(credentials, url, ctx.getNode()) };
+		return { type, credentials, url, secrets, boundary: credentialEndpointBoundary(credentials, url, ctx.getNode()) };
 	} catch (error) {
 		return { status: 'failed', attempts: 0, error: redactText(messageOf(error), secrets) };
 	}
@@ -185,10 +198,10 @@ async function attemptDelivery(
 	try {
 		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
 			ctx,
-			WEBHOOK_CREDENTIAL_TYPE,
+			sink.type,
 			{ ...request },
 			{
-				credentialsDecrypted: { id: '', name: '', type: WEBHOOK_CREDENTIAL_TYPE, data: sink.credentials },
+				credentialsDecrypted: { id: '', name: '', type: sink.type, data: sink.credentials },
 			},
 		)) as FullResponse;
 		const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;

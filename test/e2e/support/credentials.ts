@@ -82,15 +82,16 @@ export function manualCredential(
 	};
 }
 
+/** A Token Guard Webhook credential: the core package's type, or the companion's (same fields, its own name). */
 export function webhookCredential(
-	record: { id: string; name: string },
+	record: { id: string; name: string; type?: 'tokenGuardWebhookApi' | 'tokenGuardBuiltInWebhookApi' },
 	url: string,
 	signingSecret: string,
 	headers: Record<string, string> = {},
 ): CredentialRecord {
 	return {
-		...record,
 		type: 'tokenGuardWebhookApi',
+		...record,
 		data: { url, signingSecret, headers: Object.keys(headers).length > 0 ? JSON.stringify(headers) : '' },
 	};
 }

@@ -1,0 +1,81 @@
+/**
+ * The core and companion node descriptions: which credentials each package's nodes take, and that the companion
+ * editions keep every field of the core operations they offer (they are derived, never re-declared).
+ */
+import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
+
+import { ForceRefreshBuiltIn } from '../../builtin/nodes/ForceRefreshBuiltIn/ForceRefreshBuiltIn.node';
+import { TokenHealthBuiltIn } from '../../builtin/nodes/TokenHealthBuiltIn/TokenHealthBuiltIn.node';
+import { ForceRefresh } from '../../nodes/ForceRefresh/ForceRefresh.node';
+import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
+import {
+	BUILT_IN_CREDENTIAL_TYPES,
+	BUILT_IN_WEBHOOK_CREDENTIAL_TYPE,
+	OWN_CREDENTIAL_TYPES,
+	WEBHOOK_CREDENTIAL_TYPE,
+} from '../../nodes/shared/credentialCatalog';
+
+const credentialNames = (description: INodeTypeDescription) => (description.credentials ?? []).map(({ name }) => name);
+const property = (description: INodeTypeDescription, name: string): INodeProperties =>
+	description.properties.find((candidate) => candidate.name === name)!;
+const optionValues = (parameter: INodeProperties) =>
+	(parameter.options ?? []).map((option) => ('value' in option ? option.value : undefined));
+
+const own = OWN_CREDENTIAL_TYPES.map((info) => info.name);
+const builtIn = BUILT_IN_CREDENTIAL_TYPES.map((info) => info.name);
+
+describe.each([
+	['Force Refresh', new ForceRefresh().description, new ForceRefreshBuiltIn().description],
+	['Token Health', new TokenHealth().description, new TokenHealthBuiltIn().description],
+])('%s', (_label, core, companion) => {
+	it("the core node takes this package's own credential types and its webhook credential, nothing built in", () => {
+		expect(credentialNames(core)).toEqual([...own, WEBHOOK_CREDENTIAL_TYPE]);
+		expect(optionValues(property(core, 'credentialType'))).toEqual(own);
+	});
+
+	it("the companion node takes n8n's built-in types and the companion's webhook credential, nothing of the core's", () => {
+		expect(credentialNames(companion)).toEqual([...builtIn, BUILT_IN_WEBHOOK_CREDENTIAL_TYPE]);
+		expect(optionValues(property(companion, 'credentialType'))).toEqual(builtIn);
+		expect(property(companion, 'credentialType').default).toBe('oAuth2Api');
+	});
+
+	it('the two are different node types with their own names, icons and display names', () => {
+		expect(companion.name).not.toBe(core.name);
+		expect(companion.displayName).not.toBe(core.displayName);
+		expect(companion.defaults.name).toBe(companion.displayName);
+		expect(companion.icon).not.toEqual(core.icon);
+	});
+
+	it('a credential slot keeps the display conditions of the core slot it replaces', () => {
+		const coreConditions = { ...core.credentials![0].displayOptions!.show };
+		const companionConditions = { ...companion.credentials![0].displayOptions!.show };
+		delete coreConditions.credentialType;
+		delete companionConditions.credentialType;
+		expect(companionConditions).toEqual(coreConditions);
+	});
+});
+
+describe('which operations the companion offers', () => {
+	it('Force Refresh: all three, with every field of the core node', () => {
+		const core = new ForceRefresh().description;
+		const companion = new ForceRefreshBuiltIn().description;
+		expect(companion.properties.map(({ name }) => name)).toEqual(core.properties.map(({ name }) => name));
+		expect(optionValues(property(companion, 'operation'))).toEqual(optionValues(property(core, 'operation')));
+	});
+
+	it('Token Health: Check Credential only (Diagnose Error takes no credential and stays in the core)', () => {
+		const core = new TokenHealth().description;
+		const companion = new TokenHealthBuiltIn().description;
+		const operation = property(companion, 'operation');
+		expect(optionValues(operation)).toEqual(['checkCredential']);
+		expect(operation.default).toBe('checkCredential');
+		const forDiagnoseOnly = core.properties.filter(
+			(candidate) => JSON.stringify(candidate.displayOptions?.show?.operation) === '["diagnoseError"]',
+		);
+		expect(forDiagnoseOnly.length).toBeGreaterThan(0);
+		const companionNames = companion.properties.map(({ name }) => name);
+		for (const dropped of forDiagnoseOnly) expect(companionNames).not.toContain(dropped.name);
+		const kept = core.properties.filter((candidate) => !forDiagnoseOnly.includes(candidate));
+		expect(companionNames).toEqual(kept.map(({ name }) => name));
+	});
+});
