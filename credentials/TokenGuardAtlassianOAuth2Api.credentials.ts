@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Atlassian Cloud (Jira, Confluence) OAuth 2.0 (3LO). It needs `audience=api.atlassian.com` and
@@ -44,6 +44,13 @@ export class TokenGuardAtlassianOAuth2Api implements ICredentialType {
 					'Scopes added to the app under Permissions, e.g. read:jira-work write:jira-work read:confluence-content.all.',
 			},
 			tokenExpiredStatusCodes: [401, 403, 404],
+			test: {
+				url: 'https://api.atlassian.com/oauth/token/accessible-resources',
+				description:
+					"Atlassian's accessible-resources endpoint answers every 3LO token and lists the sites it may use.",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

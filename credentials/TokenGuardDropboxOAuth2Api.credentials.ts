@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Dropbox only issues short-lived access tokens; a refresh token comes back only when the
@@ -43,6 +43,13 @@ export class TokenGuardDropboxOAuth2Api implements ICredentialType {
 					"Space-separated scopes enabled on the app's Permissions tab. Leave empty to get every scope the app has.",
 			},
 			tokenExpiredStatusCodes: 401,
+			test: {
+				url: 'https://api.dropboxapi.com/2/users/get_current_account',
+				description:
+					"Dropbox's current-account endpoint (called with POST, as Dropbox requires) answers every token of a scoped app (account_info.read is always granted).",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest('POST');
 }

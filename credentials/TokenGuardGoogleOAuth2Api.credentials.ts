@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Google, with the two authorization parameters the generic flow forgets: without
@@ -46,6 +46,13 @@ export class TokenGuardGoogleOAuth2Api implements ICredentialType {
 					'Space-separated Google scopes the workflows need, from each API\'s "Authorization scopes" docs. Enable the matching APIs in the Cloud Console too.',
 			},
 			tokenExpiredStatusCodes: 401,
+			test: {
+				url: 'https://www.googleapis.com/oauth2/v3/userinfo',
+				description:
+					"Google's userinfo answers tokens with the openid, email or profile scope; with other scopes only, use an API URL they allow, e.g. https://gmail.googleapis.com/gmail/v1/users/me/profile for Gmail.",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Microsoft identity platform (Entra ID, v2.0 endpoints). Microsoft issues a refresh token only when
@@ -54,6 +54,12 @@ export class TokenGuardMicrosoftOAuth2Api implements ICredentialType {
 					'Delegated permissions the workflows need, e.g. Mail.Read Files.ReadWrite, as granted under API permissions.',
 			},
 			tokenExpiredStatusCodes: 401,
+			test: {
+				url: 'https://graph.microsoft.com/v1.0/me',
+				description: "Microsoft Graph's /me answers tokens with the User.Read scope (in the default scopes).",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

@@ -1,6 +1,12 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { TOKEN_GUARD_ICON, introspectionUrlField, tokenExpiredStatusCodeField } from './common/credentialFields';
+import {
+	connectCredentialTest,
+	introspectionUrlField,
+	testUrlField,
+	TOKEN_GUARD_ICON,
+	tokenExpiredStatusCodeField,
+} from './common/credentialFields';
 
 /**
  * Generic Connect-button OAuth2 (docs/ARCHITECTURE.md#credential-families). Unlike n8n's bare `oAuth2Api`, a type that *extends*
@@ -114,6 +120,13 @@ export class TokenGuardOAuth2Api implements ICredentialType {
 				'How the token endpoint wants the client credentials; the provider docs or token_endpoint_auth_methods_supported in its discovery document say which',
 		},
 		tokenExpiredStatusCodeField(401),
+		testUrlField({
+			url: '',
+			description:
+				"For example the provider's userinfo endpoint. Empty: the Test button only checks that a token is stored and the token URL's host answers.",
+		}),
 		introspectionUrlField,
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Xero issues a refresh token only with the `offline_access` scope, and its access tokens last
@@ -41,6 +41,12 @@ export class TokenGuardXeroOAuth2Api implements ICredentialType {
 				description: 'Xero scopes the workflows need, from Xero\'s "OAuth 2.0 scopes" page and enabled for your app.',
 			},
 			tokenExpiredStatusCodes: 401,
+			test: {
+				url: 'https://api.xero.com/connections',
+				description: "Xero's connections endpoint answers every token and lists the organisations it may use.",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

@@ -1,6 +1,6 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
+import { connectCredentialTest, oAuth2PresetProperties, TOKEN_GUARD_ICON } from './common/credentialFields';
 
 /**
  * Zoho: each data center has its own accounts server (a token from accounts.zoho.eu is unknown to
@@ -63,6 +63,13 @@ export class TokenGuardZohoOAuth2Api implements ICredentialType {
 				description: "Zoho scopes (Service.scope.OPERATION) from the Zoho product's API docs, separated by commas.",
 			},
 			tokenExpiredStatusCodes: 401,
+			test: {
+				url: 'https://accounts.zoho.com/oauth/user/info',
+				description:
+					"Zoho's user info needs the AaaServer.profile.READ scope; use your data centre's accounts server (accounts.zoho.eu, .in, .com.au…), or an API URL your scopes allow.",
+			},
 		}),
 	];
+
+	test: ICredentialTestRequest = connectCredentialTest();
 }

@@ -1,4 +1,4 @@
-import type { Icon, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, Icon, INodeProperties } from 'n8n-workflow';
 
 /**
  * Pieces every Token Guard credential type shares, so each type file only says what is specific to it.
@@ -108,6 +108,8 @@ export interface OAuth2PresetSpec {
 		| { kind: 'editable'; default: string; description: string; placeholder?: string; required?: boolean }
 		| { kind: 'withOfflineAccess'; default: string; description: string };
 	tokenExpiredStatusCodes: number | readonly number[];
+	/** What the Test button calls (see `testUrlField`). */
+	test: ConnectTestSpec;
 }
 
 /** The fields of a provider preset that extends n8n's `oAuth2Api`: what the provider needs is pinned. */
@@ -135,7 +137,44 @@ export function oAuth2PresetProperties(spec: OAuth2PresetSpec): INodeProperties[
 		...clientFields(spec.clientHints),
 		...scopeFields,
 		tokenExpiredStatusCodeField(spec.tokenExpiredStatusCodes),
+		testUrlField(spec.test),
 	];
+}
+
+export interface ConnectTestSpec {
+	/** An API URL of the provider that answers any of its access tokens (a userinfo or "me" endpoint). */
+	url: string;
+	/** Why this URL, and what to use when the credential's scopes do not cover it. */
+	description: string;
+}
+
+/** The Test URL of a Connect-button credential: what n8n's Test button calls with the stored access token. */
+export function testUrlField(spec: ConnectTestSpec): INodeProperties {
+	return {
+		displayName: 'Test URL',
+		name: 'testUrl',
+		type: 'string',
+		default: spec.url,
+		description: `What the Test button calls with the stored access token; n8n refreshes the token once if it has expired. ${spec.description}`,
+	};
+}
+
+/**
+ * n8n's Test button for a Connect-button credential. Without a `test`, n8n 2.x passes any OAuth2 credential
+ * that holds an access token, even an expired or revoked one. With it, n8n sends the Test URL through its
+ * OAuth2 request path: the stored access token, one refresh on the expiry status code, and the answer decides.
+ * An empty Test URL only checks that the token endpoint's host answers (any status), after the stored token
+ * was found: the credential is connected, its refresh is not proven.
+ */
+export function connectCredentialTest(method: 'GET' | 'POST' = 'GET'): ICredentialTestRequest {
+	return {
+		request: {
+			method,
+			url: '={{ $credentials.testUrl || $credentials.accessTokenUrl }}',
+			// n8n resolves every request field as an expression, hence the cast.
+			ignoreHttpStatusErrors: '={{ !$credentials.testUrl }}' as unknown as boolean,
+		},
+	};
 }
 
 /**

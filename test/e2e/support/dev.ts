@@ -19,6 +19,7 @@ import {
 	logTail,
 	n8n,
 	packRepo,
+	readRepoPackageName,
 	removePackedRepo,
 } from '../n8n';
 import { httpRequest } from '../../servers/httpClient';
@@ -117,22 +118,24 @@ export async function runDev(options: DevOptions): Promise<number> {
 				`first run: installing Node ${env.nodeVersion} and n8n ${env.n8nVersion} into ${tilde(env.cacheDir)} (several minutes, once)`,
 			);
 		await ensureN8nInstalled();
-		const tarball = await packRepo();
+		// Both packages, as a self-hosted user who opted in to unverified packages would have them.
 		userFolder = devUserFolder();
-		// A clean reinstall, so files removed from the package do not linger from the previous build.
-		rmSync(join(userFolder.path, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-token-guard'), {
-			recursive: true,
-			force: true,
-		});
-		const installed = await installPackageTarball(userFolder, tarball);
+		for (const kind of ['core', 'companion'] as const) {
+			const tarball = await packRepo(kind);
+			// A clean reinstall, so files removed from the package do not linger from the previous build.
+			const installedDir = join(userFolder.path, '.n8n', 'nodes', 'node_modules', readRepoPackageName(kind));
+			rmSync(installedDir, { recursive: true, force: true });
+			const installed = await installPackageTarball(userFolder, tarball);
+			print(`built and installed ${installed.name}@${installed.version} into ${tilde(userFolder.path)}`);
+		}
 		await removePackedRepo();
-		print(`built and installed ${installed.name}@${installed.version} into ${tilde(userFolder.path)}`);
 
 		world = await startDemoWorld({ onAlert: (request) => print(describeAlert(request)) });
 		// Upserts by id: the demo credentials and workflows point at this run's local ports.
 		await importCredentials(userFolder, world.credentials);
 		await importWorkflow(userFolder, world.workflows);
-		assertPackageLoaded(userFolder);
+		assertPackageLoaded(userFolder, readRepoPackageName('core'));
+		assertPackageLoaded(userFolder, readRepoPackageName('companion'));
 		for (const id of [DEMO_IDS.errorHandlerWorkflow, DEMO_IDS.nightlySyncWorkflow]) {
 			const published = await n8n(['publish:workflow', `--id=${id}`], { userFolder });
 			if (published.code !== 0) throw new Error(`publishing workflow ${id} failed`);
