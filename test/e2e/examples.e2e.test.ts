@@ -1,7 +1,8 @@
 /**
- * The example workflows in examples/ (guarded API call, keep-alive), imported into a real n8n with their
- * placeholders replaced by local services and executed headless with `n8n execute`. The OAuth error
- * handler example runs in errorWorkflow.e2e.test.ts, where n8n itself dispatches it.
+ * The example workflows in examples/ (guarded API call, keep-alive, keep-alive for a built-in credential),
+ * imported into a real n8n with their placeholders replaced by local services and executed headless with
+ * `n8n execute`. The OAuth error handler example runs in errorWorkflow.e2e.test.ts, where n8n itself
+ * dispatches it.
  */
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -21,7 +22,8 @@ import {
 	removePackedRepo,
 	removeUserFolder,
 } from './n8n';
-import { connectCredential, storedRefreshToken } from './support/credentials';
+import type { CredentialRecord } from './support/credentials';
+import { clientFor, connectCredential, storedAccessToken, storedRefreshToken } from './support/credentials';
 import type { DemoApi } from './support/demoApi';
 import { startDemoApi, tokenFingerprint } from './support/demoApi';
 import {
@@ -48,15 +50,51 @@ const KEEP_ALIVE = {
 	credentialId: 'e2eExKeepCred001',
 	credentialName: 'Keep-alive account',
 };
+/**
+ * The built-in keep-alive, imported twice: each copy probes with its own Google Sheets credential, both
+ * seeded with a stale access token; the second one's grant is revoked before its run.
+ */
+const BUILTIN_STALE = {
+	workflowId: 'e2eExBuiltKeep01',
+	credentialId: 'e2eExBuiltCred01',
+	credentialName: 'Sheets: stale access token',
+};
+const BUILTIN_REVOKED = {
+	workflowId: 'e2eExBuiltKeep02',
+	credentialId: 'e2eExBuiltCred02',
+	credentialName: 'Sheets: revoked grant',
+};
+const BUILTIN_ALERT_PATH = 'builtin-alerts';
 
 let userFolder: UserFolder;
 let oidc: OidcServerHandle;
 let ordersApi: DemoApi;
 let probeApi: DemoApi;
+let builtInProbeApi: DemoApi;
 let sink: WebhookSink;
 let guardedGrant: MintedGrant;
 let keepAliveGrant: MintedGrant;
+let builtInStaleGrant: MintedGrant;
+let builtInRevokedGrant: MintedGrant;
 const timings: Record<string, number> = {};
+
+/** A Google Sheets credential as n8n stores it after Connect, whose access token the API no longer accepts. */
+function staleSheetsCredential(grant: MintedGrant, record: { id: string; name: string }): CredentialRecord {
+	const connected = connectCredential(oidc, grant, { ...record, type: 'googleSheetsOAuth2Api' });
+	const data = connected.data as { oauthTokenData: Record<string, unknown> };
+	return {
+		...connected,
+		data: { ...data, oauthTokenData: { ...data.oauthTokenData, access_token: staleAccessToken(record.id) } },
+	};
+}
+
+function staleAccessToken(credentialId: string): string {
+	return `stale-${credentialId}`;
+}
+
+function builtInAlerts() {
+	return sink.requests.filter((request) => request.path === `/${BUILTIN_ALERT_PATH}`);
+}
 
 async function run(workflowId: string) {
 	const outcome = await executeWorkflow(userFolder, workflowId);
@@ -76,9 +114,13 @@ beforeAll(async () => {
 	oidc = await startOidcServer({ accessTokenTtlSeconds: 3600 });
 	ordersApi = await startDemoApi({ issuer: oidc.issuer, retireTokenAfter: CALLS_PER_TOKEN });
 	probeApi = await startDemoApi({ issuer: oidc.issuer });
+	builtInProbeApi = await startDemoApi({ issuer: oidc.issuer });
 	sink = await startWebhookSink();
 	guardedGrant = await oidc.mintGrant();
 	keepAliveGrant = await oidc.mintGrant();
+	// Google's credential types send the client secret in the body: grants of the client registered that way.
+	builtInStaleGrant = await oidc.mintGrant({ clientId: clientFor(oidc, 'googleSheetsOAuth2Api') });
+	builtInRevokedGrant = await oidc.mintGrant({ clientId: clientFor(oidc, 'googleSheetsOAuth2Api') });
 
 	userFolder = createUserFolder();
 	await installPackageTarball(userFolder, tarball);
@@ -93,6 +135,11 @@ beforeAll(async () => {
 			name: KEEP_ALIVE.credentialName,
 			type: 'tokenGuardOAuth2Api',
 		}),
+		staleSheetsCredential(builtInStaleGrant, { id: BUILTIN_STALE.credentialId, name: BUILTIN_STALE.credentialName }),
+		staleSheetsCredential(builtInRevokedGrant, {
+			id: BUILTIN_REVOKED.credentialId,
+			name: BUILTIN_REVOKED.credentialName,
+		}),
 	]);
 	await importWorkflow(userFolder, [
 		exampleWorkflow(
@@ -105,12 +152,23 @@ beforeAll(async () => {
 			{ oauth2CredentialId: KEEP_ALIVE.credentialId, apiBaseUrl: probeApi.baseUrl, alertUrl: sink.url('alerts') },
 			{ id: KEEP_ALIVE.workflowId },
 		),
+		...[BUILTIN_STALE, BUILTIN_REVOKED].map((builtIn) =>
+			exampleWorkflow(
+				'keep-alive-builtin',
+				{
+					builtInCredentialId: builtIn.credentialId,
+					apiBaseUrl: builtInProbeApi.baseUrl,
+					alertUrl: sink.url(BUILTIN_ALERT_PATH),
+				},
+				{ id: builtIn.workflowId, name: `Keep-alive for a built-in credential: ${builtIn.credentialName}` },
+			),
+		),
 	]);
 	timings.setupMs = Date.now() - started;
 }, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-	await Promise.all([oidc?.stop(), ordersApi?.stop(), probeApi?.stop(), sink?.stop()]);
+	await Promise.all([oidc?.stop(), ordersApi?.stop(), probeApi?.stop(), builtInProbeApi?.stop(), sink?.stop()]);
 	removeUserFolder(userFolder);
 	await removePackedRepo();
 	process.stderr.write(`[e2e-timing] examples ${JSON.stringify(timings)}\n`);
@@ -191,6 +249,94 @@ describe('example workflows in real n8n', () => {
 				expect(body.text).toContain(KEEP_ALIVE.credentialName);
 				expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${KEEP_ALIVE.credentialId}$`));
 				timings.keepAliveMs = Date.now() - started;
+			},
+		),
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		"keep-alive for a built-in credential: a stale access token is refreshed by n8n's HTTP Request (rotated refresh token stored), the probe succeeds, no alert",
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				const before = await oidc.stats();
+				builtInProbeApi.resetStats();
+
+				const outcome = await run(BUILTIN_STALE.workflowId);
+
+				const [probed] = nodeOutput(outcome.run, 'Probe the API');
+				expect(probed).toMatchObject({ sub: builtInStaleGrant.accountId });
+				expect(nodeOutput(outcome.run, 'Probe the API', 0, 1)).toEqual([]);
+				expect(nodeOutput(outcome.run, 'Healthy')).toHaveLength(1);
+				expect(outcome.run?.data?.resultData?.runData?.['Diagnose the failure']).toBeUndefined();
+				expect(nodeOutput(outcome.run, 'Send alert')).toEqual([]);
+				expect(builtInAlerts()).toEqual([]);
+
+				// The stale token was refused once, n8n refreshed through the token endpoint and retried with the new one.
+				const api = builtInProbeApi.stats();
+				expect(api.byStatus).toEqual({ '200': 1, '401': 1 });
+				expect(api.tokens).toHaveLength(2);
+				expect(api.tokens[0]).toBe(tokenFingerprint(staleAccessToken(BUILTIN_STALE.credentialId)));
+				expect(probed.tokenFingerprint).toBe(api.tokens[1]);
+				const after = await oidc.stats();
+				expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
+				const [stored] = await exportCredentials(userFolder, { decrypted: true, id: BUILTIN_STALE.credentialId });
+				expect(storedRefreshToken(stored.data)).toEqual(expect.any(String));
+				expect(storedRefreshToken(stored.data)).not.toBe(builtInStaleGrant.refreshToken);
+				expect(tokenFingerprint(storedAccessToken(stored.data)!)).toBe(api.tokens[1]);
+				timings.builtInStaleMs = Date.now() - started;
+			},
+		),
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'keep-alive for a built-in credential: revoked grant → the probe fails → Diagnose Error names the credential (refresh_token_invalid) on Needs Attention → exactly one alert',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				await oidc.revokeGrant(builtInRevokedGrant.grantId);
+				const before = await oidc.stats();
+
+				const outcome = await run(BUILTIN_REVOKED.workflowId);
+
+				expect(nodeOutput(outcome.run, 'Probe the API')).toEqual([]);
+				expect(nodeOutput(outcome.run, 'Probe the API', 0, 1)).toHaveLength(1);
+				const [diagnosis] = nodeOutput(outcome.run, 'Diagnose the failure', 0, 0);
+				expect(diagnosis).toMatchObject({
+					isOAuthIssue: true,
+					category: 'refresh_token_invalid',
+					action: 'reconnect',
+					severity: 'critical',
+					credential: {
+						type: 'googleSheetsOAuth2Api',
+						id: BUILTIN_REVOKED.credentialId,
+						name: BUILTIN_REVOKED.credentialName,
+					},
+					failedNode: { name: 'Probe the API' },
+					source: { workflowId: BUILTIN_REVOKED.workflowId },
+				});
+				expect(nodeOutput(outcome.run, 'Diagnose the failure', 0, 1)).toEqual([]);
+				expect(outcome.run?.data?.resultData?.runData?.Healthy).toBeUndefined();
+				expect(nodeOutput(outcome.run, 'Send alert')).toHaveLength(1);
+				const after = await oidc.stats();
+				expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
+
+				// `n8n execute` returns after Send alert's POST was answered: every alert of this run has arrived.
+				const alerts = builtInAlerts();
+				expect(alerts).toHaveLength(1);
+				expect(alerts[0].method).toBe('POST');
+				const body = JSON.parse(alerts[0].body) as Record<string, string>;
+				expect(body).toMatchObject({
+					severity: 'critical',
+					credential: BUILTIN_REVOKED.credentialName,
+					credentialId: BUILTIN_REVOKED.credentialId,
+				});
+				expect(body.text).toContain(BUILTIN_REVOKED.credentialName);
+				expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${BUILTIN_REVOKED.credentialId}$`));
+				timings.builtInRevokedMs = Date.now() - started;
 			},
 		),
 		TEST_TIMEOUT_MS,

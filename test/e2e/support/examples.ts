@@ -7,13 +7,20 @@ import { join } from 'node:path';
 
 export const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 
-export type ExampleName = 'oauth-error-handler' | 'keep-alive' | 'guarded-api-call';
-export const EXAMPLE_NAMES: readonly ExampleName[] = ['oauth-error-handler', 'keep-alive', 'guarded-api-call'];
+export type ExampleName = 'oauth-error-handler' | 'keep-alive' | 'keep-alive-builtin' | 'guarded-api-call';
+export const EXAMPLE_NAMES: readonly ExampleName[] = [
+	'oauth-error-handler',
+	'keep-alive',
+	'keep-alive-builtin',
+	'guarded-api-call',
+];
 
 /** Every placeholder an example may contain, with the string it appears as. */
 export const PLACEHOLDERS = {
 	oauth2CredentialId: 'REPLACE_WITH_OAUTH2_CREDENTIAL_ID',
 	webhookCredentialId: 'REPLACE_WITH_WEBHOOK_CREDENTIAL_ID',
+	/** An existing credential of one of n8n's own OAuth2 types (Google Sheets, Gmail, Outlook…). */
+	builtInCredentialId: 'REPLACE_WITH_BUILTIN_CREDENTIAL_ID',
 	/** The API the examples call; paths such as /v1/orders/… and /v1/me follow it. */
 	apiBaseUrl: 'https://api.example.com',
 	alertUrl: 'https://alerts.example.com/token-guard',
