@@ -1,4 +1,4 @@
-/** Three tiers: `unit` (pure engine functions), `integration` (real n8n-core + loopback servers), `e2e` (real n8n). */
+/** Four tiers: `unit` (pure engine functions), `integration` (real n8n-core + loopback servers), `e2e` (real n8n), `ui` (n8n's editor in a browser). */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }];
 
 module.exports = {
@@ -25,6 +25,15 @@ module.exports = {
 			testEnvironment: 'node',
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+			globalSetup: '<rootDir>/test/e2e/globalSetup.ts',
+			globalTeardown: '<rootDir>/test/e2e/globalTeardown.ts',
+		},
+		{
+			// The editor in headless Debian Chromium against real n8n (test/browser/setup installs the browser).
+			displayName: 'ui',
+			testEnvironment: 'node',
+			transform: { '^.+\\.ts$': tsJest },
+			testMatch: ['<rootDir>/test/ui/**/*.ui.test.ts'],
 			globalSetup: '<rootDir>/test/e2e/globalSetup.ts',
 			globalTeardown: '<rootDir>/test/e2e/globalTeardown.ts',
 		},

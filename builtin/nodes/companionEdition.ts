@@ -26,20 +26,20 @@ const builtInChoice = credentialChoice(
 
 const isOwnCredentialType = (name: string): boolean => credentialTypeInfo(name)?.builtIn === false;
 
-/** The display conditions of a core slot without its own credential-type condition. */
-function conditionsBesidesType(slot: INodeCredentialDescription): NonNullable<ICredentialsDisplayOptions['show']> {
-	const show = { ...(slot.displayOptions?.show ?? {}) };
-	delete show[CREDENTIAL_TYPE_PARAMETER];
-	return show;
+/** The hide conditions of a core slot without its own credential-type condition (e.g. Token Health's operation). */
+function conditionsBesidesType(slot: INodeCredentialDescription): NonNullable<ICredentialsDisplayOptions['hide']> {
+	const hide = { ...(slot.displayOptions?.hide ?? {}) };
+	delete hide[CREDENTIAL_TYPE_PARAMETER];
+	return hide;
 }
 
 function companionCredentials(core: INodeCredentialDescription[]): INodeCredentialDescription[] {
 	const ownSlot = core.find((slot) => isOwnCredentialType(slot.name));
-	const extraShow = ownSlot ? conditionsBesidesType(ownSlot) : {};
+	const extraHide = ownSlot ? conditionsBesidesType(ownSlot) : {};
 	const builtInSlots = ownSlot
 		? builtInChoice.slots.map((slot) => ({
 				...slot,
-				displayOptions: { show: { ...extraShow, ...slot.displayOptions?.show } },
+				displayOptions: { hide: { ...extraHide, ...slot.displayOptions?.hide } },
 			}))
 		: [];
 	const others = core
@@ -59,7 +59,12 @@ function shownFor(property: INodeProperties, operations: string[] | undefined): 
 
 function companionProperty(property: INodeProperties, operations: string[] | undefined): INodeProperties {
 	if (property.name === CREDENTIAL_TYPE_PARAMETER) {
-		return { ...builtInChoice.property, displayOptions: property.displayOptions };
+		// The core field for the same node version (same default rule), with the core's display conditions.
+		const version = property.displayOptions?.show?.['@version'];
+		const match = builtInChoice.properties.find(
+			(field) => JSON.stringify(field.displayOptions?.show?.['@version']) === JSON.stringify(version),
+		);
+		return { ...(match ?? builtInChoice.properties[0]), displayOptions: property.displayOptions };
 	}
 	if (property.name === 'operation' && operations !== undefined && property.type === 'options') {
 		const options = (property.options ?? []).filter(

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ownCredentialChoice } from '../shared/credentialCatalog';
+import { CURRENT_VERSION, FIRST_VERSION, ownCredentialChoice } from '../shared/credentialCatalog';
 import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as refresh from './actions/refresh.operation';
 import * as refreshIfExpiring from './actions/refreshIfExpiring.operation';
@@ -19,7 +19,8 @@ export class ForceRefresh implements INodeType {
 		name: 'forceRefresh',
 		icon: { light: 'file:../../icons/forceRefresh.svg', dark: 'file:../../icons/forceRefresh.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [FIRST_VERSION, CURRENT_VERSION],
+		defaultVersion: CURRENT_VERSION,
 		subtitle:
 			'={{ { refresh: "Refresh Now", refreshIfExpiring: "Refresh If Expiring", request: "Request With Auto-Refresh" }[$parameter["operation"]] }}',
 		description: 'Refresh OAuth2 tokens now or before they expire, and make HTTP requests that survive token expiry',
@@ -29,7 +30,7 @@ export class ForceRefresh implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials,
 		properties: [
-			ownCredentialChoice.property,
+			...ownCredentialChoice.properties,
 			{
 				displayName: 'Operation',
 				name: 'operation',

@@ -1,9 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { CURRENT_VERSION, FIRST_VERSION } from '../shared/credentialCatalog';
 import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as checkCredential from './actions/checkCredential.operation';
-import { alertingProperties, OPERATION_PARAMETER } from './actions/common';
+import { alertingProperties, OPERATION_PARAMETER, TOKEN_HEALTH_OUTPUTS } from './actions/common';
 import * as diagnoseError from './actions/diagnoseError.operation';
 import { router } from './actions/router';
 
@@ -16,8 +17,8 @@ const credentials = [...checkCredential.credentials, eventSinkCredentialSlot];
 
 /**
  * Token Health: the error-workflow handler (Diagnose Error) and the scheduled credential check
- * (Check Credential). Two outputs so the usual workflow needs no IF node: "Needs Attention" → alert,
- * "OK" → nothing (or a log).
+ * (Check Credential). Its outputs spare the usual workflow an IF node: "Needs Attention" → alert, "OK" →
+ * nothing (or a log), and from version 2 "Already Reported" for repeats of an alert inside the cooldown.
  */
 export class TokenHealth implements INodeType {
 	description: INodeTypeDescription = {
@@ -25,14 +26,14 @@ export class TokenHealth implements INodeType {
 		name: 'tokenHealth',
 		icon: { light: 'file:../../icons/tokenHealth.svg', dark: 'file:../../icons/tokenHealth.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [FIRST_VERSION, CURRENT_VERSION],
+		defaultVersion: CURRENT_VERSION,
 		subtitle: '={{ $parameter["operation"] === "checkCredential" ? "Check Credential" : "Diagnose Error" }}',
 		description: 'Diagnose failed executions in error workflows, check OAuth2 credentials and announce token problems',
 		defaults: { name: 'Token Health' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Needs Attention', 'OK'],
+		outputs: TOKEN_HEALTH_OUTPUTS,
 		credentials,
 		properties: [
 			{

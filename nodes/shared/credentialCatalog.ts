@@ -90,10 +90,14 @@ export function credentialTypeInfo(name: string): CredentialTypeInfo | undefined
 /** The node parameter that picks the credential type; the `credentials` list below keys off it. */
 export const CREDENTIAL_TYPE_PARAMETER = 'credentialType';
 
+/** Node versions: 1 as first shipped; 2 shows the credential type as a field and starts with none chosen. */
+export const FIRST_VERSION = 1;
+export const CURRENT_VERSION = 2;
+
 export interface CredentialChoice {
-	/** The (hidden) Credential Type parameter; n8n shows its slots as one merged Credential dropdown. */
-	property: INodeProperties;
-	/** One credential slot per type, shown only when that type is selected. */
+	/** The Credential Type field: one per node version (its default is what differs). */
+	properties: INodeProperties[];
+	/** One credential slot per type, shown only when that type is the chosen one. */
 	slots: INodeCredentialDescription[];
 }
 
@@ -101,23 +105,39 @@ export interface CredentialChoice {
  * The credential picker of a node that accepts `types`. The core package passes OWN_CREDENTIAL_TYPES
  * (n8n's community rule no-credential-reuse, verified by scripts/verify-package.js because the rule cannot
  * read a computed list); the companion passes BUILT_IN_CREDENTIAL_TYPES.
+ *
+ * The slots use `hide`, never `show`: n8n's editor treats every field a credential's `show` names as an
+ * authentication field and takes it out of the panel (Token Health's Operation disappeared that way), merges
+ * the slots into one dropdown that pre-selects the newest credential of any listed type, and opens a 29-entry
+ * type menu to create one. With `hide`, Credential Type is an ordinary field; from version 2 it starts empty,
+ * so a new node shows no credential until the user picks the type, and then exactly that type's credentials.
  */
 export function credentialChoice(types: readonly CredentialTypeInfo[], description: string): CredentialChoice {
-	const firstType = types[0].name;
+	const names = types.map((info) => info.name);
+	const firstType = names[0];
+	const field = {
+		displayName: 'Credential Type',
+		name: CREDENTIAL_TYPE_PARAMETER,
+		type: 'options' as const,
+		noDataExpression: true,
+		options: types.map((info): INodePropertyOptions => ({ name: info.displayName, value: info.name })),
+		description,
+	};
 	return {
-		property: {
-			displayName: 'Credential Type',
-			name: CREDENTIAL_TYPE_PARAMETER,
-			type: 'options',
-			noDataExpression: true,
-			options: types.map((info): INodePropertyOptions => ({ name: info.displayName, value: info.name })),
-			default: firstType,
-			description,
-		},
+		properties: [
+			// Version 1 workflows saved without the field (it was the default) keep their credential type.
+			{ ...field, default: firstType, displayOptions: { show: { '@version': [FIRST_VERSION] } } },
+			{
+				...field,
+				default: '',
+				required: true,
+				displayOptions: { show: { '@version': [{ _cnd: { gte: CURRENT_VERSION } }] } },
+			},
+		],
 		slots: types.map((info) => ({
 			name: info.name,
 			required: true,
-			displayOptions: { show: { [CREDENTIAL_TYPE_PARAMETER]: [info.name] } },
+			displayOptions: { hide: { [CREDENTIAL_TYPE_PARAMETER]: ['', ...names.filter((name) => name !== info.name)] } },
 		})),
 	};
 }

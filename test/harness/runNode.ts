@@ -34,6 +34,8 @@ export type { CapturedLogLine } from './logCapture';
 export const PACKAGE_NAME = 'n8n-nodes-token-guard';
 
 export interface RunNodeOptions {
+	/** The node version in the workflow; the newest the node has when omitted. */
+	typeVersion?: number;
 	/** An instance of the node class under test. */
 	nodeType: INodeType;
 	/** Default: `n8n-nodes-token-guard.<description.name>`, the type a real install uses. */
@@ -105,7 +107,9 @@ export async function runNode(options: RunNodeOptions): Promise<RunResult> {
 	const mode = options.mode ?? 'manual';
 	const { description } = options.nodeType;
 	const typeName = options.typeName ?? `${PACKAGE_NAME}.${description.name}`;
-	const typeVersion = Array.isArray(description.version) ? Math.max(...description.version) : description.version;
+	const typeVersion =
+		options.typeVersion ??
+		(Array.isArray(description.version) ? Math.max(...description.version) : description.version);
 	const execution: RunExecutionInfo = {
 		id: options.executionId ?? 'harness-execution-1',
 		mode,

@@ -16,6 +16,7 @@ import { startOidcServer } from '../servers/oidcServer';
 
 const NEEDS_ATTENTION = 0;
 const OK = 1;
+const ALREADY_REPORTED = 2;
 const TYPE = 'tokenGuardOAuth2Api';
 const CLIENT_SECRET = `CANARY-client-secret-${randomBytes(8).toString('hex')}`;
 
@@ -222,7 +223,10 @@ describe('Check Credential against oidc-provider', () => {
 		const failing = await check(stored, { refreshNow: true });
 		expect(single(failing).json.status).toBe('critical');
 		const repeat = await check(stored, { refreshNow: true }, failing.staticData);
-		expect(single(repeat)).toMatchObject({ output: OK, json: { duplicate: true, delivery: { status: 'suppressed' } } });
+		expect(single(repeat)).toMatchObject({
+			output: ALREADY_REPORTED,
+			json: { duplicate: true, delivery: { status: 'suppressed' } },
+		});
 
 		store(await server.mintGrant(), {}, stored); // the user reconnects the same credential
 		const healthy = await check(stored, { refreshNow: true }, repeat.staticData);

@@ -17,6 +17,7 @@ import { PAYLOADS, errorTriggerItem, nodeError } from './tokenHealthPayloads';
 
 const NEEDS_ATTENTION = 0;
 const OK = 1;
+const ALREADY_REPORTED = 2;
 const INSTANCE = 'https://n8n.example.com';
 
 const node = new TokenHealth();
@@ -314,7 +315,7 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 
 		const second = await diagnoseRun([revoked()], { staticData: first.staticData });
 		const secondItem = only(second);
-		expect(secondItem.output).toBe(OK);
+		expect(secondItem.output).toBe(ALREADY_REPORTED);
 		expect(secondItem.json).toMatchObject({ duplicate: true, occurrences: 2 });
 		expect((secondItem.json.delivery as IDataObject).status).toBe('suppressed');
 		expect(second.logs.filter((line) => line.text.includes('error.diagnosed')).map((line) => line.level)).toEqual([
@@ -407,11 +408,18 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 		]);
 	});
 
-	it('Send Duplicates To: Needs Attention keeps repeats on the alert branch, still marked', async () => {
-		const parameters = { options: { duplicatesOutput: 'needsAttention' } };
-		const first = await diagnoseRun([revoked()], { parameters });
-		const second = await diagnoseRun([revoked()], { parameters, staticData: first.staticData });
-		expect(only(second)).toMatchObject({ output: NEEDS_ATTENTION, json: { duplicate: true } });
+	it('version 1 keeps two outputs: repeats on OK, or on Needs Attention with "Send Duplicates To"', async () => {
+		const repeatOutput = async (parameters: INodeParameters) => {
+			const first = await diagnoseRun([revoked()], { parameters, typeVersion: 1 });
+			const second = await diagnoseRun([revoked()], { parameters, typeVersion: 1, staticData: first.staticData });
+			expect(second.outputs).toHaveLength(2);
+			return only(second);
+		};
+		expect(await repeatOutput({})).toMatchObject({ output: OK, json: { duplicate: true } });
+		expect(await repeatOutput({ options: { duplicatesOutput: 'needsAttention' } })).toMatchObject({
+			output: NEEDS_ATTENTION,
+			json: { duplicate: true },
+		});
 	});
 
 	it('a manual test run does not persist the alert state, so the next run alerts again', async () => {
@@ -424,7 +432,7 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 	it('repeats inside one batch are duplicates too', async () => {
 		const result = await diagnoseRun([revoked(), revoked(), revoked()]);
 		expect(result.outputs[NEEDS_ATTENTION]).toHaveLength(1);
-		expect(result.outputs[OK].map((item) => item.json.duplicate)).toEqual([true, true]);
+		expect(result.outputs[ALREADY_REPORTED].map((item) => item.json.duplicate)).toEqual([true, true]);
 	});
 });
 

@@ -249,7 +249,8 @@ describe('signed delivery', () => {
 		expect(receiver.requests).toHaveLength(2);
 		const second = await diagnoseWithHook(WHSEC, { staticData: first.staticData });
 		expect(receiver.requests).toHaveLength(2);
-		expect(second.outputs[1][0].json).toMatchObject({
+		// Output 2, "Already Reported" (version 2).
+		expect(second.outputs[2][0].json).toMatchObject({
 			duplicate: true,
 			delivery: { status: 'suppressed', attempts: 0 },
 		});

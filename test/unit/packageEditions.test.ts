@@ -36,7 +36,8 @@ describe.each([
 	it("the companion node takes n8n's built-in types and the companion's webhook credential, nothing of the core's", () => {
 		expect(credentialNames(companion)).toEqual([...builtIn, BUILT_IN_WEBHOOK_CREDENTIAL_TYPE]);
 		expect(optionValues(property(companion, 'credentialType'))).toEqual(builtIn);
-		expect(property(companion, 'credentialType').default).toBe('oAuth2Api');
+		const versions = companion.properties.filter((candidate) => candidate.name === 'credentialType');
+		expect(versions.map((field) => field.default)).toEqual(['oAuth2Api', '']);
 	});
 
 	it('the two are different node types with their own names, icons and display names', () => {
@@ -47,11 +48,27 @@ describe.each([
 	});
 
 	it('a credential slot keeps the display conditions of the core slot it replaces', () => {
-		const coreConditions = { ...core.credentials![0].displayOptions!.show };
-		const companionConditions = { ...companion.credentials![0].displayOptions!.show };
+		const coreConditions = { ...core.credentials![0].displayOptions!.hide };
+		const companionConditions = { ...companion.credentials![0].displayOptions!.hide };
 		delete coreConditions.credentialType;
 		delete companionConditions.credentialType;
 		expect(companionConditions).toEqual(coreConditions);
+	});
+
+	it("no credential slot uses `show`: n8n's editor would hide the field it names and merge the slots", () => {
+		for (const description of [core, companion]) {
+			expect((description.credentials ?? []).filter((slot) => slot.displayOptions?.show !== undefined)).toEqual([]);
+		}
+	});
+
+	it('version 2 starts with no credential type (no credential pre-selected); version 1 keeps its old default', () => {
+		const fields = core.properties.filter((candidate) => candidate.name === 'credentialType');
+		expect(fields.map((field) => [field.displayOptions?.show?.['@version'], field.default])).toEqual([
+			[[1], own[0]],
+			[[{ _cnd: { gte: 2 } }], ''],
+		]);
+		expect(core.version).toEqual([1, 2]);
+		expect(core.defaultVersion).toBe(2);
 	});
 });
 

@@ -312,7 +312,10 @@ describe('alertSettings', () => {
 		],
 		[{ options: null }, { cooldownMs: 60 * 60_000, duplicatesToNeedsAttention: false }],
 	])('reads %p', (parameters, expected) => {
-		expect(alertSettings(contextWith(parameters), 0)).toEqual(expected);
+		// The harness node is version 1; version 2 routes repeats to their own output.
+		expect(alertSettings(contextWith(parameters), 0)).toEqual({ ...expected, alreadyReportedOutput: false });
+		const version2 = { ...contextWith(parameters), getNode: () => ({ ...node, typeVersion: 2 }) } as IExecuteFunctions;
+		expect(alertSettings(version2, 0).alreadyReportedOutput).toBe(true);
 	});
 
 	it.each([

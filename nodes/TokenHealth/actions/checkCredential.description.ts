@@ -3,7 +3,7 @@
  */
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
-import { CREDENTIAL_TYPE_PARAMETER, ownCredentialChoice } from '../../shared/credentialCatalog';
+import { ownCredentialChoice } from '../../shared/credentialCatalog';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS } from '../../shared/oauth/expiry';
 
 const showFor = { show: { operation: ['checkCredential'] } };
@@ -11,7 +11,10 @@ const showFor = { show: { operation: ['checkCredential'] } };
 export const DEFAULT_MARGIN_MINUTES = DEFAULT_EXPIRY_MARGIN_SECONDS / 60;
 
 export const description: INodeProperties[] = [
-	{ ...ownCredentialChoice.property, displayOptions: showFor },
+	...ownCredentialChoice.properties.map((field) => ({
+		...field,
+		displayOptions: { show: { ...field.displayOptions?.show, ...showFor.show } },
+	})),
 	{
 		displayName: 'Expiry Margin (Minutes)',
 		name: 'expiryMarginMinutes',
@@ -32,7 +35,7 @@ export const description: INodeProperties[] = [
 		displayOptions: showFor,
 	},
 	{
-		displayName: 'Refresh Now',
+		displayName: 'Refresh the Token Too',
 		name: 'refreshNow',
 		type: 'boolean',
 		default: false,
@@ -61,8 +64,11 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-/** One slot per accepted credential type, shown only for Check Credential and the chosen type. */
+/**
+ * One slot per accepted credential type, shown only for Check Credential and the chosen type. `hide`, not `show`,
+ * keeps Operation in the panel (see credentialChoice).
+ */
 export const credentials: INodeCredentialDescription[] = ownCredentialChoice.slots.map((slot) => ({
 	...slot,
-	displayOptions: { show: { operation: ['checkCredential'], [CREDENTIAL_TYPE_PARAMETER]: [slot.name] } },
+	displayOptions: { hide: { ...slot.displayOptions?.hide, operation: ['diagnoseError'] } },
 }));

@@ -93,7 +93,7 @@ function readCheckParameters(ctx: IExecuteFunctions, itemIndex: number) {
 	const refreshNow = checkedParameter(
 		ctx,
 		itemIndex,
-		{ name: 'refreshNow', displayName: 'Refresh Now', fallback: false },
+		{ name: 'refreshNow', displayName: 'Refresh the Token Too', fallback: false },
 		booleanFlag,
 	);
 	const probeUrlParameter = checkedParameter(
@@ -353,6 +353,6 @@ export async function execute(
 	return {
 		// Findings quote provider texts via the classifier's reasons; the last guard is redaction with the credential's secrets.
 		item: { json: redactDeep(json, evidence.allSecrets) as unknown as INodeExecutionData['json'] },
-		needsAttention: routeTo(report.status !== 'healthy', alert.duplicate, parameters.settings),
+		route: routeTo(report.status !== 'healthy', alert.duplicate, parameters.settings),
 	};
 }

@@ -15,6 +15,7 @@ import {
 	STATIC_DATA_KEY,
 } from '../../shared/diagnose/alertState';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
+import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
 import { parseScopes } from '../../shared/diagnose/healthCheck';
 import type { CloudEvent } from '../../shared/events/events';
 import type { ParameterCheck } from '../../shared/parameters/parameters';
@@ -27,8 +28,16 @@ import { RecentMemory } from '../../shared/refresh/recentMemory';
 export const OPERATION_PARAMETER = 'operation';
 export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
 
-export const NEEDS_ATTENTION_OUTPUT = 0;
-export const OK_OUTPUT = 1;
+/** Where an item goes. Version 1 has the first two outputs; version 2 adds "Already Reported". */
+export type Route = 'needsAttention' | 'ok' | 'alreadyReported';
+export const OUTPUT_INDEX: Readonly<Record<Route, number>> = { needsAttention: 0, ok: 1, alreadyReported: 2 };
+export const NEEDS_ATTENTION_OUTPUT = OUTPUT_INDEX.needsAttention;
+
+/**
+ * The node's outputs by version, as an expression n8n evaluates per node: version 1 kept two outputs (repeats
+ * went to OK unless "Send Duplicates To" said otherwise), version 2 gives repeats of an alert their own output.
+ */
+export const TOKEN_HEALTH_OUTPUTS = `={{ $nodeVersion >= ${CURRENT_VERSION} ? [{ "type": "main", "displayName": "Needs Attention" }, { "type": "main", "displayName": "OK" }, { "type": "main", "displayName": "Already Reported" }] : [{ "type": "main", "displayName": "Needs Attention" }, { "type": "main", "displayName": "OK" }] }}`;
 
 export const alertingProperties: INodeProperties[] = [
 	{
@@ -38,7 +47,7 @@ export const alertingProperties: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: DEFAULT_COOLDOWN_MINUTES,
 		description:
-			'Repeats of the same problem for the same credential inside this window are marked "duplicate: true", go to the OK output and are not sent as events again. 0 turns de-duplication off. Kept in workflow static data, which n8n saves for production executions (error workflows, triggers), not for manual test runs.',
+			'Repeats of the same problem for the same credential inside this window are marked "duplicate: true", go to the Already Reported output and are not sent as events again. 0 turns de-duplication off. Kept in workflow static data, which n8n saves for production executions (error workflows, triggers), not for manual test runs.',
 	},
 	{
 		displayName: 'Options',
@@ -46,6 +55,8 @@ export const alertingProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add option',
 		default: {},
+		// Version 1 only: version 2 sends repeats to their own output.
+		displayOptions: { show: { '@version': [FIRST_VERSION] } },
 		options: [
 			{
 				displayName: 'Send Duplicates To',
@@ -87,6 +98,9 @@ export const scopeList: ParameterCheck<string[]> = (value) => {
 
 export interface AlertSettings {
 	cooldownMs: number;
+	/** Version 2: repeats of a problem go to "Already Reported". */
+	alreadyReportedOutput: boolean;
+	/** Version 1 ("Send Duplicates To"): repeats go to Needs Attention instead of OK. */
 	duplicatesToNeedsAttention: boolean;
 }
 
@@ -120,7 +134,11 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 		{ name: 'options', displayName: 'Options', fallback: {} },
 		duplicatesOutput,
 	);
-	return { cooldownMs: minutes * 60_000, duplicatesToNeedsAttention: output === 'needsAttention' };
+	return {
+		cooldownMs: minutes * 60_000,
+		alreadyReportedOutput: ctx.getNode().typeVersion >= CURRENT_VERSION,
+		duplicatesToNeedsAttention: output === 'needsAttention',
+	};
 }
 
 /**
@@ -199,12 +217,15 @@ export class AlertLedger {
 /** What a Token Health operation returns for one item: the output item and which output it goes to. */
 export interface RoutedItem {
 	item: ItemResult;
-	needsAttention: boolean;
+	route: Route;
 }
 
-/** Problems go to Needs Attention; a duplicate follows "Send Duplicates To". */
-export function routeTo(problem: boolean, duplicate: boolean, settings: AlertSettings): boolean {
-	return problem && (!duplicate || settings.duplicatesToNeedsAttention);
+/** A new problem goes to Needs Attention; a repeat to Already Reported (version 1: "Send Duplicates To"). */
+export function routeTo(problem: boolean, duplicate: boolean, settings: AlertSettings): Route {
+	if (!problem) return 'ok';
+	if (!duplicate) return 'needsAttention';
+	if (settings.alreadyReportedOutput) return 'alreadyReported';
+	return settings.duplicatesToNeedsAttention ? 'needsAttention' : 'ok';
 }
 
 export interface EmittedEvent {

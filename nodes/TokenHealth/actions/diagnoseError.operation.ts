@@ -2,7 +2,7 @@
  * Diagnose Error: one §5.1 diagnosis per input item, de-duplicated per credential, announced as
  * error.diagnosed (and refresh.failed when the refresh itself failed).
  */
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { alertKey } from '../../shared/diagnose/alertState';
@@ -15,18 +15,27 @@ import { text } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { AlertLedger, AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
 
-export const description: INodeProperties[] = [
-	{
-		displayName:
-			'Put this node after an Error Trigger (or on a node\'s error output). "Needs Attention" gets OAuth problems, rejected API keys, throttling and outages; "OK" gets failures unrelated to authentication and repeats inside the cooldown.',
+/** The operation's notice; where repeats go differs by node version. */
+function diagnoseNotice(routing: string, versions: NonNullable<IDisplayOptions['show']>['@version']): INodeProperties {
+	return {
+		displayName: `Put this node after an Error Trigger (or on a node's error output). "Needs Attention" gets OAuth problems, rejected API keys, throttling and outages; ${routing}.`,
 		name: 'diagnoseNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: showFor,
-	},
+		displayOptions: { show: { ...showFor.show, '@version': versions } },
+	};
+}
+
+export const description: INodeProperties[] = [
+	diagnoseNotice('"OK" gets failures unrelated to authentication and repeats inside the cooldown', [FIRST_VERSION]),
+	diagnoseNotice(
+		'"OK" gets failures unrelated to authentication; "Already Reported" gets repeats of an alert inside the cooldown',
+		[{ _cnd: { gte: CURRENT_VERSION } }],
+	),
 	{
 		displayName: 'Error Field',
 		name: 'errorField',
@@ -195,6 +204,6 @@ export async function execute(
 				delivery: combinedDelivery(events),
 			} as unknown as INodeExecutionData['json'],
 		},
-		needsAttention: routeTo(problem, duplicate, settings),
+		route: routeTo(problem, duplicate, settings),
 	};
 }

@@ -1,6 +1,6 @@
 /**
- * Runs the chosen operation item by item and splits the results onto the two outputs:
- * 0 "Needs Attention", 1 "OK". Continue On Fail puts an item's error on "Needs Attention".
+ * Runs the chosen operation item by item and splits the results onto the outputs: 0 "Needs Attention", 1 "OK"
+ * and, from version 2, 2 "Already Reported". Continue On Fail puts an item's error on "Needs Attention".
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -11,7 +11,8 @@ import { describeValue } from '../../shared/parameters/parameters';
 import { redactText } from '../../shared/security/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
-import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OK_OUTPUT, OPERATION_PARAMETER } from './common';
+import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OPERATION_PARAMETER, OUTPUT_INDEX } from './common';
+import { CURRENT_VERSION } from '../../shared/credentialCatalog';
 import * as diagnoseError from './diagnoseError.operation';
 
 // Both operations work item by item and share the run's alert ledger (nodes/operationContract.ts).
@@ -35,13 +36,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		);
 	}
 
-	const outputs: INodeExecutionData[][] = [[], []];
+	const outputs: INodeExecutionData[][] = this.getNode().typeVersion >= CURRENT_VERSION ? [[], [], []] : [[], []];
 	const ledger = AlertLedger.open(this);
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
 				const routed = await chosen.execute.call(this, items[itemIndex], itemIndex, ledger);
-				outputs[routed.needsAttention ? NEEDS_ATTENTION_OUTPUT : OK_OUTPUT].push(paired(routed.item, itemIndex));
+				outputs[OUTPUT_INDEX[routed.route]].push(paired(routed.item, itemIndex));
 			} catch (error) {
 				const nodeError =
 					error instanceof NodeOperationError || error instanceof NodeApiError

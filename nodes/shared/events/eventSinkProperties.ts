@@ -49,8 +49,9 @@ export const eventSinkProperties: INodeProperties[] = [
 	},
 ];
 
+/** Shown while Send Events to Webhook is on. `hide`, not `show`, keeps the switch itself in n8n's panel. */
 export const eventSinkCredentialSlot: INodeCredentialDescription = {
 	name: WEBHOOK_CREDENTIAL_TYPE,
 	required: true,
-	displayOptions: { show: { [SEND_EVENTS_PARAMETER]: [true] } },
+	displayOptions: { hide: { [SEND_EVENTS_PARAMETER]: [false] } },
 };

@@ -14,6 +14,12 @@ import { tokenFromCredentialData } from './tokenState';
 /** The credential type picked in the node (parameter `credentialType`) and the credential set on it. */
 export function selectedCredential(ctx: IExecuteFunctions, itemIndex: number): SelectedCredential {
 	const type = ctx.getNodeParameter(CREDENTIAL_TYPE_PARAMETER, itemIndex) as string;
+	if (type === '') {
+		throw new NodeOperationError(ctx.getNode(), 'No credential chosen yet', {
+			itemIndex,
+			description: 'Pick a "Credential Type", then the credential to use.',
+		});
+	}
 	const info = credentialTypeInfo(type);
 	if (info === undefined) {
 		throw new NodeOperationError(ctx.getNode(), `Credential Type "${String(type)}" is not one this node supports`, {
