@@ -94,7 +94,11 @@ export async function addNodeBySearch(
 	await page.getByTestId('canvas-add-button').or(page.getByTestId('canvas-plus-button')).first().click();
 	await page.getByTestId('node-creator-search-bar').fill(query);
 	if (node !== undefined) {
-		await page.getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${node}$`) }).first().click();
+		await page
+			.getByTestId('node-creator-item-name')
+			.filter({ hasText: new RegExp(`^${node}$`) })
+			.first()
+			.click();
 	}
 	await page.getByText(action, { exact: true }).first().click();
 	await ndv(page).waitFor({ state: 'visible', timeout: 20_000 });
