@@ -2,7 +2,9 @@
  * The OAuth error handler example as a real error workflow. Production workflows (Webhook-triggered,
  * published) whose credential's grant was revoked fail in a running `n8n start`; n8n dispatches their
  * `settings.errorWorkflow`; Token Health diagnoses `refresh_token_invalid`, names the credential and
- * delivers a signed CloudEvent to a receiver in this test, which verifies the signature itself.
+ * delivers a signed CloudEvent to a receiver in this test, which verifies the signature itself. The example's
+ * Token Health is version 2: a repeat of the same failure inside the cooldown goes to its third output,
+ * "Already Reported" (node "Already reported"), and sends no second event.
  *
  * Why `n8n start` and not `n8n execute`: n8n 2.40's `execute` dispatches the error workflow without
  * awaiting it and exits 100 ms after the failed run, so the error workflow is cut off mid-run (its
@@ -52,6 +54,8 @@ const SECRETS = {
 };
 
 const HANDLER_ID = 'e2eErrHandler001';
+/** Token Health version 2's third output; version 1 had two and sent repeats to OK. */
+const ALREADY_REPORTED = 2;
 const WEBHOOK_CREDENTIAL = { id: 'e2eAlertSink0001', name: 'Alerts receiver' };
 
 interface FailureCase {
@@ -248,6 +252,8 @@ describe('OAuth error handler example as the error workflow of production workfl
 				});
 				expect(storedNodeOutput(handled, 'Alert: add Slack or Email here')).toHaveLength(1);
 				expect(storedNodeOutput(handled, 'Not a token problem')).toEqual([]);
+				expect(storedNodeOutput(handled, 'Diagnose the failure', ALREADY_REPORTED)).toEqual([]);
+				expect(storedNodeOutput(handled, 'Already reported')).toEqual([]);
 
 				const nowSeconds = Math.floor(Date.now() / 1000);
 				const event = deliveries.find(isDiagnosis)!;
@@ -277,6 +283,55 @@ describe('OAuth error handler example as the error workflow of production workfl
 					),
 				).not.toBeNull();
 				timings[failure.workflowId] = Date.now() - started;
+			},
+		),
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'the same failure again inside the cooldown → the error workflow sends it to Already reported (duplicate: true), not to the alert or "Not a token problem", and no second event',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const started = Date.now();
+				const [failure] = FAILURES;
+				const isHandlerRun = (execution: StoredExecution) =>
+					execution.workflowId === HANDLER_ID &&
+					execution.status === 'success' &&
+					JSON.stringify(execution.data).includes(failure.credential.id);
+				const isDiagnosis = (request: { body: string }) =>
+					parsedBody(request).type === 'io.n8n.tokenguard.error.diagnosed' &&
+					parsedBody(request).data?.credential?.id === failure.credential.id;
+				const handledBefore = readExecutions(userFolder)
+					.filter(isHandlerRun)
+					.map((execution) => execution.id);
+				expect(handledBefore).toHaveLength(1);
+				const deliveriesBefore = sink.requests.length;
+
+				const response = await callProductionWebhook(server!.baseUrl, failure.path, { order: 43 });
+				expect(response.status).toBe(200);
+
+				const executions = await waitForExecutions(
+					(all) => all.filter(isHandlerRun).length === handledBefore.length + 1,
+					60_000,
+				);
+				const repeat = executions.find(
+					(execution) => isHandlerRun(execution) && !handledBefore.includes(execution.id),
+				)!;
+				expect(storedNodeOutput(repeat, 'Diagnose the failure', 0)).toEqual([]);
+				const [duplicate] = storedNodeOutput(repeat, 'Diagnose the failure', ALREADY_REPORTED);
+				expect(duplicate).toMatchObject({
+					duplicate: true,
+					category: 'refresh_token_invalid',
+					credential: { id: failure.credential.id, name: failure.credential.name },
+				});
+				expect(storedNodeOutput(repeat, 'Already reported')).toHaveLength(1);
+				expect(storedNodeOutput(repeat, 'Alert: add Slack or Email here')).toEqual([]);
+				expect(storedNodeOutput(repeat, 'Not a token problem')).toEqual([]);
+				// The handler run has finished, so any event it sent has arrived: none.
+				expect(sink.requests.slice(deliveriesBefore).filter(isDiagnosis)).toEqual([]);
+				expect(sink.requests.filter(isDiagnosis)).toHaveLength(1);
+				timings.repeatMs = Date.now() - started;
 			},
 		),
 		TEST_TIMEOUT_MS,

@@ -2,7 +2,8 @@
  * The example workflows in examples/ (guarded API call, keep-alive, keep-alive for a built-in credential),
  * imported into a real n8n with their placeholders replaced by local services and executed headless with
  * `n8n execute`. The OAuth error handler example runs in errorWorkflow.e2e.test.ts, where n8n itself
- * dispatches it.
+ * dispatches it. The examples use version 2 of both nodes: Token Health sends a repeat of an alert inside its
+ * cooldown to its third output, "Already Reported", wired to the node "Already reported".
  */
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -65,6 +66,11 @@ const BUILTIN_REVOKED = {
 	credentialName: 'Sheets: revoked grant',
 };
 const BUILTIN_ALERT_PATH = 'builtin-alerts';
+/** Token Health version 2's outputs (version 1 had the first two; repeats went to OK). */
+const NEEDS_ATTENTION = 0;
+const OK = 1;
+const ALREADY_REPORTED = 2;
+const TOKEN_HEALTH = 'n8n-nodes-token-guard.tokenHealth';
 
 let userFolder: UserFolder;
 let oidc: OidcServerHandle;
@@ -181,6 +187,31 @@ describe('example workflows in real n8n', () => {
 		expect(undocumentedPlaceholders(example)).toEqual([]);
 	});
 
+	it.each(EXAMPLE_NAMES)(
+		'%s uses version 2 of the Token Guard nodes; every Token Health output 2 (Already Reported) goes to "Already reported"',
+		(name) => {
+			const example = readExample(name);
+			const ours = example.nodes.filter((node) => node.type.startsWith('n8n-nodes-token-guard.'));
+			expect(ours.length).toBeGreaterThan(0);
+			for (const node of ours) {
+				expect({ node: node.name, typeVersion: node.typeVersion }).toEqual({ node: node.name, typeVersion: 2 });
+				if (node.type !== TOKEN_HEALTH) expect(node.parameters.credentialType).toEqual(expect.any(String));
+				// "Send Duplicates To" is a version 1 option.
+				expect(node.parameters.options ?? {}).not.toHaveProperty('duplicatesOutput');
+			}
+			for (const node of ours.filter((entry) => entry.type === TOKEN_HEALTH)) {
+				const outputs = (example.connections[node.name] as { main: Array<Array<{ node: string }>> }).main;
+				expect(outputs.map((targets) => targets.map((target) => target.node))).toEqual([
+					expect.any(Array),
+					expect.any(Array),
+					['Already reported'],
+				]);
+				expect(outputs[NEEDS_ATTENTION].length).toBe(1);
+				expect(outputs[OK].length).toBe(1);
+			}
+		},
+	);
+
 	it(
 		'n8n loaded the package with every node and credential',
 		withN8nLog(
@@ -224,7 +255,7 @@ describe('example workflows in real n8n', () => {
 	);
 
 	it(
-		'keep-alive: a healthy credential is refreshed and stays quiet; after the grant is revoked the next run alerts, naming the credential',
+		'keep-alive: a healthy credential is refreshed and stays quiet; after the grant is revoked the next run alerts, naming the credential; the run after that is a repeat → Already reported, no second alert',
 		withN8nLog(
 			() => userFolder,
 			async () => {
@@ -232,7 +263,7 @@ describe('example workflows in real n8n', () => {
 				const healthy = await run(KEEP_ALIVE.workflowId);
 				// Seeded without an expiry: "Refresh When Expiry Is Unknown" renews it.
 				expect(nodeOutput(healthy.run, 'Refresh if expiring')[0].tokenGuard).toMatchObject({ refreshed: true });
-				const [check] = nodeOutput(healthy.run, 'Check the credential', 0, 1);
+				const [check] = nodeOutput(healthy.run, 'Check the credential', 0, OK);
 				expect(check).toMatchObject({ status: 'healthy', credential: { id: KEEP_ALIVE.credentialId } });
 				expect(nodeOutput(healthy.run, 'Send alert')).toEqual([]);
 				expect(sink.requests).toEqual([]);
@@ -248,6 +279,16 @@ describe('example workflows in real n8n', () => {
 				expect(['warning', 'critical']).toContain(body.severity);
 				expect(body.text).toContain(KEEP_ALIVE.credentialName);
 				expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${KEEP_ALIVE.credentialId}$`));
+				expect(revoked.run?.data?.resultData?.runData?.['Already reported']).toBeUndefined();
+
+				// Inside the 6-hour cooldown the same problem is a repeat: output 2, not Send alert (nor Healthy).
+				const repeat = await run(KEEP_ALIVE.workflowId);
+				expect(nodeOutput(repeat.run, 'Send alert')).toEqual([]);
+				expect(repeat.run?.data?.resultData?.runData?.Healthy).toBeUndefined();
+				const repeated = nodeOutput(repeat.run, 'Already reported');
+				expect(repeated).toHaveLength(1);
+				expect(repeated[0]).toMatchObject({ duplicate: true, credential: { id: KEEP_ALIVE.credentialId } });
+				expect(sink.requests.filter((request) => request.path === '/alerts')).toHaveLength(1);
 				timings.keepAliveMs = Date.now() - started;
 			},
 		),
@@ -292,7 +333,7 @@ describe('example workflows in real n8n', () => {
 	);
 
 	it(
-		'keep-alive for a built-in credential: revoked grant → the probe fails → Diagnose Error names the credential (refresh_token_invalid) on Needs Attention → exactly one alert',
+		'keep-alive for a built-in credential: revoked grant → the probe fails → Diagnose Error names the credential (refresh_token_invalid) on Needs Attention → exactly one alert; the next run is a repeat → Already reported',
 		withN8nLog(
 			() => userFolder,
 			async () => {
@@ -304,7 +345,7 @@ describe('example workflows in real n8n', () => {
 
 				expect(nodeOutput(outcome.run, 'Probe the API')).toEqual([]);
 				expect(nodeOutput(outcome.run, 'Probe the API', 0, 1)).toHaveLength(1);
-				const [diagnosis] = nodeOutput(outcome.run, 'Diagnose the failure', 0, 0);
+				const [diagnosis] = nodeOutput(outcome.run, 'Diagnose the failure', 0, NEEDS_ATTENTION);
 				expect(diagnosis).toMatchObject({
 					isOAuthIssue: true,
 					category: 'refresh_token_invalid',
@@ -318,8 +359,10 @@ describe('example workflows in real n8n', () => {
 					failedNode: { name: 'Probe the API' },
 					source: { workflowId: BUILTIN_REVOKED.workflowId },
 				});
-				expect(nodeOutput(outcome.run, 'Diagnose the failure', 0, 1)).toEqual([]);
+				expect(nodeOutput(outcome.run, 'Diagnose the failure', 0, OK)).toEqual([]);
+				expect(nodeOutput(outcome.run, 'Diagnose the failure', 0, ALREADY_REPORTED)).toEqual([]);
 				expect(outcome.run?.data?.resultData?.runData?.Healthy).toBeUndefined();
+				expect(outcome.run?.data?.resultData?.runData?.['Already reported']).toBeUndefined();
 				expect(nodeOutput(outcome.run, 'Send alert')).toHaveLength(1);
 				const after = await oidc.stats();
 				expect(after.tokenRequests.refresh_token - before.tokenRequests.refresh_token).toBe(1);
@@ -336,6 +379,21 @@ describe('example workflows in real n8n', () => {
 				});
 				expect(body.text).toContain(BUILTIN_REVOKED.credentialName);
 				expect(body.reconnectUrl).toMatch(new RegExp(`/home/credentials/${BUILTIN_REVOKED.credentialId}$`));
+
+				// The next run inside the 6-hour cooldown: the same diagnosis is a repeat, on Already Reported.
+				const repeat = await run(BUILTIN_REVOKED.workflowId);
+				expect(nodeOutput(repeat.run, 'Diagnose the failure', 0, NEEDS_ATTENTION)).toEqual([]);
+				expect(nodeOutput(repeat.run, 'Diagnose the failure', 0, OK)).toEqual([]);
+				const [again] = nodeOutput(repeat.run, 'Diagnose the failure', 0, ALREADY_REPORTED);
+				expect(again).toMatchObject({
+					duplicate: true,
+					category: 'refresh_token_invalid',
+					credential: { id: BUILTIN_REVOKED.credentialId },
+				});
+				expect(nodeOutput(repeat.run, 'Already reported')).toHaveLength(1);
+				expect(nodeOutput(repeat.run, 'Send alert')).toEqual([]);
+				expect(repeat.run?.data?.resultData?.runData?.Healthy).toBeUndefined();
+				expect(builtInAlerts()).toHaveLength(1);
 				timings.builtInRevokedMs = Date.now() - started;
 			},
 		),
