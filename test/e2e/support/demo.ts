@@ -120,6 +120,22 @@ async function keepAlive(world: DemoWorld, userFolder: UserFolder, print: Print)
 		`   run 2: ${failedRefresh ? 'Refresh If Expiring failed → Diagnose Error' : 'Check Credential probed the API'} → ${body.severity} → alert POSTed to the receiver:`,
 	);
 	print(`          "${body.text}"`);
+
+	// Token Health version 2: a repeat inside the cooldown goes to its own output, "Already Reported".
+	const alertsBefore = world.alerts.requests.filter((request) => request.path === '/keep-alive').length;
+	const repeat = await runOrThrow(userFolder, DEMO_IDS.keepAliveWorkflow);
+	const [repeated] = nodeOutput(repeat.run, 'Already reported');
+	check(
+		repeated?.duplicate === true && nodeOutput(repeat.run, 'Send alert').length === 0,
+		'run 3 is a repeat: Already reported, not Send alert',
+	);
+	check(
+		world.alerts.requests.filter((request) => request.path === '/keep-alive').length === alertsBefore,
+		'no second alert for the repeat',
+	);
+	print(
+		'   run 3: the same problem inside the 6-hour cooldown → "Already reported" (duplicate: true) → no second alert',
+	);
 }
 
 async function errorHandler(world: DemoWorld, userFolder: UserFolder, print: Print): Promise<void> {
