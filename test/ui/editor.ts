@@ -96,7 +96,7 @@ export async function addNodeBySearch(
 	if (node !== undefined) {
 		await page
 			.getByTestId('node-creator-item-name')
-			.filter({ hasText: new RegExp(`^${node}$`) })
+			.filter({ hasText: new RegExp(`^${escapeRegExp(node)}$`) })
 			.first()
 			.click();
 	}
@@ -104,13 +104,51 @@ export async function addNodeBySearch(
 	await ndv(page).waitFor({ state: 'visible', timeout: 20_000 });
 }
 
-/** The parameter labels of the open node panel, top to bottom (credentials included). */
-export async function panelLabels(page: Page): Promise<string[]> {
-	const panel = ndv(page);
-	await panel.waitFor({ state: 'visible', timeout: 20_000 });
-	return (await panel.locator('[data-test-id="parameter-input-label"], label').allTextContents())
-		.map((text) => text.replace(/\s+/g, ' ').trim())
-		.filter((text) => text !== '');
+/** The labels of the open panel's parameters, top to bottom ("Credential" for the credential slot). */
+export async function panelFields(page: Page): Promise<string[]> {
+	const items = ndv(page).getByTestId('node-parameters').getByTestId('parameter-item');
+	const labels: string[] = [];
+	for (const item of await items.all()) {
+		// Notices are parameter items without a label.
+		const inputLabel = item.getByTestId('input-label');
+		const label =
+			(await item.getByTestId('credentials-label').count()) > 0
+				? 'Credential'
+				: (await inputLabel.count()) > 0
+					? await inputLabel.first().textContent()
+					: null;
+		if (label)
+			labels.push(
+				label
+					.replace(/FixedExpression$/, '')
+					.replace(/\s+/g, ' ')
+					.trim(),
+			);
+	}
+	return labels.filter((label) => label !== '');
+}
+
+/** The choices of a dropdown parameter, as the open list shows them; closes the list again. */
+export async function dropdownChoices(page: Page, parameter: string): Promise<string[]> {
+	await ndv(page).getByTestId(`parameter-input-${parameter}`).click();
+	const options = page.getByRole('option');
+	await options.first().waitFor({ state: 'visible', timeout: 10_000 });
+	const choices = (await options.allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim());
+	await page.keyboard.press('Escape');
+	return choices;
+}
+
+/** Picks `choice` in a dropdown parameter of the open panel (an option's name; its description may follow). */
+export async function choose(page: Page, parameter: string, choice: string): Promise<void> {
+	await ndv(page).getByTestId(`parameter-input-${parameter}`).click();
+	await page
+		.getByRole('option', { name: new RegExp(`^${escapeRegExp(choice)}`) })
+		.first()
+		.click();
+}
+
+export function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function ndv(page: Page): Locator {
