@@ -20,6 +20,8 @@ export interface ItemOperation<Context, Output = ItemResult> {
 	/** How many items may run at the same time; without it, one after the other. */
 	concurrency?: (context: Context) => number;
 	execute: (this: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, context: Context) => Promise<Output>;
+	/** One line about the whole run for n8n's output pane (e.g. "1 refresh; 2 of 5 items replayed"). */
+	summarize?: (outputs: INodeExecutionData[]) => string | undefined;
 	runsOnce?: false;
 }
 

@@ -458,6 +458,34 @@ describe('Refresh If Expiring', () => {
 	});
 });
 
+describe('what the editor shows', () => {
+	it('one tokenGuard shape on every item, display names, and a run summary in the output pane', async () => {
+		const helper = newHelper();
+		const credential = addCredential(helper, 'connect', await staleGrant());
+		const result = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'request', url: server.apiUrl('me'), concurrency: 1 },
+			{ itemCount: 5 },
+		);
+
+		const items = outputs(result);
+		const shapes = new Set(items.map((item) => Object.keys(tokenGuardOf(item)).sort().join(',')));
+		expect(shapes.size).toBe(1);
+		expect(tokenGuardOf(items[0])).toMatchObject({
+			expirySignal: 'status',
+			category: null,
+			delivery: null,
+			credential: { type: CONNECT_TYPE, typeName: 'Token Guard OAuth2 API' },
+		});
+		expect(tokenGuardOf(items[4])).toMatchObject({ refreshed: false, expirySignal: null, category: null });
+		const hints = result.runData[result.node.name][0].hints ?? [];
+		expect(hints.map((hint) => [hint.message, hint.location])).toEqual([
+			['1 refresh; 1 of 5 items replayed after the token expired', 'outputPane'],
+		]);
+	});
+});
+
 describe('events', () => {
 	it('one refresh.succeeded event per shared refresh, delivered signed to the webhook sink', async () => {
 		const helper = newHelper();
@@ -483,7 +511,7 @@ describe('events', () => {
 		expect(fault.requests[0].headers['webhook-signature']).toMatch(/^v1,/);
 		expect(
 			items
-				.filter((item) => tokenGuardOf(item).delivery !== undefined)
+				.filter((item) => tokenGuardOf(item).delivery !== null)
 				.map((item) => (tokenGuardOf(item).delivery as IDataObject).status),
 		).toEqual(['delivered']);
 		expectNoSecretsShown(result, helper);

@@ -19,7 +19,10 @@ import { OperationFailure } from '../../operationContract';
 
 export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-needed';
 
-/** The `tokenGuard` field of every output item (README "Output"). */
+/**
+ * The `tokenGuard` field of every output item (README "Output"). Every key is on every item of an operation,
+ * `null` when it does not apply, so n8n's Schema and Table views show one shape.
+ */
 export interface TokenGuardInfo {
 	refreshed: boolean;
 	reason: TokenGuardReason;
@@ -27,9 +30,9 @@ export interface TokenGuardInfo {
 	expiresAt: string | null;
 	tokenFingerprint: string;
 	durationMs: number;
-	credential: { type: string; name: string | null };
-	category?: Category;
-	delivery?: Delivery;
+	credential: { type: string; typeName: string; name: string | null };
+	category: Category | null;
+	delivery: Delivery | null;
 	[extra: string]: unknown;
 }
 
@@ -40,8 +43,13 @@ export const isoOrNull = (epochMs: number | null | undefined): string | null =>
 
 export const credentialOutput = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
 	type: selected.type,
+	typeName: selected.info.displayName,
 	name: selected.name ?? null,
 });
+
+/** The item's `delivery`: `null` when no event was sent for it, including with Send Events to Webhook off. */
+export const deliveryOutput = (delivery: Delivery | undefined): Delivery | null =>
+	delivery === undefined || delivery.status === 'skipped' ? null : delivery;
 
 /** Input json and binary pass through; `tokenGuard` is added (or replaced). */
 export function passThroughItem(item: INodeExecutionData, tokenGuard: TokenGuardInfo): ItemResult {

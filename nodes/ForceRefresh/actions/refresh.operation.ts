@@ -10,7 +10,14 @@ import { readTokenState, selectedCredential } from '../../shared/refresh/credent
 import { forceRefresh } from '../../shared/refresh/sharedRefresh.adapter';
 import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
-import { credentialOutput, emitRefreshSucceeded, isoOrNull, passThroughItem, refreshFailure } from './common';
+import {
+	credentialOutput,
+	deliveryOutput,
+	emitRefreshSucceeded,
+	isoOrNull,
+	passThroughItem,
+	refreshFailure,
+} from './common';
 
 export const description: INodeProperties[] = [
 	{
@@ -52,8 +59,9 @@ export async function executeOnce(this: IExecuteFunctions, items: INodeExecution
 			tokenFingerprint: result.tokenFingerprint,
 			durationMs: Date.now() - startedAt,
 			credential: credentialOutput(selected),
-			...(result.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: result.refreshTokenRotated }),
-			delivery,
+			refreshTokenRotated: result.refreshTokenRotated ?? null,
+			category: null,
+			delivery: deliveryOutput(delivery),
 		};
 		return items.map((item) => passThroughItem(item, tokenGuard));
 	} catch (error) {

@@ -17,6 +17,7 @@ import type { ItemResult } from '../../operationContract';
 import type { TokenGuardInfo } from './common';
 import {
 	credentialOutput,
+	deliveryOutput,
 	emitRefreshSucceeded,
 	emitTokenExpiring,
 	isoOrNull,
@@ -120,8 +121,9 @@ async function refreshProactively(
 		credential: credentialOutput(selected),
 		expiryState: decision.state,
 		secondsLeft: secondsLeftOf(decision),
-		...(refresh?.refreshTokenRotated === undefined ? {} : { refreshTokenRotated: refresh.refreshTokenRotated }),
-		...(delivery === undefined ? {} : { delivery }),
+		refreshTokenRotated: refresh?.refreshTokenRotated ?? null,
+		category: null,
+		delivery: deliveryOutput(delivery),
 	};
 }
 
@@ -152,6 +154,9 @@ async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<T
 		credential: credentialOutput(selected),
 		expiryState: decision.state,
 		secondsLeft: secondsLeftOf(decision),
+		refreshTokenRotated: null,
+		category: null,
+		delivery: null,
 	};
 }
 

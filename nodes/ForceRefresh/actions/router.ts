@@ -70,5 +70,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
 	}
 	const items = this.getInputData();
-	return [handler.runsOnce === true ? await runOnce(this, handler, items) : await runItems(this, handler, items)];
+	if (handler.runsOnce === true) return [await runOnce(this, handler, items)];
+	const outputs = await runItems(this, handler, items);
+	const summary = handler.summarize?.(outputs);
+	if (summary !== undefined) this.addExecutionHints({ message: summary, location: 'outputPane' });
+	return [outputs];
 }

@@ -442,7 +442,7 @@ function expectedVerdict(row: FaultRow) {
 	return {
 		bounded: true,
 		failed,
-		category: row.category,
+		category: row.category ?? null,
 		// A failure outside authentication keeps its own message (it names the field instead).
 		namesCredential: failed && row.category !== 'not_auth_related' ? true : undefined,
 		providerClaimed: failed ? null : undefined,

@@ -183,7 +183,7 @@ const deliveriesOf = (items: INodeExecutionData[], flow: Flow): IDataObject[] =>
 				(flow === 'Token Health: Diagnose Error' ? item.json.delivery : tokenGuardOf(item).delivery) as
 					IDataObject | undefined,
 		)
-		.filter((delivery): delivery is IDataObject => delivery !== undefined);
+		.filter((delivery): delivery is IDataObject => delivery !== undefined && delivery !== null);
 
 const ROWS: Array<[Flow, SinkKind]> = [
 	['Force Refresh: Request With Auto-Refresh', 'refusing'],

@@ -19,6 +19,7 @@ import type { ItemResult } from '../../../operationContract';
 import type { TokenGuardInfo } from '../common';
 import {
 	credentialOutput,
+	deliveryOutput,
 	emitRefreshFailed,
 	emitRefreshSucceeded,
 	emitTokenExpiring,
@@ -171,9 +172,9 @@ function answeredInfo(
 		credential: credentialOutput(run.selected),
 		statusCode: outcome.response.statusCode,
 		waitedMs: outcome.waitedMs,
-		...(outcome.signal === undefined ? {} : { expirySignal: outcome.signal }),
-		...(category === undefined ? {} : { category }),
-		...(delivery === undefined ? {} : { delivery }),
+		expirySignal: outcome.signal ?? null,
+		category: category ?? null,
+		delivery: deliveryOutput(delivery),
 	};
 }
 
