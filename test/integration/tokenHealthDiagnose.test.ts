@@ -436,6 +436,24 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 	});
 });
 
+describe('what the editor shows', () => {
+	it('summary is the first field (the first column of Table view) and remediation has at most four steps', async () => {
+		const reconnect = errorTriggerItem(
+			nodeError({
+				message: 'The credential "Gmail account" needs to be reconnected.',
+				failure: { cause: 'credential-invalid' },
+				nodeType: 'n8n-nodes-base.gmail',
+				credentials: { gmailOAuth2: { id: 'cred-editor', name: 'Gmail account' } },
+			}),
+		);
+		const { json } = only(await diagnoseRun([reconnect]));
+		expect(Object.keys(json)[0]).toBe('summary');
+		expect(json.summary).toEqual(expect.any(String));
+		expect((json.remediation as string[]).length).toBeGreaterThan(0);
+		expect((json.remediation as string[]).length).toBeLessThanOrEqual(4);
+	});
+});
+
 describe('secrets in error payloads', () => {
 	const CANARIES = {
 		bearer: 'ya29.CANARY-bearer-4f1d9a7c2e5b8d3a6f0c',

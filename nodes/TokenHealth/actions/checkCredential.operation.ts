@@ -279,6 +279,7 @@ function reportJson(
 		summary: summaryOf(report, selected),
 		credential: {
 			type: selected.type,
+			typeName: selected.info.displayName,
 			id: selected.id ?? null,
 			name: selected.name ?? null,
 			reconnectUrl: reconnectUrlFor(instanceBaseUrl, selected.id),

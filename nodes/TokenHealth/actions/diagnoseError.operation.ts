@@ -193,10 +193,13 @@ export async function execute(
 		);
 	}
 
+	// The summary first: n8n's Table view shows the keys in this order.
+	const { summary, ...details } = diagnosis;
 	return {
 		item: {
 			json: {
-				...diagnosis,
+				summary,
+				...details,
 				duplicate,
 				occurrences,
 				suppressedDuplicates,

@@ -11,7 +11,7 @@ import { credentialTypeInfo } from '../credentialCatalog';
 import { PROVIDER_LABELS } from '../classify/providers';
 import { withoutTrailingSlashes } from '../security/urls';
 import { redactedSnippet, redactText } from '../security/redact';
-import { remediationFor, summaryFor } from './remediation';
+import { MAX_REMEDIATION_STEPS, RECONNECT_STEP, remediationFor, summaryFor } from './remediation';
 import { CATEGORY_TRAITS } from '../classify/taxonomy';
 import type { Action, Category, Classification, Provider, Result, Severity } from '../types';
 import { ok } from '../types';
@@ -172,7 +172,9 @@ function remediationOf(
 			`Node ${nodeLabel(failedNode)} has no OAuth credential of its own: check the OAuth credentials of the tools and sub-nodes connected to it (Gmail, Calendar, Drive, …) before changing any model API key.`,
 		);
 	}
-	return [...first, ...steps];
+	// The credential's own reconnect link says what the general reconnect step says, with the address.
+	const rest = first.length > 0 ? steps.filter((step) => step !== RECONNECT_STEP) : steps;
+	return [...first, ...rest].slice(0, MAX_REMEDIATION_STEPS);
 }
 
 const EMPTY_SOURCE: DiagnosisSource = {

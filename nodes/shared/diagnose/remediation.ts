@@ -8,7 +8,8 @@ import type { Category, Classification, Provider } from '../types';
 
 type StepsByCategory = Partial<Record<Category, readonly string[]>>;
 
-const RECONNECT_STEP =
+/** The general reconnect step; a diagnosis with the credential's own reconnect link replaces it. */
+export const RECONNECT_STEP =
 	'Open the credential in n8n and click "Reconnect" (or "Connect my account"), then sign in and approve every requested permission.';
 
 const GENERIC_STEPS: Readonly<Record<Category, readonly string[]>> = {
@@ -203,12 +204,19 @@ const GOOGLE_MODEL_KEY_STEPS = [
 ];
 
 /** Concrete steps, provider-specific ones first. Never empty. */
+/**
+ * A person reads four steps: up to three of the provider's own first, then the general ones (whose first is
+ * the category's main action, e.g. reconnect), each once.
+ */
+export const MAX_REMEDIATION_STEPS = 4;
+
 export function remediationFor(category: Category, provider: Provider): string[] {
 	const specific =
 		provider === 'google' && category === 'model_api_key'
 			? GOOGLE_MODEL_KEY_STEPS
 			: (PROVIDER_STEPS[provider]?.[category] ?? []);
-	return [...specific, ...GENERIC_STEPS[category]];
+	const steps = new Set([...specific.slice(0, MAX_REMEDIATION_STEPS - 1), ...GENERIC_STEPS[category]]);
+	return [...steps].slice(0, MAX_REMEDIATION_STEPS);
 }
 
 const SUMMARY_PREDICATES: Readonly<Record<Category, string>> = {
