@@ -62,7 +62,10 @@ async function mint(scope?: string): Promise<MintedGrant> {
 
 /** A grant whose stored access token the API no longer accepts (as after expiry), refresh token intact. */
 async function staleGrant(scope?: string): Promise<MintedGrant> {
-	const grant = await mint(scope);
+	return staleGrantOf(await mint(scope));
+}
+
+function staleGrantOf(grant: MintedGrant): MintedGrant {
 	const stale = `stale-at-CANARY-${randomBytes(16).toString('hex')}`;
 	secrets.add(stale);
 	return { ...grant, accessToken: stale };
@@ -484,6 +487,27 @@ describe('what the editor shows', () => {
 			['1 refresh; 1 of 5 items replayed after the token expired', 'outputPane'],
 		]);
 	});
+
+	it('a failed item (Continue On Fail) carries the same tokenGuard keys as an answered one', async () => {
+		const helper = newHelper();
+		const answered = await runForceRefresh(helper, addCredential(helper, 'connect', await mint()), {
+			operation: 'request',
+			url: server.apiUrl('me'),
+		});
+		const grant = await mint();
+		await server.revokeGrant(grant.grantId);
+		const failed = await runForceRefresh(
+			helper,
+			addCredential(helper, 'connect', await staleGrantOf(grant)),
+			{ operation: 'request', url: server.apiUrl('me') },
+			{ continueOnFail: true },
+		);
+
+		const keys = (result: RunResult) => Object.keys(tokenGuardOf(outputs(result)[0])).sort();
+		expect(tokenGuardOf(outputs(failed)[0]).category).toBe('refresh_token_invalid');
+		expect(keys(failed)).toEqual(keys(answered));
+		expect(tokenGuardOf(outputs(answered)[0])).toMatchObject({ reason: null, category: null });
+	});
 });
 
 describe('events', () => {
@@ -579,7 +603,7 @@ describe('request shapes', () => {
 		});
 		const [item] = outputs(result);
 		expect(pick(item.json)).toEqual(expected);
-		expect(tokenGuardOf(item)).toMatchObject({ refreshed: false, reason: 'not-needed', statusCode: 200 });
+		expect(tokenGuardOf(item)).toMatchObject({ refreshed: false, reason: null, statusCode: 200 });
 	});
 
 	it.each<[string, IDataObject, RegExp]>([

@@ -25,7 +25,8 @@ export type TokenGuardReason = 'proactive' | 'expiry-signal' | 'forced' | 'not-n
  */
 export interface TokenGuardInfo {
 	refreshed: boolean;
-	reason: TokenGuardReason;
+	/** Why the token was refreshed; `null` on a request that needed no refresh. */
+	reason: TokenGuardReason | null;
 	attempts: number;
 	expiresAt: string | null;
 	tokenFingerprint: string;

@@ -140,20 +140,35 @@ export async function prepare(this: IExecuteFunctions): Promise<RequestRun> {
 		const selected = selectedCredential(this, 0);
 		return { selected, settings: readRunSettings(this, selected), runSecrets: new Set<string>() };
 	} catch (error) {
-		throw operationFailure(nodeErrorFor(this, error, undefined, 0, []), {
-			refreshed: false,
-			reason: 'not-needed',
-			attempts: 0,
-			expiresAt: null,
-			tokenFingerprint: 'none',
-			durationMs: 0,
-			credential: { type: 'unknown', name: null },
-		});
+		throw operationFailure(nodeErrorFor(this, error, undefined, 0, []), failedInfo(undefined, 0, 0, null));
 	}
 }
 
 /** Items run concurrently up to the limit, so a burst that hits an expired token shares one refresh. */
 export const concurrency = (run: RequestRun): number => run.settings.concurrency;
+
+/** The item's tokenGuard when the request failed: the same keys as an answered one (category is added later). */
+function failedInfo(
+	selected: SelectedCredential | undefined,
+	attempts: number,
+	durationMs: number,
+	delivery: Delivery | null,
+	waitedMs = 0,
+): Omit<TokenGuardInfo, 'category'> {
+	return {
+		refreshed: false,
+		reason: null,
+		attempts,
+		expiresAt: null,
+		tokenFingerprint: 'none',
+		durationMs,
+		credential: selected ? credentialOutput(selected) : { type: 'unknown', typeName: 'unknown', name: null },
+		statusCode: null,
+		waitedMs,
+		expirySignal: null,
+		delivery: deliveryOutput(delivery ?? undefined),
+	};
+}
 
 function answeredInfo(
 	outcome: AutoRefreshOutcome,
@@ -164,7 +179,8 @@ function answeredInfo(
 ): TokenGuardInfo {
 	return {
 		refreshed: outcome.refreshed,
-		reason: outcome.reason,
+		// A request that needed no refresh has no refresh reason.
+		reason: outcome.refreshed ? outcome.reason : null,
 		attempts: outcome.attempts,
 		expiresAt: isoOrNull(outcome.token.expiresAtMs),
 		tokenFingerprint: outcome.token.fingerprint,
@@ -207,16 +223,9 @@ export async function execute(
 		return { json: outputJson(outcome, settings.options.fullResponse === true, tokenGuard) };
 	} catch (error) {
 		const stats = (error as { stats?: { attempts?: number; waitedMs?: number } }).stats;
-		throw operationFailure(nodeErrorFor(this, error, selected, itemIndex, [...runSecrets]), {
-			refreshed: false,
-			reason: 'not-needed',
-			attempts: stats?.attempts ?? 0,
-			expiresAt: null,
-			tokenFingerprint: 'none',
-			durationMs: Date.now() - startedAt,
-			credential: credentialOutput(selected),
-			...(stats?.waitedMs === undefined ? {} : { waitedMs: stats.waitedMs }),
-			...(delivery === undefined ? {} : { delivery }),
-		});
+		throw operationFailure(
+			nodeErrorFor(this, error, selected, itemIndex, [...runSecrets]),
+			failedInfo(selected, stats?.attempts ?? 0, Date.now() - startedAt, delivery ?? null, stats?.waitedMs),
+		);
 	}
 }
