@@ -38,13 +38,6 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
-			displayName:
-				'For refresh tokens you already have. n8n does not lock this kind of credential across queue-mode workers: if your provider rotates refresh tokens and you run several workers, prefer a Token Guard OAuth2 credential with the Connect button.',
-			name: 'manualNotice',
-			type: 'notice',
-			default: '',
-		},
-		{
 			displayName: 'Token URL',
 			name: 'tokenUrl',
 			type: 'string',
@@ -112,6 +105,15 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 				'Optional. Leave empty to keep the scopes originally granted (recommended); a provider may reject a refresh that asks for more',
 		},
 		{
+			displayName: 'Test URL',
+			name: 'testUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. https://openidconnect.googleapis.com/v1/userinfo',
+			description:
+				"Optional. An API URL that answers GET with the access token, such as the provider's userinfo endpoint. With it, the credential test also proves the API accepts the new token.",
+		},
+		{
 			displayName: 'Audience',
 			name: 'audience',
 			type: 'string',
@@ -137,16 +139,14 @@ export class TokenGuardRefreshTokenApi implements ICredentialType {
 			description:
 				'Whether to allow a plain http:// Token URL on a host other than 127.0.0.1, localhost or ::1. Off by default because the client secret and refresh token would cross the network unencrypted.',
 		},
-		{
-			displayName: 'Test URL',
-			name: 'testUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'e.g. https://openidconnect.googleapis.com/v1/userinfo',
-			description:
-				"Optional. An API URL that answers GET with the access token, such as the provider's userinfo endpoint. With it, the credential test also proves the API accepts the new token.",
-		},
 		introspectionUrlField,
+		{
+			displayName:
+				'For refresh tokens you already have. n8n does not lock this kind of credential across queue-mode workers: if your provider rotates refresh tokens and you run several workers, prefer a Token Guard OAuth2 credential with the Connect button.',
+			name: 'manualNotice',
+			type: 'notice',
+			default: '',
+		},
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',
