@@ -70,13 +70,18 @@ async function formFields(modal: Locator): Promise<string[]> {
 	return fields;
 }
 
-/** Screenshots the form at its top and with `notice` scrolled into view, then closes it. */
-async function shootAndClose(page: Page, modal: Locator, name: string, notice: string): Promise<void> {
+/** Screenshots the form at its top and with `notice` scrolled into view, then closes it without saving. */
+async function shootAndClose(page: Page, modal: Locator, name: string, notice: string, oauth = true): Promise<void> {
 	await world.shot(`${name}-top`);
 	await modal.getByText(notice).first().scrollIntoViewIfNeeded();
 	await world.shot(`${name}-notice`);
 	await page.keyboard.press('Escape');
-	if (await modal.isVisible()) await modal.locator('.el-dialog__headerbtn, [aria-label="Close"]').first().click();
+	// An OAuth2 form that was never connected asks "Close without connecting?" first.
+	const confirm = page.getByRole('dialog', { name: 'Close without connecting?' });
+	if (oauth) {
+		await confirm.waitFor({ state: 'visible', timeout: 10_000 });
+		await confirm.getByRole('button', { name: 'Close', exact: true }).click();
+	}
 	await modal.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
@@ -100,7 +105,7 @@ describe('a new credential form', () => {
 			NOTICE('For refresh tokens you'),
 			'Allowed HTTP Request Domains',
 		]);
-		await shootAndClose(page, modal, 'credential-form-manual', 'For refresh tokens you already have');
+		await shootAndClose(page, modal, 'credential-form-manual', 'For refresh tokens you already have', false);
 	});
 
 	it("Google: n8n draws oAuth2Api's client fields and domain fields first, then the preset's notice", async () => {
@@ -117,6 +122,10 @@ describe('a new credential form', () => {
 			'Test URL',
 		]);
 		expect(fields.indexOf(NOTICE('Fixes the generic OAuth2'))).toBeGreaterThan(fields.indexOf('Client ID'));
+		// n8n's redirect hint names the app by the display name minus API/OAuth2 (getAppNameFromCredType).
+		await expect(modal.textContent()).resolves.toContain(
+			'In Token Guard Google, use the URL above when prompted to enter an OAuth callback or redirect URL',
+		);
 		await shootAndClose(page, modal, 'credential-form-google', 'Fixes the generic OAuth2 flow for Google');
 	});
 
