@@ -10,7 +10,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
+import { forgetProcessAlertStates } from '../../nodes/shared/diagnose/alertLedger.adapter';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import { errorTriggerItem, nodeError } from '../integration/tokenHealthPayloads';

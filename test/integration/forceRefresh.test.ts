@@ -544,6 +544,68 @@ describe('events', () => {
 	});
 });
 
+describe('refresh alerts through the alert ledger', () => {
+	it('20 executions failing at once on one revoked credential send 1 refresh.failed; the next refresh sends 1 refresh.recovered', async () => {
+		const helper = newHelper();
+		const grant = await mint();
+		await server.revokeGrant(grant.grantId);
+		const credential = addCredential(helper, 'connect', grant);
+		const sink = helper.addCredential({
+			id: 'ledger-sink',
+			name: 'Alerts',
+			type: 'tokenGuardWebhookApi',
+			data: { url: `${fault.url}/hook`, signingSecret: SIGNING_SECRET },
+		});
+		const credentials = { [CONNECT_TYPE]: credential.ref, tokenGuardWebhookApi: sink };
+		const failures = await Promise.all(
+			Array.from({ length: 20 }, async (_unused, index) =>
+				runForceRefresh(
+					helper,
+					credential,
+					{ operation: 'refresh', sendEvents: true },
+					{ credentials, executionId: `burst-${index}` },
+				),
+			),
+		);
+		expect(failures.map((result) => result.error?.message === undefined)).toEqual(failures.map(() => false));
+		const hookTypes = () =>
+			fault.requests.filter((request) => request.path === '/hook').map((request) => (request.json as IDataObject).type);
+		expect(hookTypes()).toEqual(['io.n8n.tokenguard.refresh.failed']);
+
+		// The user reconnects: the same credential holds a working grant again.
+		const reconnected = await mint();
+		helper.addCredential({
+			id: credential.ref.id,
+			name: credential.ref.name,
+			type: CONNECT_TYPE,
+			data: {
+				grantType: 'authorizationCode',
+				accessTokenUrl: server.tokenUrl,
+				clientId: server.clientId,
+				clientSecret: server.clientSecret,
+				authentication: 'header',
+				oauthTokenData: { access_token: reconnected.accessToken, refresh_token: reconnected.refreshToken },
+			},
+		});
+		const healthy = await runForceRefresh(
+			helper,
+			credential,
+			{ operation: 'refresh', sendEvents: true },
+			{ credentials },
+		);
+		expect(healthy.error).toBeUndefined();
+		expect(hookTypes()).toEqual([
+			'io.n8n.tokenguard.refresh.failed',
+			'io.n8n.tokenguard.refresh.recovered',
+			'io.n8n.tokenguard.refresh.succeeded',
+		]);
+		const recovered = fault.requests.find(
+			(request) => (request.json as IDataObject).type === 'io.n8n.tokenguard.refresh.recovered',
+		);
+		expect(((recovered?.json as IDataObject).data as IDataObject).details).toMatchObject({ failures: 20 });
+	});
+});
+
 describe('request shapes', () => {
 	it.each<[string, IDataObject, (json: IDataObject) => unknown, unknown]>([
 		[

@@ -8,7 +8,7 @@ import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workf
 import { TokenHealthBuiltIn } from '../../builtin/nodes/TokenHealthBuiltIn/TokenHealthBuiltIn.node';
 
 import { STATIC_DATA_KEY } from '../../nodes/shared/diagnose/alertState';
-import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
+import { forgetProcessAlertStates } from '../../nodes/shared/diagnose/alertLedger.adapter';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';

@@ -14,7 +14,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { Webhook } from 'standardwebhooks';
 
 import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.credentials';
-import { forgetProcessAlertStates } from '../../nodes/TokenHealth/actions/common';
+import { forgetProcessAlertStates } from '../../nodes/shared/diagnose/alertLedger.adapter';
 import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import type { RunResult } from '../harness';

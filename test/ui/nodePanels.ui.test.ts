@@ -86,6 +86,11 @@ describe('Force Refresh', () => {
 		await world.shot('force-refresh-02-type-chosen');
 		expect((await panelFields(page)).slice(0, 3)).toContain('Credential');
 		await ndv(page).getByTestId('node-credentials-select').first().click();
+		// The list opens with an animation: read it once the expected entry is drawn.
+		await page
+			.getByRole('option', { name: /Orders API/ })
+			.first()
+			.waitFor({ state: 'visible', timeout: 10_000 });
 		const offered = (await page.getByRole('option').allTextContents()).map((text) => text.trim());
 		await world.shot('force-refresh-03-credentials-offered');
 		expect(offered.join(' | ')).toContain('Orders API');

@@ -9,6 +9,8 @@ import type { RefreshResult, SelectedCredential } from '../../shared/refresh/tok
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { emitEvent, isDeliveryFailure } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/events/events';
+import { alertKey, credentialAlertKey, DEFAULT_COOLDOWN_MINUTES } from '../../shared/diagnose/alertState';
+import { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
 import { classifyForNode } from '../../shared/errors/classification';
 import { classificationFor } from '../../shared/classify/taxonomy';
 import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
@@ -81,9 +83,46 @@ async function emit(
 	data: TokenGuardEventData,
 	itemIndex: number,
 	secrets: string[],
+	announcement: { suppress?: boolean; eventId?: string } = {},
 ): Promise<Delivery> {
-	const { delivery } = await emitEvent(ctx, type, data, { itemIndex, secrets });
+	const { delivery } = await emitEvent(ctx, type, data, { itemIndex, secrets, ...announcement });
 	return delivery;
+}
+
+/**
+ * Force Refresh has no cooldown field: a credential's refresh failure is announced once an hour at most, the
+ * default of Token Health's Alert Cooldown, through the same per-workflow alert ledger.
+ */
+const REFRESH_ALERT_COOLDOWN_MS = DEFAULT_COOLDOWN_MINUTES * 60_000;
+
+/** The ledger key of a credential's refresh problems in this workflow; none for a credential without an id. */
+function refreshAlertKey(ctx: IExecuteFunctions, selected: SelectedCredential, category: Category): string {
+	return alertKey({ credentialId: selected.id, workflowId: ctx.getWorkflow().id, category });
+}
+
+/** A successful refresh closes an open episode of this credential once: refresh.recovered, with the outage. */
+async function announceRecovery(
+	ctx: IExecuteFunctions,
+	selected: SelectedCredential,
+	itemIndex: number,
+	secrets: string[],
+): Promise<void> {
+	if (!selected.id) return;
+	const ledger = AlertLedger.open(ctx);
+	const recovered = ledger.success(credentialAlertKey(selected.id), Date.now());
+	ledger.save();
+	if (recovered === undefined) return;
+	await emit(
+		ctx,
+		'refresh.recovered',
+		{
+			...eventBase(selected, 'info'),
+			category: recovered.entry.category,
+			details: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
+		},
+		itemIndex,
+		secrets,
+	);
 }
 
 export async function emitRefreshSucceeded(
@@ -94,6 +133,7 @@ export async function emitRefreshSucceeded(
 	itemIndex: number,
 	secrets: string[],
 ): Promise<Delivery> {
+	await announceRecovery(ctx, selected, itemIndex, secrets);
 	return await emit(
 		ctx,
 		'refresh.succeeded',
@@ -125,6 +165,20 @@ export async function emitRefreshFailed(
 	if (isDeliveryFailure(error)) return undefined;
 	const classification = classifyForNode(error, { credential: selected, secrets });
 	const attempts = (error as { stats?: { attempts?: unknown } }).stats?.attempts;
+	// One refresh.failed per credential and category per cooldown, however many items or executions saw it.
+	const ledger = AlertLedger.open(ctx);
+	const { decision, eventIdFor } = ledger.announce(
+		{
+			key: refreshAlertKey(ctx, selected, classification.category),
+			category: classification.category,
+			severity: classification.severity,
+			nowMs: Date.now(),
+			cooldownMs: REFRESH_ALERT_COOLDOWN_MS,
+			credential: { type: selected.type, ...(selected.id ? { id: selected.id } : {}) },
+		},
+		ctx.getWorkflow().id ?? '',
+	);
+	ledger.save();
 	try {
 		return await emit(
 			ctx,
@@ -134,10 +188,11 @@ export async function emitRefreshFailed(
 				category: classification.category,
 				action: classification.action,
 				...(typeof attempts === 'number' ? { attempts } : {}),
-				details: { ...details, why: classification.reason },
+				details: { ...details, why: classification.reason, occurrences: decision.occurrences },
 			},
 			itemIndex,
 			secrets,
+			{ suppress: decision.duplicate, eventId: eventIdFor('refresh.failed') },
 		);
 	} catch (deliveryError) {
 		// "Fail on Delivery Error" must not hide the refresh failure, which is thrown right after this.

@@ -25,7 +25,8 @@ import { PROVIDER_LABELS } from '../../shared/classify/providers';
 import { redactDeep } from '../../shared/security/redact';
 import { summaryFor } from '../../shared/diagnose/remediation';
 import type { FailureInput } from '../../shared/diagnose/alertState';
-import type { AlertLedger, AlertSettings, EmittedEvent, RoutedItem } from './common';
+import type { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
+import type { AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, scopeList, summarizeEvent } from './common';
 
 export { credentials, description } from './checkCredential.description';

@@ -2,18 +2,9 @@
  * What both Token Health operations share: the alert cooldown kept in workflow static data, the
  * routing to "Needs Attention" / "OK", and the per-item event summary.
  */
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import type { AlertState, FailureDecision, FailureInput, Recovery } from '../../shared/diagnose/alertState';
-import {
-	DEFAULT_COOLDOWN_MINUTES,
-	emptyAlertState,
-	mergeAlertStates,
-	readAlertState,
-	recordFailure,
-	recordSuccess,
-	STATIC_DATA_KEY,
-} from '../../shared/diagnose/alertState';
+import { DEFAULT_COOLDOWN_MINUTES } from '../../shared/diagnose/alertState';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
 import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
 import { parseScopes } from '../../shared/diagnose/healthCheck';
@@ -23,7 +14,6 @@ import { describeValue, nonNegativeNumber } from '../../shared/parameters/parame
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import { err, ok } from '../../shared/types';
 import type { ItemResult } from '../../operationContract';
-import { RecentMemory } from '../../shared/refresh/recentMemory';
 
 export const OPERATION_PARAMETER = 'operation';
 export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
@@ -139,79 +129,6 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 		alreadyReportedOutput: ctx.getNode().typeVersion >= CURRENT_VERSION,
 		duplicatesToNeedsAttention: output === 'needsAttention',
 	};
-}
-
-/**
- * This process's alert state per workflow. n8n hands each execution its own copy of static data, read
- * at the start and written at the end (last write wins), so concurrent executions cannot see each
- * other's alerts there. This memory can: every decision reads and writes it synchronously, so of N
- * executions racing on one problem exactly one alerts. Static data stays the durable copy, merged in on
- * open and written back on save. Manual runs keep to their own copy, as n8n never saves theirs. At most
- * 1,000 workflows are held; the least recently used is forgotten first.
- */
-const processAlertStates = new RecentMemory<AlertState>({ maxEntries: 1000, ttlMs: Infinity });
-
-/** Forgets this process's alert memory, as a restart does (tests). */
-export function forgetProcessAlertStates(): void {
-	processAlertStates.clear();
-}
-
-/**
- * The alert state of this workflow: this process's memory merged with the static data the execution
- * started with. Decisions are made against the process memory; `save` writes the merged state back.
- */
-export class AlertLedger {
-	private ownState: AlertState | undefined;
-
-	private constructor(
-		private readonly staticData: IDataObject,
-		private readonly workflowKey: string | undefined,
-	) {}
-
-	static open(ctx: IExecuteFunctions): AlertLedger {
-		const staticData = ctx.getWorkflowStaticData('global');
-		const stored = readAlertState(staticData[STATIC_DATA_KEY]);
-		if (ctx.getMode() === 'manual') {
-			const ledger = new AlertLedger(staticData, undefined);
-			ledger.ownState = stored;
-			return ledger;
-		}
-		const workflowKey = ctx.getWorkflow().id ?? 'unsaved-workflow';
-		const inMemory = processAlertStates.get(workflowKey, Date.now());
-		processAlertStates.set(workflowKey, inMemory ? mergeAlertStates(inMemory, stored, Date.now()) : stored, Date.now());
-		return new AlertLedger(staticData, workflowKey);
-	}
-
-	private get state(): AlertState {
-		if (this.workflowKey === undefined) return this.ownState ?? emptyAlertState();
-		return processAlertStates.get(this.workflowKey, Date.now()) ?? emptyAlertState();
-	}
-
-	private set state(state: AlertState) {
-		if (this.workflowKey === undefined) this.ownState = state;
-		else processAlertStates.set(this.workflowKey, state, Date.now());
-	}
-
-	failure(input: FailureInput): FailureDecision {
-		const { state, decision } = recordFailure(this.state, input);
-		this.state = state;
-		return decision;
-	}
-
-	success(key: string, nowMs: number): Recovery | undefined {
-		const { state, recovered } = recordSuccess(this.state, { key, nowMs });
-		if (recovered) this.state = state;
-		return recovered;
-	}
-
-	save(): void {
-		const state = this.state;
-		const stored = this.staticData[STATIC_DATA_KEY];
-		if (stored === undefined && Object.keys(state.entries).length === 0) return;
-		if (JSON.stringify(stored) === JSON.stringify(state)) return;
-		// Assigning (rather than mutating) is what marks n8n's observable static data as changed.
-		this.staticData[STATIC_DATA_KEY] = state as unknown as IDataObject;
-	}
 }
 
 /** What a Token Health operation returns for one item: the output item and which output it goes to. */

@@ -8,12 +8,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import { alertKey } from '../../shared/diagnose/alertState';
 import type { Diagnosis } from '../../shared/diagnose/diagnosis';
 import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnose/diagnosis';
-import { episodeEventId } from '../../shared/events/events';
 import { emitEvent, eventContext, executionUrl } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events/events';
 import { text } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
-import type { AlertLedger, AlertSettings, EmittedEvent, RoutedItem } from './common';
+import type { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
+import type { AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
 import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
 
@@ -123,32 +123,32 @@ function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemInde
 }
 
 /** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
-function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings) {
+function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings, workflowId: string) {
 	const key = alertKey({
 		credentialId: diagnosis.credential.id,
 		workflowId: diagnosis.source.workflowId,
 		category: diagnosis.category,
 	});
-	const nowMs = Date.now();
-	const decision = ledger.failure({
-		key,
-		category: diagnosis.category,
-		severity: diagnosis.severity,
-		nowMs,
-		cooldownMs: settings.cooldownMs,
-		credential: {
-			...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
-			...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
-			...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
+	const { decision, eventIdFor } = ledger.announce(
+		{
+			key,
+			category: diagnosis.category,
+			severity: diagnosis.severity,
+			nowMs: Date.now(),
+			cooldownMs: settings.cooldownMs,
+			credential: {
+				...(diagnosis.credential.type ? { type: diagnosis.credential.type } : {}),
+				...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
+				...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
+			},
 		},
-	});
+		workflowId,
+	);
 	return {
 		duplicate: decision.duplicate,
 		occurrences: decision.occurrences,
 		suppressedDuplicates: decision.suppressed,
-		// Without a cooldown every alert stands alone, so its event keeps a random id.
-		episode:
-			settings.cooldownMs > 0 ? [key, diagnosis.category, String(Math.floor(nowMs / settings.cooldownMs))] : undefined,
+		eventIdFor,
 	};
 }
 
@@ -161,12 +161,9 @@ export async function execute(
 	const diagnosis = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosis);
-	const { duplicate, occurrences, suppressedDuplicates, episode } = problem
-		? recordProblem(ledger, diagnosis, settings)
-		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0, episode: undefined };
-	// Every process that alerts this episode in this window gives the event the same id (the webhook-id).
-	const eventIdFor = (type: string) =>
-		episode === undefined ? undefined : episodeEventId(type, this.getWorkflow().id ?? '', ...episode);
+	const { duplicate, occurrences, suppressedDuplicates, eventIdFor } = problem
+		? recordProblem(ledger, diagnosis, settings, this.getWorkflow().id ?? '')
+		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
 
 	const data = eventData(diagnosis, occurrences, duplicate);
 	const events: EmittedEvent[] = [];

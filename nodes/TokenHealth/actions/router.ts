@@ -11,7 +11,8 @@ import { describeValue } from '../../shared/parameters/parameters';
 import { redactText } from '../../shared/security/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
-import { AlertLedger, NEEDS_ATTENTION_OUTPUT, OPERATION_PARAMETER, OUTPUT_INDEX } from './common';
+import { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
+import { NEEDS_ATTENTION_OUTPUT, OPERATION_PARAMETER, OUTPUT_INDEX } from './common';
 import { CURRENT_VERSION } from '../../shared/credentialCatalog';
 import * as diagnoseError from './diagnoseError.operation';
 

@@ -52,8 +52,11 @@ export interface AlertSubject {
  * Per credential when one is known — a dead credential is one problem however many workflows hit it —
  * otherwise per workflow and category.
  */
+/** The key of every problem of one credential: a different category is a new alert, not a new key. */
+export const credentialAlertKey = (credentialId: string): string => `credential:${credentialId}`;
+
 export function alertKey(subject: AlertSubject): string {
-	if (subject.credentialId) return `credential:${subject.credentialId}`;
+	if (subject.credentialId) return credentialAlertKey(subject.credentialId);
 	return `workflow:${subject.workflowId ?? 'unknown'}:${subject.category}`;
 }
 
