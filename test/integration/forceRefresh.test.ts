@@ -602,7 +602,15 @@ describe('refresh alerts through the alert ledger', () => {
 		const recovered = fault.requests.find(
 			(request) => (request.json as IDataObject).type === 'io.n8n.tokenguard.refresh.recovered',
 		);
-		expect(((recovered?.json as IDataObject).data as IDataObject).details).toMatchObject({ failures: 20 });
+		expect((recovered?.json as IDataObject).data).toMatchObject({
+			occurrences: 20,
+			workflows: ['harness-workflow-1'],
+			details: { failures: 20 },
+		});
+		const failed = fault.requests.find(
+			(request) => (request.json as IDataObject).type === 'io.n8n.tokenguard.refresh.failed',
+		);
+		expect((failed?.json as IDataObject).data).toMatchObject({ occurrences: 1, workflows: ['harness-workflow-1'] });
 	});
 });
 

@@ -533,6 +533,32 @@ describe('a burst of concurrent failures (one n8n process)', () => {
 		expect(afterRestart.map((result) => only(result).json.duplicate)).toEqual([true, true, true]);
 	});
 
+	it('the digest: one credential failing in three workflows is one episode naming all three, in order', async () => {
+		const failingIn = (workflowId: string) =>
+			errorTriggerItem(
+				nodeError({
+					message: 'The credential "Digest" needs to be reconnected.',
+					failure: { cause: 'credential-invalid' },
+					nodeType: 'n8n-nodes-base.gmail',
+					credentials: { gmailOAuth2: { id: 'cred-digest', name: 'Digest' } },
+				}),
+				{ id: workflowId, name: workflowId },
+			);
+		const runs = [];
+		let staticData: IDataObject = {};
+		for (const workflowId of ['wf-crm', 'wf-mail', 'wf-crm', 'wf-report']) {
+			const result = await diagnoseRun([failingIn(workflowId)], { staticData });
+			staticData = result.staticData;
+			runs.push(only(result).json);
+		}
+		expect(runs.map((json) => [json.duplicate, json.occurrences, json.workflows])).toEqual([
+			[false, 1, ['wf-crm']],
+			[true, 2, ['wf-crm', 'wf-mail']],
+			[true, 3, ['wf-crm', 'wf-mail']],
+			[true, 4, ['wf-crm', 'wf-mail', 'wf-report']],
+		]);
+	});
+
 	it('two processes alerting the same episode give their events the same id (the webhook-id receivers de-duplicate on)', async () => {
 		const first = only(await diagnoseRun([failing('cred-storm-x')], { staticData: {} }));
 		forgetProcessAlertStates();

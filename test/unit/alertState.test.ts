@@ -2,6 +2,7 @@ import {
 	alertKey,
 	emptyAlertState,
 	ENTRY_RETENTION_MS,
+	MAX_EPISODE_WORKFLOWS,
 	MAX_ALERT_ENTRIES,
 	mergeAlertStates,
 	pruneAlertState,
@@ -94,6 +95,51 @@ describe('recordFailure', () => {
 		const state = emptyAlertState();
 		recordFailure(state, failure());
 		expect(state.entries).toEqual({});
+	});
+});
+
+describe('the episode digest', () => {
+	it('names each failed workflow once, in order, and closes with the counts', () => {
+		let state = emptyAlertState();
+		const seen: Array<{ duplicate: boolean; occurrences: number; workflows: string[] }> = [];
+		for (const [minute, workflowId] of [
+			[0, 'w1'],
+			[5, 'w2'],
+			[10, 'w1'],
+			[61, 'w3'],
+		] as const) {
+			const result = recordFailure(state, failure({ nowMs: T0 + minute * MINUTE, workflowId }));
+			state = result.state;
+			seen.push({
+				duplicate: result.decision.duplicate,
+				occurrences: result.decision.occurrences,
+				workflows: result.decision.workflows,
+			});
+		}
+		// The alert after the cooldown carries the whole episode so far: 4 failures in 3 workflows.
+		expect(seen).toEqual([
+			{ duplicate: false, occurrences: 1, workflows: ['w1'] },
+			{ duplicate: true, occurrences: 2, workflows: ['w1', 'w2'] },
+			{ duplicate: true, occurrences: 3, workflows: ['w1', 'w2'] },
+			{ duplicate: false, occurrences: 4, workflows: ['w1', 'w2', 'w3'] },
+		]);
+		const { recovered } = recordSuccess(state, { key: 'credential:c1', nowMs: T0 + 90 * MINUTE });
+		expect(recovered).toMatchObject({
+			downtimeMs: 90 * MINUTE,
+			entry: { occurrences: 4, workflows: ['w1', 'w2', 'w3'] },
+		});
+	});
+
+	it('keeps at most MAX_EPISODE_WORKFLOWS workflows, and static data round-trips them', () => {
+		let state = emptyAlertState();
+		for (let index = 0; index < MAX_EPISODE_WORKFLOWS + 5; index++) {
+			state = recordFailure(state, failure({ nowMs: T0 + index, workflowId: `w${index}` })).state;
+		}
+		const workflows = state.entries['credential:c1'].workflows;
+		expect(workflows).toHaveLength(MAX_EPISODE_WORKFLOWS);
+		expect(readAlertState(JSON.parse(JSON.stringify(state))).entries['credential:c1'].workflows).toEqual(workflows);
+		const junk = { ...state.entries['credential:c1'], workflows: ['w1', 7, null] };
+		expect(readAlertState({ entries: { k: junk } }).entries.k.workflows).toEqual(['w1']);
 	});
 });
 

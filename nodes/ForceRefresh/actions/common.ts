@@ -118,6 +118,8 @@ async function announceRecovery(
 		{
 			...eventBase(selected, 'info'),
 			category: recovered.entry.category,
+			occurrences: recovered.entry.occurrences,
+			workflows: recovered.entry.workflows ?? [],
 			details: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
 		},
 		itemIndex,
@@ -175,6 +177,7 @@ export async function emitRefreshFailed(
 			nowMs: Date.now(),
 			cooldownMs: REFRESH_ALERT_COOLDOWN_MS,
 			credential: { type: selected.type, ...(selected.id ? { id: selected.id } : {}) },
+			workflowId: ctx.getWorkflow().id,
 		},
 		ctx.getWorkflow().id ?? '',
 	);
@@ -187,8 +190,10 @@ export async function emitRefreshFailed(
 				...eventBase(selected, classification.severity),
 				category: classification.category,
 				action: classification.action,
+				occurrences: decision.occurrences,
+				workflows: decision.workflows,
 				...(typeof attempts === 'number' ? { attempts } : {}),
-				details: { ...details, why: classification.reason, occurrences: decision.occurrences },
+				details: { ...details, why: classification.reason },
 			},
 			itemIndex,
 			secrets,

@@ -238,6 +238,8 @@ async function announce(
 			{
 				...base,
 				category: recovered.entry.category,
+				occurrences: recovered.entry.occurrences,
+				workflows: recovered.entry.workflows ?? [],
 				details: { ...base.details, downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
 			},
 			false,

@@ -48,7 +48,11 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean): TokenGuardEventData {
+function eventData(
+	diagnosis: Diagnosis,
+	digest: { occurrences: number; workflows: string[] },
+	duplicate: boolean,
+): TokenGuardEventData {
 	const { credential, source, failedNode } = diagnosis;
 	const data: TokenGuardEventData = {
 		credential: {
@@ -60,6 +64,8 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 		category: diagnosis.category,
 		action: diagnosis.action,
 		severity: diagnosis.severity,
+		occurrences: digest.occurrences,
+		workflows: digest.workflows,
 		execution: {
 			...(source.executionId ? { id: source.executionId } : {}),
 			...(source.executionUrl ? { url: source.executionUrl } : {}),
@@ -73,7 +79,6 @@ function eventData(diagnosis: Diagnosis, occurrences: number, duplicate: boolean
 			oauthError: diagnosis.evidence.oauthError,
 			errorMessage: diagnosis.evidence.message,
 			reconnectUrl: credential.reconnectUrl,
-			occurrences,
 			duplicate,
 		},
 	};
@@ -141,12 +146,14 @@ function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: Aler
 				...(diagnosis.credential.id ? { id: diagnosis.credential.id } : {}),
 				...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
 			},
+			workflowId: diagnosis.source.workflowId,
 		},
 		workflowId,
 	);
 	return {
 		duplicate: decision.duplicate,
 		occurrences: decision.occurrences,
+		workflows: decision.workflows,
 		suppressedDuplicates: decision.suppressed,
 		eventIdFor,
 	};
@@ -161,11 +168,12 @@ export async function execute(
 	const diagnosis = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosis);
-	const { duplicate, occurrences, suppressedDuplicates, eventIdFor } = problem
+	const noProblem = { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
+	const { duplicate, occurrences, suppressedDuplicates, eventIdFor, workflows } = problem
 		? recordProblem(ledger, diagnosis, settings, this.getWorkflow().id ?? '')
-		: { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
+		: { ...noProblem, workflows: diagnosis.source.workflowId ? [diagnosis.source.workflowId] : [] };
 
-	const data = eventData(diagnosis, occurrences, duplicate);
+	const data = eventData(diagnosis, { occurrences, workflows }, duplicate);
 	const events: EmittedEvent[] = [];
 	// An item without any error is reported on the item only: there is nothing to announce.
 	if (diagnosis.errorFound)
@@ -199,6 +207,7 @@ export async function execute(
 				...details,
 				duplicate,
 				occurrences,
+				workflows,
 				suppressedDuplicates,
 				events,
 				delivery: combinedDelivery(events),

@@ -33,8 +33,13 @@ export interface AlertEntry {
 	occurrences: number;
 	/** Duplicates since the last alert. */
 	suppressed: number;
+	/** Ids of the workflows that failed in this episode, first seen first (at most MAX_EPISODE_WORKFLOWS). */
+	workflows?: string[];
 	credential?: { type?: string; id?: string; name?: string };
 }
+
+/** How many failed workflows an episode names; a digest lists them, it does not replace the log. */
+export const MAX_EPISODE_WORKFLOWS = 20;
 
 export interface AlertState {
 	version: typeof ALERT_STATE_VERSION;
@@ -76,7 +81,13 @@ function readEntry(value: unknown): AlertEntry | undefined {
 		![entry.firstSeenMs, entry.lastSeenMs, entry.lastAlertMs, entry.occurrences, entry.suppressed].every(isFiniteNumber)
 	)
 		return undefined;
-	return { ...(entry as AlertEntry) };
+	const workflows = Array.isArray(entry.workflows)
+		? entry.workflows.filter((id): id is string => typeof id === 'string').slice(0, MAX_EPISODE_WORKFLOWS)
+		: undefined;
+	const copy: AlertEntry = { ...(entry as AlertEntry) };
+	delete copy.workflows;
+	if (workflows && workflows.length > 0) copy.workflows = workflows;
+	return copy;
 }
 
 /** Whatever static data holds (nothing, an older shape, hand-edited junk) → a valid state. */
@@ -107,6 +118,8 @@ export interface FailureDecision {
 	/** Duplicates folded into this alert (when not a duplicate) or so far (when one). */
 	suppressed: number;
 	firstSeenMs: number;
+	/** The episode's failed workflows so far (the digest an alert carries). */
+	workflows: string[];
 }
 
 export interface FailureInput {
@@ -116,6 +129,8 @@ export interface FailureInput {
 	nowMs: number;
 	cooldownMs: number;
 	credential?: AlertEntry['credential'];
+	/** The workflow that failed, for the episode's digest. */
+	workflowId?: string | null;
 }
 
 /**
@@ -154,6 +169,8 @@ export function recordFailure(
 			};
 	const credential = input.credential ?? previous?.credential;
 	if (credential) entry.credential = credential;
+	const workflows = episodeWorkflows(previous?.workflows, input.workflowId);
+	if (workflows.length > 0) entry.workflows = workflows;
 
 	const next = pruneAlertState(
 		{ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry } },
@@ -167,8 +184,17 @@ export function recordFailure(
 			// When this alert goes out, it reports the duplicates that were held back since the last one.
 			suppressed: duplicate ? entry.suppressed : (previous?.suppressed ?? 0),
 			firstSeenMs: entry.firstSeenMs,
+			workflows,
 		},
 	};
+}
+
+function episodeWorkflows(known: string[] | undefined, workflowId: string | null | undefined): string[] {
+	const workflows = [...(known ?? [])];
+	if (workflowId && !workflows.includes(workflowId) && workflows.length < MAX_EPISODE_WORKFLOWS) {
+		workflows.push(workflowId);
+	}
+	return workflows;
 }
 
 export interface Recovery {

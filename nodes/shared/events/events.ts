@@ -39,6 +39,9 @@ export interface TokenGuardEventData {
 	workflow?: { id?: string; name?: string };
 	execution?: { id?: string; url?: string; mode?: string };
 	node?: { name?: string; type?: string };
+	/** The episode's digest on alerts and recoveries: failures so far, and the ids of the workflows that failed. */
+	occurrences?: number;
+	workflows?: string[];
 	details?: Record<string, unknown>;
 }
 
