@@ -1,12 +1,19 @@
 /**
- * One alert per broken credential, however many executions fail at once, in a running `n8n start`.
- * A published production workflow ("nightly sync") reads through n8n's HTTP Request node with a Google
- * Sheets credential whose access token is stale and whose grant was revoked; 20 webhook calls arrive at
- * the same moment, so 20 executions fail together and n8n dispatches 20 runs of the error workflow (the
- * OAuth error handler example, Token Health v2 Diagnose Error, 60-minute cooldown) in parallel. Token
- * Health's alert ledger (process memory merged with workflow static data) lets exactly one of them
- * through to Needs Attention and send a signed `error.diagnosed` CloudEvent; the other 19 go to
- * Already Reported and send nothing.
+ * One alert per broken credential, however many executions fail at once, and one recovery when it works
+ * again, in a running `n8n start`. A published production workflow ("nightly sync") reads through n8n's
+ * HTTP Request node with a Google Sheets credential whose access token is stale and whose grant was
+ * revoked; 20 webhook calls arrive at the same moment, so 20 executions fail together and n8n dispatches
+ * 20 runs of the error workflow (the OAuth error handler example, Token Health v2 Diagnose Error,
+ * 60-minute cooldown) in parallel. Token Health's alert ledger (process memory merged with workflow static
+ * data) lets exactly one of them through to Needs Attention and send a signed `error.diagnosed` CloudEvent;
+ * the other 19 go to Already Reported and send nothing.
+ *
+ * Then the user reconnects the credential (a fresh grant under the same credential id, imported while n8n
+ * runs). The alert memory is per workflow, so the check runs in the error workflow itself: a second branch
+ * (Webhook → Token Health (Built-in Credentials) Check Credential, refresh now) of the companion package.
+ * Its first successful check ends the episode with ONE signed `refresh.recovered` carrying the outage's
+ * digest (occurrences ≥ 20, the nightly sync's id among the failed workflows, the downtime); a second check
+ * sends no second recovery, and there is still exactly one `error.diagnosed`.
  */
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
@@ -22,12 +29,14 @@ import {
 	logTail,
 	n8n,
 	packRepo,
+	readRepoPackageName,
 	removePackedRepo,
 	removeUserFolder,
 } from './n8n';
 import { clientFor, connectCredential, webhookCredential } from './support/credentials';
 import type { StoredExecution } from './support/database';
 import { queryDatabase, readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
+import type { ExampleWorkflow } from './support/examples';
 import { exampleWorkflow } from './support/examples';
 import { withN8nLog } from './support/logOnFailure';
 import type { N8nServer } from './support/n8nServer';
@@ -43,9 +52,11 @@ const TEST_TIMEOUT_MS = 3 * 60_000;
 const BURST = 20;
 
 const SIGNING_KEY = canary('burst-signing-key');
+const COMPANION_SIGNING_KEY = canary('burst-companion-signing-key');
 const SECRETS = {
 	clientSecret: canary('burst-client-secret'),
 	signingSecret: `whsec_${Buffer.from(SIGNING_KEY).toString('base64')}`,
+	companionSigningSecret: `whsec_${Buffer.from(COMPANION_SIGNING_KEY).toString('base64')}`,
 };
 
 const HANDLER_ID = 'e2eBurstHandler1';
@@ -53,6 +64,16 @@ const SYNC_ID = 'e2eBurstSync0001';
 const SYNC_PATH = 'burst-sync';
 const GOOGLE = { id: 'e2eBurstGoogle01', name: 'Nightly Google', type: 'googleSheetsOAuth2Api' as const };
 const WEBHOOK_CREDENTIAL = { id: 'e2eBurstSink0001', name: 'Burst alerts receiver' };
+const COMPANION_WEBHOOK_CREDENTIAL = {
+	id: 'e2eBurstSink0002',
+	name: 'Burst alerts receiver (built-in)',
+	type: 'tokenGuardBuiltInWebhookApi' as const,
+};
+/** The error workflow's second branch: Webhook → Check Credential, so the check shares the handler's alert memory. */
+const CHECK_PATH = 'burst-check';
+const CHECK = 'Check the Google credential';
+const RECOVERED = 'io.n8n.tokenguard.refresh.recovered';
+const DIAGNOSED = 'io.n8n.tokenguard.error.diagnosed';
 /** Token Health version 2's outputs in the example: Needs Attention, OK ("Not a token problem"), Already Reported. */
 const NEEDS_ATTENTION = 0;
 const OK = 1;
@@ -64,6 +85,7 @@ let oidc: OidcServerHandle;
 let sink: WebhookSink;
 let server: N8nServer | undefined;
 let grant: MintedGrant;
+let burstPassed = false;
 const timings: Record<string, number> = {};
 
 function sleep(ms: number): Promise<void> {
@@ -96,6 +118,66 @@ function maxOverlap(workflowId: string): number {
 	return most;
 }
 
+function countOf(type: string): number {
+	return sink.requests.filter((request) => eventType(request) === type).length;
+}
+
+/** The error workflow: the example's Error Trigger branch plus Webhook → Token Health (Built-in) Check Credential. */
+function handlerWorkflow(): ExampleWorkflow {
+	const example = exampleWorkflow(
+		'oauth-error-handler',
+		{ webhookCredentialId: WEBHOOK_CREDENTIAL.id },
+		{ id: HANDLER_ID },
+	);
+	const checkBranch = webhookWorkflow(HANDLER_ID, example.name, CHECK_PATH, [
+		{
+			name: CHECK,
+			type: 'n8n-nodes-token-guard-builtin.tokenHealthBuiltIn',
+			typeVersion: 2,
+			parameters: { operation: 'checkCredential', credentialType: GOOGLE.type, refreshNow: true, sendEvents: true },
+			credentials: {
+				[GOOGLE.type]: { id: GOOGLE.id, name: GOOGLE.name },
+				[COMPANION_WEBHOOK_CREDENTIAL.type]: {
+					id: COMPANION_WEBHOOK_CREDENTIAL.id,
+					name: COMPANION_WEBHOOK_CREDENTIAL.name,
+				},
+			},
+		},
+	]);
+	return {
+		...example,
+		nodes: [
+			...example.nodes,
+			...checkBranch.nodes.map((node) => ({
+				...node,
+				position: [node.position[0], node.position[1] + 600] as [number, number],
+			})),
+		],
+		connections: { ...example.connections, ...checkBranch.connections },
+	};
+}
+
+/** Runs of the error workflow's check branch (production webhook executions) that finished. */
+function finishedChecks(): StoredExecution[] {
+	return readExecutions(userFolder).filter(
+		(execution) => execution.workflowId === HANDLER_ID && execution.mode === 'webhook' && execution.finished,
+	);
+}
+
+async function waitForFinishedChecks(count: number, timeoutMs: number): Promise<StoredExecution[]> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const checks = finishedChecks();
+		if (checks.length >= count) return checks;
+		if (Date.now() > deadline) {
+			throw new Error(
+				`after ${timeoutMs} ms: ${checks.length} of ${count} check runs finished: ${summarize(readExecutions(userFolder))}`,
+			);
+		}
+		await sleep(500);
+	}
+}
+
 function summarize(executions: StoredExecution[]): string {
 	return JSON.stringify(executions.map(({ id, workflowId, mode, status }) => ({ id, workflowId, mode, status })));
 }
@@ -103,7 +185,7 @@ function summarize(executions: StoredExecution[]): string {
 beforeAll(async () => {
 	const started = Date.now();
 	await ensureN8nInstalled();
-	const tarball = await packRepo('core');
+	const tarballs = [await packRepo('core'), await packRepo('companion')];
 	oidc = await startOidcServer({ clientSecret: SECRETS.clientSecret });
 	sink = await startWebhookSink();
 	grant = await oidc.mintGrant({ clientId: clientFor(oidc, GOOGLE.type) });
@@ -114,13 +196,14 @@ beforeAll(async () => {
 	google.data.oauthTokenData = { ...tokenData, access_token: 'stale-access-token-the-api-refuses' };
 
 	userFolder = createUserFolder();
-	await installPackageTarball(userFolder, tarball);
+	for (const tarball of tarballs) await installPackageTarball(userFolder, tarball);
 	await importCredentials(userFolder, [
 		google,
 		webhookCredential(WEBHOOK_CREDENTIAL, sink.url('token-guard'), SECRETS.signingSecret),
+		webhookCredential(COMPANION_WEBHOOK_CREDENTIAL, sink.url('token-guard-builtin'), SECRETS.companionSigningSecret),
 	]);
 	await importWorkflow(userFolder, [
-		exampleWorkflow('oauth-error-handler', { webhookCredentialId: WEBHOOK_CREDENTIAL.id }, { id: HANDLER_ID }),
+		handlerWorkflow(),
 		webhookWorkflow(
 			SYNC_ID,
 			'Nightly sync',
@@ -171,6 +254,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 			() => userFolder,
 			async () => {
 				assertPackageLoaded(userFolder);
+				assertPackageLoaded(userFolder, readRepoPackageName('companion'));
 				expect((await httpRequest(`${server!.baseUrl}/healthz`)).status).toBe(200);
 
 				const started = Date.now();
@@ -276,6 +360,110 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 					data: { category: 'refresh_token_invalid', credential: { id: GOOGLE.id, name: GOOGLE.name } },
 				});
 				timings.burstMs = Date.now() - started;
+				burstPassed = true;
+			},
+		),
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'the credential is reconnected → the next check in the error workflow sends ONE signed refresh.recovered with the outage digest; a second check sends none',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				if (!burstPassed) throw new Error('the burst test did not pass; there is no episode to recover from');
+				const burstEvents = sink.requests.length;
+				expect(countOf(RECOVERED)).toBe(0);
+
+				// Reconnect: the same credential id gets a fresh, working grant, written while n8n runs.
+				const startedReconnect = Date.now();
+				const freshGrant = await oidc.mintGrant({ clientId: clientFor(oidc, GOOGLE.type) });
+				await importCredentials(userFolder, [connectCredential(oidc, freshGrant, GOOGLE)]);
+				timings.reconnectMs = Date.now() - startedReconnect;
+
+				const started = Date.now();
+				const first = await callProductionWebhook(server!.baseUrl, CHECK_PATH, {});
+				expect(first.status).toBe(200);
+				await sink.waitFor((requests) => requests.some((request) => eventType(request) === RECOVERED), 60_000);
+				const [firstCheck] = await waitForFinishedChecks(1, 60_000);
+				timings.recoveredMs = Date.now() - started;
+				// Give a straggler (a second recovery would be one) a moment.
+				await sleep(1000);
+
+				expect(firstCheck).toMatchObject({ mode: 'webhook', status: 'success' });
+				const checkItems = [0, 1, 2].flatMap((output) => storedNodeOutput(firstCheck, CHECK, output));
+				expect(checkItems).toHaveLength(1);
+				expect(checkItems[0]).toMatchObject({
+					status: 'healthy',
+					credential: { type: GOOGLE.type, id: GOOGLE.id },
+					recovered: { failures: expect.any(Number), downtimeMs: expect.any(Number) },
+				});
+
+				const recoveries = sink.requests.filter((request) => eventType(request) === RECOVERED);
+				expect(recoveries).toHaveLength(1);
+				const recovery = JSON.parse(recoveries[0].body) as Record<string, any>;
+				const recoveryData = recovery.data as Record<string, any>;
+				timings.recoveredOccurrences = recoveryData.occurrences;
+				timings.recoveredDowntimeMs = recoveryData.details?.downtimeMs;
+				process.stderr.write(
+					`[e2e] alertBurst recovery ${JSON.stringify({ occurrences: recoveryData.occurrences, workflows: recoveryData.workflows, downtimeMs: recoveryData.details?.downtimeMs, failures: recoveryData.details?.failures, eventsAfterBurst: sink.requests.slice(burstEvents).map(eventType) })}\n`,
+				);
+				expect(recoveries[0].path).toBe('/token-guard-builtin');
+				expect(
+					verifyStandardWebhook(
+						SECRETS.companionSigningSecret,
+						recoveries[0].headers,
+						recoveries[0].body,
+						Math.floor(Date.now() / 1000),
+					),
+				).toBeNull();
+				expect(
+					verifyStandardWebhook(
+						SECRETS.signingSecret,
+						recoveries[0].headers,
+						recoveries[0].body,
+						Math.floor(Date.now() / 1000),
+					),
+				).not.toBeNull();
+				expect(recovery).toMatchObject({
+					specversion: '1.0',
+					type: RECOVERED,
+					data: { category: 'refresh_token_invalid', credential: { id: GOOGLE.id } },
+				});
+				expect(recoveryData.occurrences).toBeGreaterThanOrEqual(BURST);
+				expect(recoveryData.workflows).toEqual(expect.arrayContaining([SYNC_ID]));
+				expect(recoveryData.details.downtimeMs).toBeGreaterThan(0);
+				expect(countOf(DIAGNOSED)).toBe(1);
+				const healthChecksAfterFirst = countOf('io.n8n.tokenguard.health.checked');
+				expect(healthChecksAfterFirst).toBe(1);
+
+				// The episode is over: the next check is healthy and announces nothing more.
+				const second = await callProductionWebhook(server!.baseUrl, CHECK_PATH, {});
+				expect(second.status).toBe(200);
+				const checks = await waitForFinishedChecks(2, 60_000);
+				await sleep(1000);
+				for (const check of checks) expect(check).toMatchObject({ mode: 'webhook', status: 'success' });
+				const secondItems = [0, 1, 2].flatMap((output) => storedNodeOutput(checks[1], CHECK, output));
+				expect(secondItems).toHaveLength(1);
+				expect(secondItems[0]).toMatchObject({ status: 'healthy' });
+				expect(secondItems[0].recovered).toBeUndefined();
+				// The second check did send its events (so the missing recovery is not a missing delivery)…
+				expect(countOf('io.n8n.tokenguard.health.checked')).toBe(healthChecksAfterFirst + 1);
+				// …and no second recovery.
+				expect(countOf(RECOVERED)).toBe(1);
+				expect(countOf(DIAGNOSED)).toBe(1);
+				// Everything the check branch sent went through the companion's webhook credential.
+				const nowSeconds = Math.floor(Date.now() / 1000);
+				for (const request of sink.requests.slice(burstEvents)) {
+					expect(request.path).toBe('/token-guard-builtin');
+					expect(
+						verifyStandardWebhook(SECRETS.companionSigningSecret, request.headers, request.body, nowSeconds),
+					).toBeNull();
+				}
+				process.stderr.write(
+					`[e2e] alertBurst check-branch events (both checks) ${JSON.stringify(sink.requests.slice(burstEvents).map(eventType))}\n`,
+				);
+				timings.recoveryTestMs = Date.now() - startedReconnect;
 			},
 		),
 		TEST_TIMEOUT_MS,
