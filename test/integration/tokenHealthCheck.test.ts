@@ -216,6 +216,27 @@ describe('Check Credential against oidc-provider', () => {
 		expect(findingCodes(json)).not.toContain('clock_skew');
 	});
 
+	it('20 overlapping checks of one revoked credential: 1 alert, 19 Already Reported, events sent once', async () => {
+		const grant = await server.mintGrant();
+		await server.revokeGrant(grant.grantId);
+		const stored = store(grant);
+		// Every execution starts from the same (empty) static data, as n8n hands concurrent executions.
+		const runs = await Promise.all(
+			Array.from({ length: 20 }, async () => await check(stored, { refreshNow: true }, {})),
+		);
+		const items = runs.map((run) => single(run));
+		expect(items.every((item) => item.json.status === 'critical')).toBe(true);
+		expect(items.filter((item) => item.output === NEEDS_ATTENTION)).toHaveLength(1);
+		expect(items.filter((item) => item.output === ALREADY_REPORTED)).toHaveLength(19);
+		const sent = items.flatMap((item) =>
+			(item.json.events as Array<{ type: string; delivery: IDataObject }>).filter(
+				(event) => event.delivery.status !== 'suppressed',
+			),
+		);
+		const alerted = items.find((item) => item.output === NEEDS_ATTENTION)!;
+		expect(sent).toHaveLength((alerted.json.events as unknown[]).length);
+	});
+
 	it('a reconnected credential recovers once after a critical check in the same workflow', async () => {
 		const grant = await server.mintGrant();
 		await server.revokeGrant(grant.grantId);
