@@ -13,7 +13,7 @@ export class TokenGuardAtlassianOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Atlassian OAuth2 API';
+	displayName = 'Atlassian (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

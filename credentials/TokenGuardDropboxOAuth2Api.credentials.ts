@@ -11,7 +11,7 @@ export class TokenGuardDropboxOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Dropbox OAuth2 API';
+	displayName = 'Dropbox (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

@@ -12,7 +12,7 @@ export class TokenGuardGoogleOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Google OAuth2 API';
+	displayName = 'Google (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

@@ -12,7 +12,7 @@ export class TokenGuardMicrosoftOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Microsoft OAuth2 API';
+	displayName = 'Microsoft (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

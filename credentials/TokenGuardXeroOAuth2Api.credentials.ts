@@ -11,7 +11,7 @@ export class TokenGuardXeroOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Xero OAuth2 API';
+	displayName = 'Xero (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

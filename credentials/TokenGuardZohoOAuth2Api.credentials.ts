@@ -12,7 +12,7 @@ export class TokenGuardZohoOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Token Guard Zoho OAuth2 API';
+	displayName = 'Zoho (Token Guard) OAuth2 API';
 
 	icon = TOKEN_GUARD_ICON;
 

@@ -48,12 +48,12 @@ export const BUILT_IN_WEBHOOK_CREDENTIAL_TYPE = 'tokenGuardBuiltInWebhookApi';
 
 export const CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = [
 	ours('tokenGuardOAuth2Api', 'Token Guard OAuth2 API', 'unknown'),
-	ours('tokenGuardGoogleOAuth2Api', 'Token Guard Google OAuth2 API', 'google'),
-	ours('tokenGuardMicrosoftOAuth2Api', 'Token Guard Microsoft OAuth2 API', 'microsoft'),
-	ours('tokenGuardDropboxOAuth2Api', 'Token Guard Dropbox OAuth2 API', 'dropbox'),
-	ours('tokenGuardAtlassianOAuth2Api', 'Token Guard Atlassian OAuth2 API', 'atlassian'),
-	ours('tokenGuardXeroOAuth2Api', 'Token Guard Xero OAuth2 API', 'xero'),
-	ours('tokenGuardZohoOAuth2Api', 'Token Guard Zoho OAuth2 API', 'zoho'),
+	ours('tokenGuardGoogleOAuth2Api', 'Google (Token Guard) OAuth2 API', 'google'),
+	ours('tokenGuardMicrosoftOAuth2Api', 'Microsoft (Token Guard) OAuth2 API', 'microsoft'),
+	ours('tokenGuardDropboxOAuth2Api', 'Dropbox (Token Guard) OAuth2 API', 'dropbox'),
+	ours('tokenGuardAtlassianOAuth2Api', 'Atlassian (Token Guard) OAuth2 API', 'atlassian'),
+	ours('tokenGuardXeroOAuth2Api', 'Xero (Token Guard) OAuth2 API', 'xero'),
+	ours('tokenGuardZohoOAuth2Api', 'Zoho (Token Guard) OAuth2 API', 'zoho'),
 	ours(MANUAL_CREDENTIAL_TYPE, 'Token Guard Refresh Token (Manual) API', 'unknown', 'manual'),
 	builtIn('oAuth2Api', 'Generic OAuth2 API', 'unknown'),
 	builtIn('googleOAuth2Api', 'Google OAuth2 API', 'google'),

@@ -110,7 +110,7 @@ describe('a new credential form', () => {
 
 	it("Google: n8n draws oAuth2Api's client fields and domain fields first, then the preset's notice", async () => {
 		const { page } = world;
-		const modal = await openNewCredentialForm(page, 'Token Guard Google OAuth2 API');
+		const modal = await openNewCredentialForm(page, 'Google (Token Guard) OAuth2 API');
 		const fields = await formFields(modal);
 		expect(fields).toEqual([
 			'Client ID',
@@ -124,14 +124,14 @@ describe('a new credential form', () => {
 		expect(fields.indexOf(NOTICE('Fixes the generic OAuth2'))).toBeGreaterThan(fields.indexOf('Client ID'));
 		// n8n's redirect hint names the app by the display name minus API/OAuth2 (getAppNameFromCredType).
 		await expect(modal.textContent()).resolves.toContain(
-			'In Token Guard Google, use the URL above when prompted to enter an OAuth callback or redirect URL',
+			'In Google (Token Guard), use the URL above when prompted to enter an OAuth callback or redirect URL',
 		);
 		await shootAndClose(page, modal, 'credential-form-google', 'Fixes the generic OAuth2 flow for Google');
 	});
 
 	it("Microsoft: the preset's notice, Tenant and Scopes follow n8n's client and domain fields", async () => {
 		const { page } = world;
-		const modal = await openNewCredentialForm(page, 'Token Guard Microsoft OAuth2 API');
+		const modal = await openNewCredentialForm(page, 'Microsoft (Token Guard) OAuth2 API');
 		const fields = await formFields(modal);
 		expect(fields).toEqual([
 			'Client ID',

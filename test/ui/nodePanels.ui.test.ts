@@ -71,12 +71,12 @@ describe('Force Refresh', () => {
 		const types = await dropdownChoices(page, 'credentialType');
 		expect(types).toEqual([
 			'Token Guard OAuth2 API',
-			'Token Guard Google OAuth2 API',
-			'Token Guard Microsoft OAuth2 API',
-			'Token Guard Dropbox OAuth2 API',
-			'Token Guard Atlassian OAuth2 API',
-			'Token Guard Xero OAuth2 API',
-			'Token Guard Zoho OAuth2 API',
+			'Google (Token Guard) OAuth2 API',
+			'Microsoft (Token Guard) OAuth2 API',
+			'Dropbox (Token Guard) OAuth2 API',
+			'Atlassian (Token Guard) OAuth2 API',
+			'Xero (Token Guard) OAuth2 API',
+			'Zoho (Token Guard) OAuth2 API',
 			'Token Guard Refresh Token (Manual) API',
 		]);
 
@@ -101,12 +101,12 @@ describe('Force Refresh', () => {
 	it("creating a credential from the node opens the chosen type's form", async () => {
 		const { page } = world;
 		await addNodeBySearch(page, world.baseUrl, 'Force Refresh', 'Refresh the token now', 'Force Refresh');
-		await choose(page, 'credentialType', 'Token Guard Google OAuth2 API');
-		await ndv(page).getByText('Connect to Token Guard Google').click();
+		await choose(page, 'credentialType', 'Google (Token Guard) OAuth2 API');
+		await ndv(page).getByText('Connect to Google (Token Guard)').click();
 		const modal = page.getByTestId('editCredential-modal');
 		await modal.waitFor({ state: 'visible', timeout: 10_000 });
 		await world.shot('force-refresh-04-new-credential-form');
-		await expect(modal.textContent()).resolves.toContain('Token Guard Google OAuth2 API');
+		await expect(modal.textContent()).resolves.toContain('Google (Token Guard) OAuth2 API');
 		const fields = (await modal.getByTestId('credential-connection-parameter').allTextContents()).map((text) =>
 			text.replace(/\*?FixedExpression$/, '').trim(),
 		);
