@@ -488,6 +488,26 @@ describe('what the editor shows', () => {
 		]);
 	});
 
+	it.each(['refresh', 'refreshIfExpiring'])(
+		'a failed %s (Continue On Fail) carries the same tokenGuard keys as a successful one',
+		async (operation) => {
+			const helper = newHelper();
+			// No stored expiry and "refresh when unknown" on: Refresh If Expiring refreshes too.
+			const parameters = { operation, refreshWhenUnknown: true };
+			const succeeded = await runForceRefresh(helper, addCredential(helper, 'connect', await mint()), parameters);
+			const grant = await mint();
+			await server.revokeGrant(grant.grantId);
+			const failed = await runForceRefresh(helper, addCredential(helper, 'connect', grant), parameters, {
+				continueOnFail: true,
+			});
+
+			const keys = (result: RunResult) => Object.keys(tokenGuardOf(outputs(result)[0])).sort();
+			expect(tokenGuardOf(outputs(succeeded)[0]).refreshed).toBe(true);
+			expect(tokenGuardOf(outputs(failed)[0])).toMatchObject({ category: 'refresh_token_invalid', delivery: null });
+			expect(keys(failed)).toEqual(keys(succeeded));
+		},
+	);
+
 	it('a failed item (Continue On Fail) carries the same tokenGuard keys as an answered one', async () => {
 		const helper = newHelper();
 		const answered = await runForceRefresh(helper, addCredential(helper, 'connect', await mint()), {

@@ -44,11 +44,11 @@ export const isoOrNull = (epochMs: number | null | undefined): string | null =>
 		? null
 		: DateTime.fromMillis(epochMs, { zone: 'utc' }).toISO();
 
-export const credentialOutput = (selected: SelectedCredential): TokenGuardInfo['credential'] => ({
-	type: selected.type,
-	typeName: selected.info.displayName,
-	name: selected.name ?? null,
-});
+/** The item's `credential`; a run that failed before a credential was chosen names none. */
+export const credentialOutput = (selected: SelectedCredential | undefined): TokenGuardInfo['credential'] =>
+	selected === undefined
+		? { type: 'unknown', typeName: 'unknown', name: null }
+		: { type: selected.type, typeName: selected.info.displayName, name: selected.name ?? null };
 
 /** The item's `delivery`: `null` when no event was sent for it, including with Send Events to Webhook off. */
 export const deliveryOutput = (delivery: Delivery | undefined): Delivery | null =>
@@ -338,6 +338,8 @@ export async function refreshFailure(
 		operation: string;
 		startedAt: number;
 		tokenFingerprint: string;
+		/** The operation's own tokenGuard fields, so a failed item has the keys of a successful one. */
+		extra?: Record<string, unknown>;
 	},
 ): Promise<OperationFailure> {
 	const { selected, secrets } = run;
@@ -359,7 +361,9 @@ export async function refreshFailure(
 		expiresAt: null,
 		tokenFingerprint: run.tokenFingerprint,
 		durationMs: Date.now() - run.startedAt,
-		credential: selected === undefined ? { type: 'unknown', name: null } : credentialOutput(selected),
-		...(delivery === undefined ? {} : { delivery }),
+		credential: credentialOutput(selected),
+		...run.extra,
+		refreshTokenRotated: null,
+		delivery: deliveryOutput(delivery),
 	});
 }

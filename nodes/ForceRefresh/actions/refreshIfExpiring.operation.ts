@@ -67,6 +67,8 @@ interface RunState {
 	selected: SelectedCredential | undefined;
 	secrets: string[];
 	tokenFingerprint: string;
+	/** What the token's expiry said, once read: a failed refresh still reports it. */
+	expiry: { expiryState: Decision['state'] | null; secondsLeft: number | null };
 }
 
 type Decision = ReturnType<typeof decideProactiveRefresh>;
@@ -143,6 +145,7 @@ async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<T
 		current.accessToken === ''
 			? { refresh: true, state: 'expired' as const, timeLeftMs: null }
 			: decideProactiveRefresh({ expiry: current.state.expiry, nowMs: Date.now(), marginMs, refreshWhenUnknown });
+	run.expiry = { expiryState: decision.state, secondsLeft: secondsLeftOf(decision) };
 	if (decision.refresh) return await refreshProactively(ctx, run, selected, current, decision, marginMs);
 	return {
 		refreshed: false,
@@ -164,11 +167,17 @@ async function checkAndRefresh(ctx: IExecuteFunctions, run: RunState): Promise<T
 export const runsOnce = true;
 
 export async function executeOnce(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<ItemResult[]> {
-	const run: RunState = { startedAt: Date.now(), selected: undefined, secrets: [], tokenFingerprint: 'none' };
+	const run: RunState = {
+		startedAt: Date.now(),
+		selected: undefined,
+		secrets: [],
+		tokenFingerprint: 'none',
+		expiry: { expiryState: null, secondsLeft: null },
+	};
 	try {
 		const tokenGuard = await checkAndRefresh(this, run);
 		return items.map((item) => passThroughItem(item, tokenGuard));
 	} catch (error) {
-		throw await refreshFailure(this, error, { ...run, reason: 'proactive', operation: OPERATION });
+		throw await refreshFailure(this, error, { ...run, reason: 'proactive', operation: OPERATION, extra: run.expiry });
 	}
 }

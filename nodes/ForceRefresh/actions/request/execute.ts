@@ -162,7 +162,7 @@ function failedInfo(
 		expiresAt: null,
 		tokenFingerprint: 'none',
 		durationMs,
-		credential: selected ? credentialOutput(selected) : { type: 'unknown', typeName: 'unknown', name: null },
+		credential: credentialOutput(selected),
 		statusCode: null,
 		waitedMs,
 		expirySignal: null,
