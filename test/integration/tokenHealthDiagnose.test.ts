@@ -42,6 +42,22 @@ function routed(result: RunResult): Array<{ output: number; item: INodeExecution
 	return result.outputs.flatMap((items, output) => items.map((item) => ({ output, item })));
 }
 
+/** n8n's own "needs to be reconnected" failure of a Gmail node, as the Error Trigger hands it over. */
+function reconnectFailure(
+	credential: { id: string; name: string },
+	workflow?: { id: string; name: string },
+): IDataObject {
+	return errorTriggerItem(
+		nodeError({
+			message: `The credential "${credential.name}" needs to be reconnected.`,
+			failure: { cause: 'credential-invalid' },
+			nodeType: 'n8n-nodes-base.gmail',
+			credentials: { gmailOAuth2: credential },
+		}),
+		workflow,
+	);
+}
+
 function only(result: RunResult): { output: number; json: IDataObject } {
 	expect(result.error).toBeUndefined();
 	const all = routed(result);
@@ -280,15 +296,7 @@ describe('Error Field', () => {
 // ---- alert hygiene across executions ----
 
 describe('de-duplication and recovery across executions (static data as n8n persists it)', () => {
-	const revoked = () =>
-		errorTriggerItem(
-			nodeError({
-				message: 'The credential "Gmail account" needs to be reconnected.',
-				failure: { cause: 'credential-invalid' },
-				nodeType: 'n8n-nodes-base.gmail',
-				credentials: { gmailOAuth2: { id: 'cred-dedupe', name: 'Gmail account' } },
-			}),
-		);
+	const revoked = () => reconnectFailure({ id: 'cred-dedupe', name: 'Gmail account' });
 
 	/** Moves every alert back in time, as if `minutes` had passed since the last execution. */
 	function later(staticData: IDataObject, minutes: number): IDataObject {
@@ -438,14 +446,7 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 
 describe('what the editor shows', () => {
 	it('summary is the first field (the first column of Table view) and remediation has at most four steps', async () => {
-		const reconnect = errorTriggerItem(
-			nodeError({
-				message: 'The credential "Gmail account" needs to be reconnected.',
-				failure: { cause: 'credential-invalid' },
-				nodeType: 'n8n-nodes-base.gmail',
-				credentials: { gmailOAuth2: { id: 'cred-editor', name: 'Gmail account' } },
-			}),
-		);
+		const reconnect = reconnectFailure({ id: 'cred-editor', name: 'Gmail account' });
 		const { json } = only(await diagnoseRun([reconnect]));
 		expect(Object.keys(json)[0]).toBe('summary');
 		expect(json.summary).toEqual(expect.any(String));
@@ -485,15 +486,7 @@ describe('secrets in error payloads', () => {
 });
 
 describe('a burst of concurrent failures (one n8n process)', () => {
-	const failing = (credentialId: string) =>
-		errorTriggerItem(
-			nodeError({
-				message: `The credential "${credentialId}" needs to be reconnected.`,
-				failure: { cause: 'credential-invalid' },
-				nodeType: 'n8n-nodes-base.gmail',
-				credentials: { gmailOAuth2: { id: credentialId, name: credentialId } },
-			}),
-		);
+	const failing = (credentialId: string) => reconnectFailure({ id: credentialId, name: credentialId });
 	const CREDENTIALS = ['cred-storm-a', 'cred-storm-b', 'cred-storm-c'];
 	const EXECUTIONS = 50;
 
@@ -535,15 +528,7 @@ describe('a burst of concurrent failures (one n8n process)', () => {
 
 	it('the digest: one credential failing in three workflows is one episode naming all three, in order', async () => {
 		const failingIn = (workflowId: string) =>
-			errorTriggerItem(
-				nodeError({
-					message: 'The credential "Digest" needs to be reconnected.',
-					failure: { cause: 'credential-invalid' },
-					nodeType: 'n8n-nodes-base.gmail',
-					credentials: { gmailOAuth2: { id: 'cred-digest', name: 'Digest' } },
-				}),
-				{ id: workflowId, name: workflowId },
-			);
+			reconnectFailure({ id: 'cred-digest', name: 'Digest' }, { id: workflowId, name: workflowId });
 		const runs = [];
 		let staticData: IDataObject = {};
 		for (const workflowId of ['wf-crm', 'wf-mail', 'wf-crm', 'wf-report']) {
