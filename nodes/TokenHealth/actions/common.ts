@@ -27,6 +27,10 @@ export const NEEDS_ATTENTION_OUTPUT = OUTPUT_INDEX.needsAttention;
  * The node's outputs by version, as an expression n8n evaluates per node: version 1 kept two outputs (repeats
  * went to OK unless "Send Duplicates To" said otherwise), version 2 gives repeats of an alert their own output.
  */
+/** Whether this node has the "Already Reported" output (version 2 on). */
+export const hasAlreadyReportedOutput = (ctx: IExecuteFunctions): boolean =>
+	ctx.getNode().typeVersion >= CURRENT_VERSION;
+
 export const TOKEN_HEALTH_OUTPUTS = `={{ $nodeVersion >= ${CURRENT_VERSION} ? [{ "type": "main", "displayName": "Needs Attention" }, { "type": "main", "displayName": "OK" }, { "type": "main", "displayName": "Already Reported" }] : [{ "type": "main", "displayName": "Needs Attention" }, { "type": "main", "displayName": "OK" }] }}`;
 
 export const alertingProperties: INodeProperties[] = [
@@ -126,7 +130,7 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 	);
 	return {
 		cooldownMs: minutes * 60_000,
-		alreadyReportedOutput: ctx.getNode().typeVersion >= CURRENT_VERSION,
+		alreadyReportedOutput: hasAlreadyReportedOutput(ctx),
 		duplicatesToNeedsAttention: output === 'needsAttention',
 	};
 }

@@ -12,8 +12,7 @@ import { redactText } from '../../shared/security/redact';
 import * as checkCredential from './checkCredential.operation';
 import type { RoutedItem, TokenHealthOperation } from './common';
 import { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
-import { NEEDS_ATTENTION_OUTPUT, OPERATION_PARAMETER, OUTPUT_INDEX } from './common';
-import { CURRENT_VERSION } from '../../shared/credentialCatalog';
+import { hasAlreadyReportedOutput, NEEDS_ATTENTION_OUTPUT, OPERATION_PARAMETER, OUTPUT_INDEX } from './common';
 import * as diagnoseError from './diagnoseError.operation';
 
 // Both operations work item by item and share the run's alert ledger (nodes/operationContract.ts).
@@ -37,7 +36,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		);
 	}
 
-	const outputs: INodeExecutionData[][] = this.getNode().typeVersion >= CURRENT_VERSION ? [[], [], []] : [[], []];
+	const outputs: INodeExecutionData[][] = hasAlreadyReportedOutput(this) ? [[], [], []] : [[], []];
 	const ledger = AlertLedger.open(this);
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
