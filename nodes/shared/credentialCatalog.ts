@@ -45,6 +45,8 @@ export const MANUAL_CREDENTIAL_TYPE = 'tokenGuardRefreshTokenApi';
 /** The event sink of the core package, and its twin-by-inheritance in the companion (distinct type names). */
 export const WEBHOOK_CREDENTIAL_TYPE = 'tokenGuardWebhookApi';
 export const BUILT_IN_WEBHOOK_CREDENTIAL_TYPE = 'tokenGuardBuiltInWebhookApi';
+/** The instance's own public API (Audit Credentials, Diagnose Error's affected workflows): core package only. */
+export const N8N_API_CREDENTIAL_TYPE = 'tokenGuardN8nApi';
 
 export const CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = [
 	ours('tokenGuardOAuth2Api', 'Token Guard OAuth2 API', 'unknown'),
