@@ -1,0 +1,200 @@
+/**
+ * The instance's own public API (n8n 2.x, `/api/v1`), read by Audit Credentials and by Diagnose Error's affected
+ * workflows. Pure: URLs, pages, the shapes n8n answers with, which credential types are OAuth2, which workflows use
+ * which credential, and what to say when the API key may not do something. The requests are in publicApi.adapter.ts.
+ *
+ * Checked against n8n 2.40.7 (dist/public-api/v1/openapi.yml and its controllers):
+ * - GET /credentials (API key scope credential:list; the owner and admins see every credential, never its data),
+ *   paged with `limit` (at most 250) and `cursor`, answering { data: [{ id, name, type, … }], nextCursor };
+ * - POST /credentials/{id}/test (scope credential:read) answers { status: 'OK' | 'Error', message }; a type without a
+ *   test answers 'No testing function found for this credential.';
+ * - GET /workflows (scope workflow:list), paged the same way, each with `active`, `nodes` (their `credentials` as
+ *   { [type]: { id, name } }) and, when published, `activeVersion.nodes` (what production runs).
+ * A key without the scope gets 403 { message: 'Forbidden' }, which names nothing; the node names the scope.
+ */
+import { credentialTypeInfo } from '../credentialCatalog';
+import { isRecord } from '../errors/facts';
+import { withoutTrailingSlashes } from '../security/urls';
+import type { Result } from '../types';
+import { err, ok } from '../types';
+
+/** What each call needs, as n8n names the API key scopes. */
+export const API_SCOPES = {
+	listCredentials: 'credential:list',
+	testCredential: 'credential:read',
+	listWorkflows: 'workflow:list',
+} as const;
+export type ApiCall = keyof typeof API_SCOPES;
+
+const CALL_LABELS: Readonly<Record<ApiCall, string>> = {
+	listCredentials: 'list the credentials of the instance',
+	testCredential: 'test credentials',
+	listWorkflows: 'list the workflows of the instance',
+};
+
+/** n8n's largest page. */
+export const PAGE_LIMIT = 250;
+/** A bound on pages per listing (50,000 records): a cursor that never ends cannot hold a run forever. */
+export const MAX_PAGES = 200;
+/** Credential tests in flight at once: each may refresh a token at a provider. */
+export const TEST_CONCURRENCY = 4;
+
+export const NO_TEST_MESSAGE = 'No testing function found for this credential.';
+
+export function publicApiUrl(baseUrl: string, path: string): string {
+	return `${withoutTrailingSlashes(baseUrl.trim())}/api/v1${path}`;
+}
+
+/** A Base URL the requests can be built on: http(s) with a host, nothing after the path. */
+export function checkBaseUrl(value: unknown): Result<string, string> {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (text === '') return err('The n8n (Token Guard) API credential has no Base URL');
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		return err('The Base URL of the n8n (Token Guard) API credential is not a URL');
+	}
+	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '')
+		return err('The Base URL of the n8n (Token Guard) API credential must be an http(s) address without query');
+	return ok(withoutTrailingSlashes(text));
+}
+
+export interface Page<T> {
+	items: T[];
+	nextCursor: string | null;
+}
+
+/** One page of a listing; records that are not what n8n documents are skipped, not guessed at. */
+export function readPage<T>(body: unknown, readItem: (raw: unknown) => T | undefined): Result<Page<T>, string> {
+	if (!isRecord(body) || !Array.isArray(body.data)) return err('the answer is not a page of n8n records');
+	const items: T[] = [];
+	for (const raw of body.data) {
+		const item = readItem(raw);
+		if (item !== undefined) items.push(item);
+	}
+	const cursor = body.nextCursor;
+	return ok({ items, nextCursor: typeof cursor === 'string' && cursor !== '' ? cursor : null });
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+export interface InstanceCredential {
+	id: string;
+	name: string;
+	type: string;
+}
+
+export function readCredential(raw: unknown): InstanceCredential | undefined {
+	if (!isRecord(raw)) return undefined;
+	const id = text(raw.id);
+	const type = text(raw.type);
+	if (id === undefined || type === undefined) return undefined;
+	return { id, type, name: text(raw.name) ?? id };
+}
+
+export interface InstanceWorkflow {
+	id: string;
+	name: string;
+	active: boolean;
+	/** Ids of the credentials its nodes (saved or published) use. */
+	credentialIds: string[];
+}
+
+function credentialIdsOf(nodes: unknown, into: Set<string>): void {
+	if (!Array.isArray(nodes)) return;
+	for (const node of nodes) {
+		const credentials = isRecord(node) ? node.credentials : undefined;
+		if (!isRecord(credentials)) continue;
+		for (const reference of Object.values(credentials)) {
+			const id = isRecord(reference) ? text(reference.id) : undefined;
+			if (id !== undefined) into.add(id);
+		}
+	}
+}
+
+export function readWorkflow(raw: unknown): InstanceWorkflow | undefined {
+	if (!isRecord(raw)) return undefined;
+	const id = text(raw.id);
+	if (id === undefined) return undefined;
+	const ids = new Set<string>();
+	credentialIdsOf(raw.nodes, ids);
+	// A published workflow runs its active version, which may use other credentials than the draft.
+	if (isRecord(raw.activeVersion)) credentialIdsOf(raw.activeVersion.nodes, ids);
+	return { id, name: text(raw.name) ?? id, active: raw.active === true, credentialIds: [...ids] };
+}
+
+export interface WorkflowRef {
+	id: string;
+	name: string;
+	active: boolean;
+	url: string | null;
+}
+
+export function workflowUrl(instanceBaseUrl: string, workflowId: string): string | null {
+	const base = typeof instanceBaseUrl === 'string' ? instanceBaseUrl.trim() : '';
+	return base === '' ? null : `${withoutTrailingSlashes(base)}/workflow/${encodeURIComponent(workflowId)}`;
+}
+
+/** Credential id → the workflows that use it, active ones first, then by name. */
+export function workflowsByCredential(
+	workflows: readonly InstanceWorkflow[],
+	instanceBaseUrl: string,
+): Map<string, WorkflowRef[]> {
+	const byCredential = new Map<string, WorkflowRef[]>();
+	for (const workflow of workflows) {
+		const ref: WorkflowRef = {
+			id: workflow.id,
+			name: workflow.name,
+			active: workflow.active,
+			url: workflowUrl(instanceBaseUrl, workflow.id),
+		};
+		for (const credentialId of workflow.credentialIds) {
+			const list = byCredential.get(credentialId) ?? [];
+			list.push(ref);
+			byCredential.set(credentialId, list);
+		}
+	}
+	for (const list of byCredential.values()) {
+		list.sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name));
+	}
+	return byCredential;
+}
+
+// n8n names every OAuth2 credential type …OAuth2… (gmailOAuth2, mcpOAuth2Api, salesforceOAuth2Api): the instance's
+// own list says which exist, so types this package does not know (MCP, agent tools, newer nodes) are found too.
+const OAUTH2_TYPE = /oauth2/i;
+
+/** Whether a credential type is an OAuth2 one: any …OAuth2… type of the instance, or an OAuth type of this package. */
+export function isOAuthCredentialType(type: string): boolean {
+	return OAUTH2_TYPE.test(type) || credentialTypeInfo(type) !== undefined;
+}
+
+export type TestOutcome =
+	{ kind: 'passed'; message: string } | { kind: 'failed'; message: string } | { kind: 'untestable'; message: string };
+
+/** n8n's credential test answer: passed, failed with n8n's message, or no test for this type. */
+export function readTestResult(body: unknown): TestOutcome {
+	const status = isRecord(body) ? body.status : undefined;
+	const message = isRecord(body) && typeof body.message === 'string' ? body.message : '';
+	if (status === 'OK') return { kind: 'passed', message };
+	if (status === 'Error' && message.trim() === NO_TEST_MESSAGE) return { kind: 'untestable', message };
+	if (status === 'Error') return { kind: 'failed', message: message === '' ? 'The credential test failed' : message };
+	return { kind: 'untestable', message: 'n8n answered the credential test with no result' };
+}
+
+/** The refusal of an API call, naming what the key or its user lacks. */
+export function refusal(call: ApiCall, status: number): { message: string; description: string } {
+	const scope = API_SCOPES[call];
+	if (status === 401) {
+		return {
+			message: `n8n rejected the API key (HTTP 401) when asked to ${CALL_LABELS[call]}`,
+			description:
+				'Check the API Key of the n8n (Token Guard) API credential: it may be mistyped, deleted or expired. Create a new one in Settings → n8n API.',
+		};
+	}
+	return {
+		message: `The n8n API key may not ${CALL_LABELS[call]} (HTTP ${status}): it needs the scope ${scope}`,
+		description: `Edit the API key in Settings → n8n API and add the scope ${scope} (Audit Credentials needs ${Object.values(API_SCOPES).join(', ')}). Listing every credential also needs the key to belong to the instance owner or an admin.`,
+	};
+}
