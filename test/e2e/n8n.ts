@@ -1,10 +1,10 @@
 /**
- * Drives a real, headless n8n (the version pinned in versions.env, installed by ./setup) for the e2e tier.
+ * Drives a real, headless n8n (a row of versions.env, installed by ./setup) for the e2e tier.
  * Each test gets its own user folder (SQLite database, encryption key, log file) and installs the packed
  * package under <userFolder>/.n8n/nodes/node_modules exactly as n8n's Community Nodes install does, so node
  * types are `n8n-nodes-token-guard.<node>` as in production.
  *
- * n8n runs as a child process on Node 24 and everything here is asynchronous: tests keep serving loopback
+ * n8n runs as a child process on its row's Node and everything here is asynchronous: tests keep serving loopback
  * authorization servers from the jest process while n8n talks to them.
  */
 import { spawn, spawnSync } from 'child_process';
@@ -26,6 +26,8 @@ export interface E2eVersions {
 	n8nVersion: string;
 	nodeMajor: number;
 	nodeVersion: string;
+	/** Extra environment every n8n process of this row gets (versions.env's env column). */
+	n8nEnv: Record<string, string>;
 }
 
 export interface E2eEnv extends E2eVersions {
@@ -96,17 +98,36 @@ export interface ExportedCredential {
 	[key: string]: unknown;
 }
 
-export function readVersions(): E2eVersions {
-	const values: Record<string, string> = {};
+/** Selects a versions.env row by its n8n version; the first row when unset. */
+export const N8N_ROW_ENV = 'TOKEN_GUARD_E2E_N8N';
+
+/** Every row of versions.env (the matrix), in file order: n8n, node_major, node_version, overrides, env. */
+export function readVersionRows(): E2eVersions[] {
+	const rows: E2eVersions[] = [];
 	for (const line of readFileSync(join(E2E_DIR, 'versions.env'), 'utf8').split('\n')) {
-		const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-		if (match) values[match[1]] = match[2].trim();
+		const columns = line.trim().split(/\s+/);
+		if (columns[0] === '' || columns[0].startsWith('#')) continue;
+		const [n8nVersion, nodeMajor, nodeVersion, , env] = columns;
+		if (columns.length !== 5) throw new Error(`test/e2e/versions.env: row "${line.trim()}" needs 5 columns`);
+		const n8nEnv: Record<string, string> = {};
+		for (const pair of env === '-' ? [] : env.split(',')) {
+			const at = pair.indexOf('=');
+			n8nEnv[pair.slice(0, at)] = pair.slice(at + 1);
+		}
+		rows.push({ n8nVersion, nodeMajor: Number(nodeMajor), nodeVersion, n8nEnv });
 	}
-	const { N8N_VERSION, NODE_MAJOR, NODE_VERSION } = values;
-	if (!N8N_VERSION || !NODE_MAJOR || !NODE_VERSION) {
-		throw new Error('test/e2e/versions.env must define N8N_VERSION, NODE_MAJOR and NODE_VERSION');
-	}
-	return { n8nVersion: N8N_VERSION, nodeMajor: Number(NODE_MAJOR), nodeVersion: NODE_VERSION };
+	if (rows.length === 0) throw new Error('test/e2e/versions.env has no rows');
+	return rows;
+}
+
+/** The row this process runs against: TOKEN_GUARD_E2E_N8N, else the first. */
+export function readVersions(): E2eVersions {
+	const rows = readVersionRows();
+	const selected = process.env[N8N_ROW_ENV];
+	if (!selected) return rows[0];
+	const row = rows.find((candidate) => candidate.n8nVersion === selected);
+	if (!row) throw new Error(`${N8N_ROW_ENV}=${selected} is not a row of test/e2e/versions.env`);
+	return row;
 }
 
 /** Paths of the cached install; the layout must match ./setup. */
@@ -130,7 +151,7 @@ export async function ensureN8nInstalled(): Promise<E2eEnv> {
 	if (existsSync(env.stampFile) && existsSync(env.nodeBinary) && existsSync(env.n8nBin)) return env;
 	const result = await runProcess(env.setupScript, [], {
 		cwd: REPO_ROOT,
-		env: withoutNpmConfig(process.env),
+		env: { ...withoutNpmConfig(process.env), [N8N_ROW_ENV]: env.n8nVersion },
 		timeoutMs: 30 * 60_000,
 		echoStderr: true,
 	});
@@ -142,7 +163,7 @@ export async function ensureN8nInstalled(): Promise<E2eEnv> {
 
 /** A fresh n8n user folder with its own SQLite database and log file. */
 export function createUserFolder(extraEnv: Record<string, string> = {}): UserFolder {
-	const { nodeBinary } = e2eEnv();
+	const { nodeBinary, n8nEnv } = e2eEnv();
 	const path = mkdtempSync(join(tmpdir(), 'token-guard-e2e-'));
 	const logFile = join(path, LOG_FILE_NAME);
 	const env: Record<string, string> = {
@@ -168,6 +189,7 @@ export function createUserFolder(extraEnv: Record<string, string> = {}): UserFol
 		N8N_LOG_FORMAT: 'json',
 		N8N_LOG_OUTPUT: 'console,file',
 		N8N_LOG_FILE_LOCATION: logFile,
+		...n8nEnv,
 		...extraEnv,
 	};
 	return { path, logFile, env };
