@@ -1,4 +1,4 @@
-/** Four tiers: `unit` (pure engine functions), `integration` (real n8n-core + loopback servers), `e2e` (real n8n), `ui` (n8n's editor in a browser). */
+/** Five tiers: `unit` (pure engine functions), `integration` (real n8n-core + loopback servers), `e2e` (real n8n), `ui` (n8n's editor in a browser), `queue` (real n8n in queue mode: main + 2 workers, Redis, Postgres). */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }];
 
 module.exports = {
@@ -25,6 +25,15 @@ module.exports = {
 			testEnvironment: 'node',
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+			globalSetup: '<rootDir>/test/e2e/globalSetup.ts',
+			globalTeardown: '<rootDir>/test/e2e/globalTeardown.ts',
+		},
+		{
+			// n8n queue mode: main + workers with Redis and Postgres from Debian (test/queue/setup installs them).
+			displayName: 'queue',
+			testEnvironment: 'node',
+			transform: { '^.+\\.ts$': tsJest },
+			testMatch: ['<rootDir>/test/queue/**/*.queue.test.ts'],
 			globalSetup: '<rootDir>/test/e2e/globalSetup.ts',
 			globalTeardown: '<rootDir>/test/e2e/globalTeardown.ts',
 		},

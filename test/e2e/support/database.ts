@@ -1,7 +1,8 @@
 /**
- * Reads executions straight from a user folder's SQLite database, with the sqlite3 binding of the
- * cached n8n install (run on its Node 24). n8n 2.40 has no CLI command that exports executions, and the
- * database is what n8n itself reads: if a secret is in there, it is in n8n's execution data.
+ * Reads executions straight from a user folder's database, with the sqlite3 (or, for a folder whose n8n uses
+ * Postgres, pg) module of the cached n8n install (run on its Node 24). n8n 2.40 has no CLI command that exports
+ * executions, and the database is what n8n itself reads: if a secret is in there, it is in n8n's execution data.
+ * Queries quote camelCase columns ("workflowId") and use `?` placeholders, so one text runs on both.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -38,6 +39,27 @@ db.all(sql, JSON.parse(paramsJson), (error, rows) => {
 });
 `;
 
+/** The same for Postgres (the queue-mode tier): `?` placeholders become $1, $2, … */
+const PG_QUERY_SCRIPT = `
+const [modulesDir, connectionJson, sql, paramsJson] = process.argv.slice(1);
+const { Client } = require(modulesDir + '/pg');
+const { parse } = require(modulesDir + '/flatted');
+let index = 0;
+const text = sql.replace(/\\?/g, () => '$' + ++index);
+const client = new Client(JSON.parse(connectionJson));
+client.connect()
+	.then(() => client.query(text, JSON.parse(paramsJson)))
+	.then(({ rows }) => {
+		for (const row of rows) {
+			if (typeof row.data !== 'string') continue;
+			try { row.parsedData = parse(row.data); } catch { row.parsedData = undefined; }
+		}
+		process.stdout.write(JSON.stringify(rows));
+		return client.end();
+	})
+	.catch((error) => { console.error(error.message); process.exit(2); });
+`;
+
 export function databasePath(userFolder: UserFolder): string {
 	return join(userFolder.path, '.n8n', 'database.sqlite');
 }
@@ -50,15 +72,26 @@ export function queryDatabase<Row = Record<string, any>>(
 	const { nodeBinary, n8nBin } = e2eEnv();
 	// <cache>/n8n-<version>/node_modules/n8n/bin/n8n → <cache>/n8n-<version>/node_modules
 	const modulesDir = dirname(dirname(dirname(n8nBin)));
-	const result = spawnSync(
-		nodeBinary,
-		['-e', QUERY_SCRIPT, modulesDir, databasePath(userFolder), sql, JSON.stringify(params)],
-		{
-			encoding: 'utf8',
-			maxBuffer: 256 * 1024 * 1024,
-		},
-	);
-	if (result.status !== 0) throw new Error(`query on ${databasePath(userFolder)} failed: ${result.stderr}`);
+	const env = userFolder.env;
+	const [script, target] =
+		env.DB_TYPE === 'postgresdb'
+			? [
+					PG_QUERY_SCRIPT,
+					JSON.stringify({
+						host: env.DB_POSTGRESDB_HOST,
+						port: Number(env.DB_POSTGRESDB_PORT),
+						database: env.DB_POSTGRESDB_DATABASE,
+						user: env.DB_POSTGRESDB_USER,
+						password: env.DB_POSTGRESDB_PASSWORD,
+					}),
+				]
+			: [QUERY_SCRIPT, databasePath(userFolder)];
+	const where = env.DB_TYPE === 'postgresdb' ? `postgres database ${env.DB_POSTGRESDB_DATABASE}` : target;
+	const result = spawnSync(nodeBinary, ['-e', script, modulesDir, target, sql, JSON.stringify(params)], {
+		encoding: 'utf8',
+		maxBuffer: 256 * 1024 * 1024,
+	});
+	if (result.status !== 0) throw new Error(`query on ${where} failed: ${result.stderr}`);
 	return JSON.parse(result.stdout) as Row[];
 }
 
@@ -68,12 +101,12 @@ export function readExecutions(userFolder: UserFolder): StoredExecution[] {
 		workflowId: string;
 		mode: string;
 		status: string;
-		finished: number;
+		finished: number | boolean;
 		data: string | null;
 		parsedData: unknown;
 	}>(
 		userFolder,
-		'SELECT e.id, e.workflowId, e.mode, e.status, e.finished, d.data FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id ORDER BY e.id',
+		'SELECT e.id, e."workflowId", e.mode, e.status, e.finished, d.data FROM execution_entity e LEFT JOIN execution_data d ON d."executionId" = e.id ORDER BY e.id',
 	);
 	return rows.map((row) => ({
 		id: String(row.id),
@@ -101,7 +134,7 @@ export async function waitForPublishedVersions(
 	for (;;) {
 		const rows = queryDatabase<{ id: string; activeVersionId: string | null; publishedVersionId: string | null }>(
 			userFolder,
-			`SELECT w.id, w.activeVersionId, p.publishedVersionId FROM workflow_entity w LEFT JOIN workflow_published_version p ON p.workflowId = w.id WHERE w.id IN (${placeholders})`,
+			`SELECT w.id, w."activeVersionId", p."publishedVersionId" FROM workflow_entity w LEFT JOIN workflow_published_version p ON p."workflowId" = w.id WHERE w.id IN (${placeholders})`,
 			workflowIds,
 		);
 		const pending = rows.filter((row) => !row.activeVersionId || row.publishedVersionId !== row.activeVersionId);

@@ -2,6 +2,7 @@
  * `n8n start` as a long-running child process: the editor, the REST API, production webhooks and,
  * unlike `n8n execute`, a process that stays up while n8n dispatches error workflows (n8n 2.40's
  * `execute` exits right after the failed run, killing the error workflow it just started).
+ * With `command: 'worker'` the same for a queue-mode worker (test/queue): `port` is then its health server.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -12,6 +13,8 @@ import { e2eEnv, logTail } from '../n8n';
 import type { UserFolder } from '../n8n';
 
 export interface N8nServerOptions {
+	/** `start` (main: editor, API, webhooks) or `worker` (queue mode: runs executions, serves only /healthz). */
+	command?: 'start' | 'worker';
 	/** Editor/REST/webhook port; a free one when omitted. */
 	port?: number;
 	/** Listen address; 127.0.0.1 unless told otherwise. */
@@ -69,10 +72,17 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 	const brokerPort = await freePort();
 	const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 	const publicUrl = `http://${options.publicHost ?? (host === '0.0.0.0' ? 'localhost' : host)}:${port}`;
-	const child: ChildProcess = spawn(nodeBinary, [n8nBin, 'start'], {
+	const command = options.command ?? 'start';
+	// A worker's only HTTP server is its health check (/healthz, /healthz/readiness), on `port`.
+	const workerEnv: Record<string, string> =
+		command === 'worker'
+			? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(port), N8N_WORKER_SERVER_ADDRESS: host }
+			: {};
+	const child: ChildProcess = spawn(nodeBinary, [n8nBin, command], {
 		cwd: userFolder.path,
 		env: {
 			...userFolder.env,
+			...workerEnv,
 			N8N_PORT: String(port),
 			N8N_LISTEN_ADDRESS: host,
 			N8N_HOST: new URL(publicUrl).hostname,
@@ -121,7 +131,7 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 	for (;;) {
 		if (hasExited) {
 			throw new Error(
-				`n8n start exited before it was ready\n--- output ---\n${output.slice(-4000)}\n--- log tail ---\n${logTail(userFolder)}`,
+				`n8n ${command} exited before it was ready\n--- output ---\n${output.slice(-4000)}\n--- log tail ---\n${logTail(userFolder)}`,
 			);
 		}
 		const ready = await httpRequest(`${baseUrl}/healthz/readiness`, { timeoutMs: 2000 }).catch(() => undefined);
@@ -129,7 +139,7 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 		if (Date.now() > deadline) {
 			await stop(2000);
 			throw new Error(
-				`n8n start was not ready within ${options.readyTimeoutMs ?? 120_000} ms\n--- log tail ---\n${logTail(userFolder)}`,
+				`n8n ${command} was not ready within ${options.readyTimeoutMs ?? 120_000} ms\n--- log tail ---\n${logTail(userFolder)}`,
 			);
 		}
 		await sleep(250);
