@@ -58,6 +58,10 @@ export function forgetRefreshMemory(): void {
 	forgetKnownLifetimes();
 }
 
+/** The token endpoint refused the refresh token itself (invalid_grant): spent, revoked or expired. */
+const isRefreshTokenRefusal = (error: unknown, selected: SelectedCredential): boolean =>
+	classifyError(error, { credentialType: selected.type }).category === 'refresh_token_invalid';
+
 /** Another flight, execution or n8n itself stored a token since this caller read the credential. */
 const isNewerToken = (stored: CredentialToken, staleFingerprint: string): boolean =>
 	stored.accessToken !== '' && stored.state.tokenFingerprint !== staleFingerprint;
@@ -83,10 +87,22 @@ export async function refreshShared(
 			if (refused !== undefined) throw refused;
 			const stored = await readCredentialToken(ctx, selected);
 			if (isNewerToken(stored, staleFingerprint)) return { token: stored };
-			const refreshed = await refreshCredentialToken(ctx, selected, stored, options).then(
-				(value) => ok(value),
-				(error: unknown) => err(error),
-			);
+			const attempt = (from: CredentialToken) =>
+				refreshCredentialToken(ctx, selected, from, options).then(
+					(value) => ok(value),
+					(error: unknown) => err(error),
+				);
+			let refreshed = await attempt(stored);
+			if (!refreshed.ok && selected.info.family === 'manual' && isRefreshTokenRefusal(refreshed.error, selected)) {
+				// n8n does not lock this family across queue-mode workers: another worker may have spent the same
+				// refresh token a moment earlier and stored its successor. Take that over instead of failing.
+				const reread = await readCredentialToken(ctx, selected);
+				if (reread.refreshToken !== '' && reread.refreshToken !== stored.refreshToken) {
+					if (isNewerToken(reread, staleFingerprint) && reread.state.tokenFingerprint !== stored.state.tokenFingerprint)
+						return { token: reread };
+					refreshed = await attempt(reread);
+				}
+			}
 			if (!refreshed.ok) {
 				const refusal = refreshed.error;
 				if (!classifyError(refusal, { credentialType: selected.type }).retryable)
