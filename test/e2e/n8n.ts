@@ -395,7 +395,7 @@ export function logTail(userFolder: UserFolder, lines = 80): string {
 
 /**
  * Fails unless n8n loaded the installed package with every node and credential its package.json lists.
- * n8n 2.40 reports a broken package only as a log line and keeps running without it, so a missing node
+ * n8n (1.x and 2.x) reports a broken package only as a log line and keeps running without it, so a missing node
  * type would otherwise surface much later as "Unrecognized node type".
  */
 export function assertPackageLoaded(userFolder: UserFolder, packageName = readRepoPackageName()): void {
@@ -413,6 +413,10 @@ export function assertPackageLoaded(userFolder: UserFolder, packageName = readRe
 			entry.message.startsWith(`Failed to load package "${packageName}"`) ||
 			entry.message.startsWith(`Skipping package "${packageName}"`) ||
 			(entry.message.startsWith('Skipping package directory') && entry.message.includes(packageName)),
+	);
+	// n8n 1.x logs only the loader's own error (e.g. "Cannot find module '<folder>/node_modules/<package>/…'").
+	failures.push(
+		...entries.filter((entry) => entry.level === 'error' && entry.message.includes(`node_modules/${packageName}/`)),
 	);
 	if (failures.length > 0) {
 		throw new Error(
