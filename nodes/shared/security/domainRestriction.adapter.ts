@@ -13,10 +13,16 @@
  *   requests (only an explicit `domains` list applies), and no redirect is followed at all, because a 307
  *   would re-send a body that holds the refresh token or client secret.
  *
- * The package's peer range is `*`: on an n8n-workflow without these functions the checks cannot run, so
- * credential-bearing requests follow no redirect and n8n's log says once that the list is not applied.
+ * Two shapes of n8n-workflow, told apart by what it exports, not by its version: 2.x (2.40) has the
+ * `credential-domain-restrictions` functions with options objects; 1.x (n8n 1.123, n8n-workflow 1.120) has only
+ * `isDomainAllowed(url, { allowedDomains })`, around which the same rules are applied here exactly as n8n 1.x's
+ * HTTP Request node applies them (`none` refuses, `domains` needs a non-empty list). n8n-core honours the
+ * `allowedDomains` request option on every redirect hop in both. On an n8n-workflow with neither the checks
+ * cannot run, so credential-bearing requests follow no redirect and n8n's log says once that the list is not
+ * applied.
  */
 import * as n8nWorkflow from 'n8n-workflow';
+import { NodeOperationError, UserError } from 'n8n-workflow';
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions, INode } from 'n8n-workflow';
 
 import { messageOf } from '../errors/facts';
@@ -32,37 +38,105 @@ type DomainFunctions = Pick<
 	'getCredentialAllowedDomains' | 'getCredentialOwnRequestAllowedDomains' | 'assertUrlAllowed'
 >;
 
+/** n8n-workflow 1.x's matcher: positional URL, then options (2.x takes one options object). */
+type PositionalIsDomainAllowed = (url: string, options: { allowedDomains: string }) => boolean;
+
+/** What an n8n-workflow may export; tests stand in for the older shapes with these. */
+type DomainExports = Partial<DomainFunctions> & { isDomainAllowed?: unknown };
+
 /** The request options that carry the boundary to n8n's HTTP client. */
 export type BoundaryOptions = Pick<
 	IHttpRequestOptions,
 	'allowedDomains' | 'sendCredentialsOnCrossOriginRedirect' | 'disableFollowRedirect'
 >;
 
-let overriddenFunctions: Partial<DomainFunctions> | undefined;
+let overriddenFunctions: DomainExports | undefined;
 
-/** Tests stand in for an n8n-workflow that predates the domain functions. */
-export function useDomainFunctionsForTesting(functions: Partial<DomainFunctions> | undefined): void {
+/** Tests stand in for an n8n-workflow of another shape (1.x, or one that predates the domain functions). */
+export function useDomainFunctionsForTesting(functions: DomainExports | undefined): void {
 	overriddenFunctions = functions;
 	warnedMissing = false;
 }
 
 function domainFunctions(): DomainFunctions | undefined {
-	const source: Partial<DomainFunctions> = overriddenFunctions ?? n8nWorkflow;
+	const source: DomainExports = overriddenFunctions ?? n8nWorkflow;
 	const { getCredentialAllowedDomains, getCredentialOwnRequestAllowedDomains, assertUrlAllowed } = source;
 	if (
-		typeof getCredentialAllowedDomains !== 'function' ||
-		typeof getCredentialOwnRequestAllowedDomains !== 'function' ||
-		typeof assertUrlAllowed !== 'function'
+		typeof getCredentialAllowedDomains === 'function' &&
+		typeof getCredentialOwnRequestAllowedDomains === 'function' &&
+		typeof assertUrlAllowed === 'function'
 	) {
-		return undefined;
+		return { getCredentialAllowedDomains, getCredentialOwnRequestAllowedDomains, assertUrlAllowed };
 	}
+	return isPositionalMatcher(source.isDomainAllowed) ? positionalDomainFunctions(source.isDomainAllowed) : undefined;
+}
+
+/**
+ * The 1.x shape, recognised by behaviour: given a list that names one host, it allows that host and refuses
+ * another. (The 2.x function called this way reads no list from its string argument and allows both.)
+ */
+function isPositionalMatcher(candidate: unknown): candidate is PositionalIsDomainAllowed {
+	if (typeof candidate !== 'function') return false;
+	try {
+		const matcher = candidate as PositionalIsDomainAllowed;
+		const list = { allowedDomains: 'listed.invalid' };
+		return matcher('https://listed.invalid/', list) === true && matcher('https://other.invalid/', list) === false;
+	} catch {
+		return false;
+	}
+}
+
+const NO_DOMAINS_MESSAGE = 'No allowed domains specified. Configure allowed domains or change restriction setting.';
+
+/** The three functions of the 2.x shape, with n8n 1.x's matcher and n8n's own wording. */
+function positionalDomainFunctions(isDomainAllowed: PositionalIsDomainAllowed): DomainFunctions {
+	const listOf = (credentialData: ICredentialDataDecryptedObject): string | undefined => {
+		const list = credentialData.allowedDomains;
+		return typeof list === 'string' && list.trim() !== '' ? list.trim() : undefined;
+	};
+	const getCredentialAllowedDomains: DomainFunctions['getCredentialAllowedDomains'] = ({
+		node,
+		credentialData,
+		surface = 'HTTP Request',
+	}) => {
+		const mode = credentialData.allowedHttpRequestDomains;
+		if (mode === 'none') {
+			throw new NodeOperationError(node, `This credential is configured to prevent use within an ${surface} node`);
+		}
+		if (mode !== 'domains') return undefined;
+		const list = listOf(credentialData);
+		if (list === undefined) throw new NodeOperationError(node, NO_DOMAINS_MESSAGE);
+		return list;
+	};
+	const getCredentialOwnRequestAllowedDomains: DomainFunctions['getCredentialOwnRequestAllowedDomains'] = (
+		credentialData,
+	) => {
+		if (credentialData.allowedHttpRequestDomains !== 'domains') return undefined;
+		const list = listOf(credentialData);
+		if (list === undefined) throw new UserError(NO_DOMAINS_MESSAGE);
+		return list;
+	};
+	const assertUrlAllowed: DomainFunctions['assertUrlAllowed'] = ({ url, allowedDomains, node }) => {
+		if (!allowedDomains || isDomainAllowed(url, { allowedDomains })) return;
+		const message = `Domain not allowed: This credential is restricted from accessing ${displayHost(url)}. Only the following domains are allowed: ${allowedDomains}`;
+		throw node ? new NodeOperationError(node, message) : new UserError(message);
+	};
 	return { getCredentialAllowedDomains, getCredentialOwnRequestAllowedDomains, assertUrlAllowed };
+}
+
+/** The host alone, as n8n 2.x names it: a URL's path and query may carry per-request values. */
+function displayHost(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return '(an unparsable URL)';
+	}
 }
 
 let warnedMissing = false;
 
 const MISSING_FUNCTIONS_WARNING =
-	'Token Guard: this n8n has no credential domain restriction functions (n8n-workflow 2.40 or newer has them), so "Allowed HTTP Request Domains" cannot be applied to Token Guard requests. Requests that carry a credential follow no redirects. Update n8n to have the list enforced.';
+	'Token Guard: this n8n has no credential domain restriction functions (n8n 1.123 or newer has them), so "Allowed HTTP Request Domains" cannot be applied to Token Guard requests. Requests that carry a credential follow no redirects. Update n8n to have the list enforced.';
 
 function warnOnceMissing(): void {
 	if (warnedMissing) return;
