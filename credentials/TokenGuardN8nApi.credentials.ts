@@ -49,7 +49,9 @@ export class TokenGuardN8nApi implements ICredentialType {
 	// Lists one credential: passes only with a valid key that may list the instance's credentials.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{ String($credentials.baseUrl).replace(new RegExp("/+$"), "") }}/api/v1',
+			// One trailing slash tolerated, as the node's requests do (publicApi.ts).
+			baseURL:
+				'={{ String($credentials.baseUrl).trim().endsWith("/") ? String($credentials.baseUrl).trim().slice(0, -1) : String($credentials.baseUrl).trim() }}/api/v1',
 			url: '/credentials',
 			qs: { limit: 1 },
 		},

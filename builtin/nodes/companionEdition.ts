@@ -16,6 +16,7 @@ import {
 	CREDENTIAL_TYPE_PARAMETER,
 	credentialChoice,
 	credentialTypeInfo,
+	N8N_API_CREDENTIAL_TYPE,
 	WEBHOOK_CREDENTIAL_TYPE,
 } from '../../nodes/shared/credentialCatalog';
 
@@ -42,8 +43,9 @@ function companionCredentials(core: INodeCredentialDescription[]): INodeCredenti
 				displayOptions: { hide: { ...extraHide, ...slot.displayOptions?.hide } },
 			}))
 		: [];
+	// The n8n API serves Audit Credentials and Diagnose Error, which stay in the core: the companion has no such slot.
 	const others = core
-		.filter((slot) => !isOwnCredentialType(slot.name))
+		.filter((slot) => !isOwnCredentialType(slot.name) && slot.name !== N8N_API_CREDENTIAL_TYPE)
 		.map((slot) =>
 			slot.name === WEBHOOK_CREDENTIAL_TYPE ? { ...slot, name: BUILT_IN_WEBHOOK_CREDENTIAL_TYPE } : slot,
 		);

@@ -4,16 +4,18 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { CURRENT_VERSION, FIRST_VERSION } from '../shared/credentialCatalog';
 import { eventSinkCredentialSlot, eventSinkProperties } from '../shared/events/eventSinkProperties';
 import * as checkCredential from './actions/checkCredential.operation';
-import { alertingProperties, OPERATION_PARAMETER, TOKEN_HEALTH_OUTPUTS } from './actions/common';
+import * as auditCredentials from './actions/auditCredentials.operation';
+import { alertingProperties, n8nApiCredentialSlot, OPERATION_PARAMETER, TOKEN_HEALTH_OUTPUTS } from './actions/common';
 import * as diagnoseError from './actions/diagnoseError.operation';
 import { router } from './actions/router';
 
 /**
- * The selected credential for Check Credential (this package's own types), and the webhook sink when "Send
- * Events to Webhook" is on. The companion package derives its edition for n8n's built-in credentials from this
- * description (docs/ARCHITECTURE.md#packages).
+ * The selected credential for Check Credential (this package's own types), the instance's n8n API for Audit
+ * Credentials and Diagnose Error's affected workflows, and the webhook sink when "Send Events to Webhook" is on. The
+ * companion package derives its edition for n8n's built-in credentials from this description
+ * (docs/ARCHITECTURE.md#packages).
  */
-const credentials = [...checkCredential.credentials, eventSinkCredentialSlot];
+const credentials = [...checkCredential.credentials, n8nApiCredentialSlot, eventSinkCredentialSlot];
 
 /**
  * Token Health: the error-workflow handler (Diagnose Error) and the scheduled credential check
@@ -28,8 +30,10 @@ export class TokenHealth implements INodeType {
 		group: ['transform'],
 		version: [FIRST_VERSION, CURRENT_VERSION],
 		defaultVersion: CURRENT_VERSION,
-		subtitle: '={{ $parameter["operation"] === "checkCredential" ? "Check Credential" : "Diagnose Error" }}',
-		description: 'Diagnose failed executions in error workflows, check OAuth2 credentials and announce token problems',
+		subtitle:
+			'={{ $parameter["operation"] === "checkCredential" ? "Check Credential" : $parameter["operation"] === "auditCredentials" ? "Audit Credentials" : "Diagnose Error" }}',
+		description:
+			'Diagnose failed executions in error workflows, check or audit OAuth2 credentials and announce token problems',
 		defaults: { name: 'Token Health' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -56,11 +60,19 @@ export class TokenHealth implements INodeType {
 						description:
 							'Report whether a credential can still refresh, when its token expires, its scopes and clock drift',
 					},
+					{
+						name: 'Audit Credentials',
+						value: auditCredentials.AUDIT_OPERATION,
+						action: 'Audit every OAuth2 credential',
+						description:
+							'Test every OAuth2 credential of this n8n through its API and list the workflows each one breaks',
+					},
 				],
 				default: 'diagnoseError',
 			},
 			...diagnoseError.description,
 			...checkCredential.description,
+			...auditCredentials.description,
 			...alertingProperties,
 			...eventSinkProperties,
 		],

@@ -11,6 +11,7 @@ import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import {
 	BUILT_IN_CREDENTIAL_TYPES,
 	BUILT_IN_WEBHOOK_CREDENTIAL_TYPE,
+	N8N_API_CREDENTIAL_TYPE,
 	OWN_CREDENTIAL_TYPES,
 	WEBHOOK_CREDENTIAL_TYPE,
 } from '../../nodes/shared/credentialCatalog';
@@ -25,11 +26,12 @@ const own = OWN_CREDENTIAL_TYPES.map((info) => info.name);
 const builtIn = BUILT_IN_CREDENTIAL_TYPES.map((info) => info.name);
 
 describe.each([
-	['Force Refresh', new ForceRefresh().description, new ForceRefreshBuiltIn().description],
-	['Token Health', new TokenHealth().description, new TokenHealthBuiltIn().description],
-])('%s', (_label, core, companion) => {
+	['Force Refresh', new ForceRefresh().description, new ForceRefreshBuiltIn().description, []],
+	['Token Health', new TokenHealth().description, new TokenHealthBuiltIn().description, [N8N_API_CREDENTIAL_TYPE]],
+])('%s', (_label, core, companion, coreOnly) => {
 	it("the core node takes this package's own credential types and its webhook credential, nothing built in", () => {
-		expect(credentialNames(core)).toEqual([...own, WEBHOOK_CREDENTIAL_TYPE]);
+		// Token Health's n8n API credential (Audit Credentials, affected workflows) is the core's own type too.
+		expect(credentialNames(core)).toEqual([...own, ...coreOnly, WEBHOOK_CREDENTIAL_TYPE]);
 		expect(optionValues(property(core, 'credentialType'))).toEqual(own);
 	});
 
@@ -80,15 +82,16 @@ describe('which operations the companion offers', () => {
 		expect(optionValues(property(companion, 'operation'))).toEqual(optionValues(property(core, 'operation')));
 	});
 
-	it('Token Health: Check Credential only (Diagnose Error takes no credential and stays in the core)', () => {
+	it('Token Health: Check Credential only (Diagnose Error and Audit Credentials stay in the core)', () => {
 		const core = new TokenHealth().description;
 		const companion = new TokenHealthBuiltIn().description;
 		const operation = property(companion, 'operation');
 		expect(optionValues(operation)).toEqual(['checkCredential']);
 		expect(operation.default).toBe('checkCredential');
-		const forDiagnoseOnly = core.properties.filter(
-			(candidate) => JSON.stringify(candidate.displayOptions?.show?.operation) === '["diagnoseError"]',
+		const forDiagnoseOnly = core.properties.filter((candidate) =>
+			['["diagnoseError"]', '["auditCredentials"]'].includes(JSON.stringify(candidate.displayOptions?.show?.operation)),
 		);
+		expect(optionValues(property(core, 'operation'))).toEqual(['diagnoseError', 'checkCredential', 'auditCredentials']);
 		expect(forDiagnoseOnly.length).toBeGreaterThan(0);
 		const companionNames = companion.properties.map(({ name }) => name);
 		for (const dropped of forDiagnoseOnly) expect(companionNames).not.toContain(dropped.name);

@@ -70,5 +70,5 @@ export const description: INodeProperties[] = [
  */
 export const credentials: INodeCredentialDescription[] = ownCredentialChoice.slots.map((slot) => ({
 	...slot,
-	displayOptions: { hide: { ...slot.displayOptions?.hide, operation: ['diagnoseError'] } },
+	displayOptions: { hide: { ...slot.displayOptions?.hide, operation: ['diagnoseError', 'auditCredentials'] } },
 }));

@@ -2,11 +2,11 @@
  * What both Token Health operations share: the alert cooldown kept in workflow static data, the
  * routing to "Needs Attention" / "OK", and the per-item event summary.
  */
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_COOLDOWN_MINUTES } from '../../shared/diagnose/alertState';
 import type { Delivery } from '../../shared/events/eventSink.adapter';
-import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
+import { CURRENT_VERSION, FIRST_VERSION, N8N_API_CREDENTIAL_TYPE } from '../../shared/credentialCatalog';
 import { parseScopes } from '../../shared/diagnose/healthCheck';
 import type { CloudEvent } from '../../shared/events/events';
 import type { ParameterCheck } from '../../shared/parameters/parameters';
@@ -16,7 +16,20 @@ import { err, ok } from '../../shared/types';
 import type { ItemResult } from '../../operationContract';
 
 export const OPERATION_PARAMETER = 'operation';
-export type TokenHealthOperation = 'diagnoseError' | 'checkCredential';
+export type TokenHealthOperation = 'diagnoseError' | 'checkCredential' | 'auditCredentials';
+
+/** Diagnose Error's switch for the affected workflows, which needs the n8n API credential. */
+export const FIND_AFFECTED_WORKFLOWS_PARAMETER = 'findAffectedWorkflows';
+
+/**
+ * The instance's own API: required by Audit Credentials, and by Diagnose Error once "Find Affected Workflows" is on.
+ * `hide`, not `show`, as for every slot of this node (see credentialChoice in credentialCatalog.ts).
+ */
+export const n8nApiCredentialSlot: INodeCredentialDescription = {
+	name: N8N_API_CREDENTIAL_TYPE,
+	required: true,
+	displayOptions: { hide: { operation: ['checkCredential'], [FIND_AFFECTED_WORKFLOWS_PARAMETER]: [false] } },
+};
 
 /** Where an item goes. Version 1 has the first two outputs; version 2 adds "Already Reported". */
 export type Route = 'needsAttention' | 'ok' | 'alreadyReported';

@@ -10,11 +10,17 @@ import type { Diagnosis } from '../../shared/diagnose/diagnosis';
 import { diagnose, isRefreshFailure, needsAttention } from '../../shared/diagnose/diagnosis';
 import { emitEvent, eventContext, executionUrl } from '../../shared/events/eventSink.adapter';
 import type { TokenGuardEventData } from '../../shared/events/events';
-import { text } from '../../shared/parameters/parameters';
+import { booleanFlag, text } from '../../shared/parameters/parameters';
 import { checkedParameter } from '../../shared/parameters/parameters.adapter';
 import type { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
 import type { AlertSettings, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+import { alertSettings, combinedDelivery, FIND_AFFECTED_WORKFLOWS_PARAMETER, routeTo, summarizeEvent } from './common';
+import { blastRadiusSentence } from '../../shared/diagnose/credentialAudit';
+import type { WorkflowRef } from '../../shared/n8nApi/publicApi';
+import { workflowsByCredential } from '../../shared/n8nApi/publicApi';
+import { N8nPublicApi } from '../../shared/n8nApi/publicApi.adapter';
+import { messageOf } from '../../shared/errors/facts';
+import { redactText } from '../../shared/security/redact';
 import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
@@ -44,6 +50,15 @@ export const description: INodeProperties[] = [
 		placeholder: 'e.g. body.lastError',
 		description:
 			'Leave empty to read what n8n provides: the Error Trigger\'s execution.error or trigger.error, or the "error" field of error-output and Continue On Fail items. Otherwise the field that holds the error (text or object); use dots for nested fields.',
+		displayOptions: showFor,
+	},
+	{
+		displayName: 'Find Affected Workflows',
+		name: FIND_AFFECTED_WORKFLOWS_PARAMETER,
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether to ask this n8n's API (n8n (Token Guard) API credential, scope workflow:list) which active workflows use the failing credential, and name them in the summary",
 		displayOptions: showFor,
 	},
 ];
@@ -127,6 +142,36 @@ function diagnoseItem(ctx: IExecuteFunctions, item: INodeExecutionData, itemInde
 	return result.value;
 }
 
+/** The run's workflow listing, read once however many items ask (keyed by the run's execution context). */
+const usageOfRun = new WeakMap<IExecuteFunctions, Promise<Map<string, WorkflowRef[]>>>();
+
+/**
+ * The active workflows that use the failing credential. A refusal or an unreachable API is reported on the item
+ * instead of failing it: the diagnosis of the failure matters more than its blast radius.
+ */
+async function affectedWorkflows(
+	ctx: IExecuteFunctions,
+	diagnosis: Diagnosis,
+	itemIndex: number,
+): Promise<{ affectedWorkflows: WorkflowRef[] } | { affectedWorkflows: null; affectedWorkflowsError: string }> {
+	const credentialId = diagnosis.credential.id;
+	if (!credentialId) return { affectedWorkflows: [] };
+	let usage = usageOfRun.get(ctx);
+	if (usage === undefined) {
+		const instanceBaseUrl = eventContext(ctx).instanceBaseUrl;
+		usage = N8nPublicApi.open(ctx, itemIndex).then(async (api) =>
+			workflowsByCredential(await api.listWorkflows(), instanceBaseUrl),
+		);
+		usageOfRun.set(ctx, usage);
+	}
+	try {
+		const workflows = (await usage).get(credentialId) ?? [];
+		return { affectedWorkflows: workflows.filter((workflow) => workflow.active) };
+	} catch (error) {
+		return { affectedWorkflows: null, affectedWorkflowsError: redactText(messageOf(error)) };
+	}
+}
+
 /** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
 function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings, workflowId: string) {
 	const key = alertKey({
@@ -165,9 +210,19 @@ export async function execute(
 	itemIndex: number,
 	ledger: AlertLedger,
 ): Promise<RoutedItem> {
-	const diagnosis = diagnoseItem(this, item, itemIndex);
+	const diagnosed = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
-	const problem = needsAttention(diagnosis);
+	const problem = needsAttention(diagnosed);
+	const findAffected = checkedParameter(
+		this,
+		itemIndex,
+		{ name: FIND_AFFECTED_WORKFLOWS_PARAMETER, displayName: 'Find Affected Workflows', fallback: false },
+		booleanFlag,
+	);
+	const blastRadius = findAffected && problem ? await affectedWorkflows(this, diagnosed, itemIndex) : undefined;
+	const diagnosis: Diagnosis = blastRadius?.affectedWorkflows
+		? { ...diagnosed, summary: `${diagnosed.summary}${blastRadiusSentence(blastRadius.affectedWorkflows)}` }
+		: diagnosed;
 	const noProblem = { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
 	const { duplicate, occurrences, suppressedDuplicates, eventIdFor, workflows } = problem
 		? recordProblem(ledger, diagnosis, settings, this.getWorkflow().id ?? '')
@@ -205,6 +260,7 @@ export async function execute(
 			json: {
 				summary,
 				...details,
+				...blastRadius,
 				duplicate,
 				occurrences,
 				workflows,
