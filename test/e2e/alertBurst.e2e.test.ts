@@ -26,8 +26,7 @@ import {
 	importCredentials,
 	importWorkflow,
 	installPackageTarball,
-	logTail,
-	n8n,
+	publishWorkflow,
 	packRepo,
 	readRepoPackageName,
 	removePackedRepo,
@@ -227,8 +226,7 @@ beforeAll(async () => {
 		),
 	]);
 	for (const id of [HANDLER_ID, SYNC_ID]) {
-		const published = await n8n(['publish:workflow', `--id=${id}`], { userFolder });
-		if (published.code !== 0) throw new Error(`publish:workflow ${id} failed\n${logTail(userFolder)}`);
+		await publishWorkflow(userFolder, id);
 	}
 	await oidc.revokeGrant(grant.grantId);
 	timings.prepareMs = Date.now() - started;

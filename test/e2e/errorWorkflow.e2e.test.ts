@@ -23,7 +23,7 @@ import {
 	importWorkflow,
 	installPackageTarball,
 	logTail,
-	n8n,
+	publishWorkflow,
 	packRepo,
 	removePackedRepo,
 	removeUserFolder,
@@ -170,8 +170,7 @@ beforeAll(async () => {
 	// Published (active) workflows only: n8n runs an error workflow only if it is published, and serves
 	// production webhooks only for published workflows.
 	for (const id of [HANDLER_ID, ...FAILURES.map((failure) => failure.workflowId)]) {
-		const published = await n8n(['publish:workflow', `--id=${id}`], { userFolder });
-		if (published.code !== 0) throw new Error(`publish:workflow ${id} failed\n${logTail(userFolder)}`);
+		await publishWorkflow(userFolder, id);
 	}
 	timings.prepareMs = Date.now() - started;
 

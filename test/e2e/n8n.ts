@@ -339,6 +339,23 @@ export async function importWorkflow(
 	);
 }
 
+/**
+ * Whether this n8n publishes workflows (2.x: a draft/published split and `publish:workflow`) rather than
+ * activating them (1.x: `update:workflow --active=true`), read from the commands the install ships.
+ */
+export function hasWorkflowPublishing(): boolean {
+	return existsSync(join(e2eEnv().n8nBin, '..', '..', 'dist', 'commands', 'publish', 'workflow.js'));
+}
+
+/** Puts a workflow into production (its triggers run, it can be an error workflow) the way this n8n does it. */
+export async function publishWorkflow(userFolder: UserFolder, workflowId: string): Promise<void> {
+	const args = hasWorkflowPublishing()
+		? ['publish:workflow', `--id=${workflowId}`]
+		: ['update:workflow', `--id=${workflowId}`, '--active=true'];
+	const result = await n8n(args, { userFolder });
+	if (result.code !== 0) throw new Error(`${args[0]} ${workflowId} failed: ${describeFailure(result, userFolder)}`);
+}
+
 /** `execute --id --rawOutput`; a failed workflow is an outcome, not an exception. */
 export async function executeWorkflow(
 	userFolder: UserFolder,
