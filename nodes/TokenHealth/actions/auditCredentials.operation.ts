@@ -1,5 +1,5 @@
 /**
- * Audit Credentials: every OAuth2 credential of this n8n, through its public API (n8n (Token Guard) API
+ * Audit Credentials: every OAuth2 credential of this n8n, through its public API (N8n (Token Guard) API
  * credential). One item per credential: the workflows that use it, n8n's own credential test, and for a failed
  * test Diagnose Error's verdict. Alerts through the same alert ledger as Check Credential: a newly broken
  * credential alerts once per cooldown, a repeat goes to Already Reported, a credential that passes again after

@@ -58,7 +58,7 @@ export const description: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			"Whether to ask this n8n's API (n8n (Token Guard) API credential, scope workflow:list) which active workflows use the failing credential, and name them in the summary",
+			"Whether to ask this n8n's API (N8n (Token Guard) API credential, scope workflow:list) which active workflows use the failing credential, and name them in the summary",
 		displayOptions: showFor,
 	},
 ];

@@ -1,5 +1,5 @@
 /**
- * Requests to the instance's own public API with the n8n (Token Guard) API credential (the shapes and decisions are
+ * Requests to the instance's own public API with the N8n (Token Guard) API credential (the shapes and decisions are
  * publicApi.ts). The API key goes only where the credential's Allowed HTTP Request Domains let it (the Base URL is
  * an endpoint the credential declares: docs/ARCHITECTURE.md#security-boundary) and follows no redirect.
  */
@@ -42,15 +42,15 @@ export class N8nPublicApi {
 		readonly secrets: string[],
 	) {}
 
-	/** Reads the node's n8n (Token Guard) API credential; a missing or unusable one stops the run with what to fix. */
+	/** Reads the node's N8n (Token Guard) API credential; a missing or unusable one stops the run with what to fix. */
 	static async open(ctx: IExecuteFunctions, itemIndex: number): Promise<N8nPublicApi> {
 		let credentials: ICredentialDataDecryptedObject;
 		try {
 			credentials = await ctx.getCredentials(N8N_API_CREDENTIAL_TYPE, itemIndex);
 		} catch (error) {
-			throw new NodeOperationError(ctx.getNode(), 'No n8n (Token Guard) API credential could be read', {
+			throw new NodeOperationError(ctx.getNode(), 'No N8n (Token Guard) API credential could be read', {
 				itemIndex,
-				description: `Select an n8n (Token Guard) API credential. ${redactText(messageOf(error))}`,
+				description: `Select an N8n (Token Guard) API credential. ${redactText(messageOf(error))}`,
 			});
 		}
 		const secrets = collectSecrets(credentials);
@@ -107,7 +107,7 @@ export class N8nPublicApi {
 			throw this.fail(
 				call,
 				`n8n's public API at ${this.baseUrl} could not be reached: ${messageOf(error)}`,
-				'Check the Base URL of the n8n (Token Guard) API credential: it must be an address this n8n can reach itself.',
+				'Check the Base URL of the N8n (Token Guard) API credential: it must be an address this n8n can reach itself.',
 			);
 		}
 		const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;

@@ -48,15 +48,15 @@ export function publicApiUrl(baseUrl: string, path: string): string {
 /** A Base URL the requests can be built on: http(s) with a host, nothing after the path. */
 export function checkBaseUrl(value: unknown): Result<string, string> {
 	const text = typeof value === 'string' ? value.trim() : '';
-	if (text === '') return err('The n8n (Token Guard) API credential has no Base URL');
+	if (text === '') return err('The N8n (Token Guard) API credential has no Base URL');
 	let url: URL;
 	try {
 		url = new URL(text);
 	} catch {
-		return err('The Base URL of the n8n (Token Guard) API credential is not a URL');
+		return err('The Base URL of the N8n (Token Guard) API credential is not a URL');
 	}
 	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '')
-		return err('The Base URL of the n8n (Token Guard) API credential must be an http(s) address without query');
+		return err('The Base URL of the N8n (Token Guard) API credential must be an http(s) address without query');
 	return ok(withoutTrailingSlashes(text));
 }
 
@@ -190,7 +190,7 @@ export function refusal(call: ApiCall, status: number): { message: string; descr
 		return {
 			message: `n8n rejected the API key (HTTP 401) when asked to ${CALL_LABELS[call]}`,
 			description:
-				'Check the API Key of the n8n (Token Guard) API credential: it may be mistyped, deleted or expired. Create a new one in Settings → n8n API.',
+				'Check the API Key of the N8n (Token Guard) API credential: it may be mistyped, deleted or expired. Create a new one in Settings → n8n API.',
 		};
 	}
 	return {
