@@ -5,6 +5,10 @@
  * Every line a run prints is prefixed with its n8n version, so a failure names the version it failed on, and a
  * summary line per version ends the output. Arguments are passed to jest (e.g. `-- test/e2e/smoke.e2e.test.ts`);
  * TOKEN_GUARD_E2E_N8N=<version> runs that row only. Exit code 1 when any version failed.
+ *
+ * Each run also records the README's Compatibility cells for its version (test/e2e/compatibility.cjs). After a
+ * full run (every row, no jest arguments) the table rendered from those results must equal the README's;
+ * TOKEN_GUARD_COMPAT_WRITE=1 writes it into the README instead.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -16,6 +20,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 require('../test/e2e/support/requireTs.cjs').registerTypeScript();
 const { readVersionRows, N8N_ROW_ENV } = require('../test/e2e/n8n.ts');
+const compatibility = require('../test/e2e/compatibility.cjs');
+const COMPAT_REPORTER = join(ROOT, 'test', 'e2e', 'compatibility.cjs');
 
 const selected = process.env[N8N_ROW_ENV];
 const rows = readVersionRows().filter((row) => !selected || row.n8nVersion === selected);
@@ -33,7 +39,14 @@ async function runRow(row) {
 	const started = Date.now();
 	const child = spawn(
 		join(ROOT, 'node_modules', '.bin', 'jest'),
-		['--selectProjects', 'e2e', '--runInBand', ...process.argv.slice(2)],
+		[
+			'--selectProjects',
+			'e2e',
+			'--runInBand',
+			'--reporters=default',
+			`--reporters=${COMPAT_REPORTER}`,
+			...process.argv.slice(2),
+		],
 		{
 			cwd: ROOT,
 			env: { ...process.env, [N8N_ROW_ENV]: row.n8nVersion, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
@@ -54,4 +67,19 @@ for (const result of results) {
 	const outcome = result.code === 0 ? 'passed' : `FAILED (jest exit ${result.code})`;
 	process.stdout.write(`  n8n ${result.version} on Node ${result.node}: ${outcome} in ${result.seconds} s\n`);
 }
-process.exitCode = results.every((result) => result.code === 0) ? 0 : 1;
+let compatible = true;
+if (!selected && process.argv.length === 2) {
+	const table = compatibility.renderTable(rows.map((row) => row.n8nVersion));
+	if (process.env.TOKEN_GUARD_COMPAT_WRITE === '1' && table !== undefined) {
+		compatibility.writeReadmeTable(table);
+		process.stdout.write('README.md Compatibility table written from this run.\n');
+	} else if (table !== compatibility.readmeTable()) {
+		compatible = false;
+		process.stdout.write(
+			`\nREADME.md's Compatibility table differs from what this run measured (TOKEN_GUARD_COMPAT_WRITE=1 writes it):\n${table ?? '(a version recorded no results)'}\n`,
+		);
+	} else {
+		process.stdout.write("README.md's Compatibility table matches this run.\n");
+	}
+}
+process.exitCode = compatible && results.every((result) => result.code === 0) ? 0 : 1;
