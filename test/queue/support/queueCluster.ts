@@ -60,6 +60,8 @@ export interface QueueCluster {
 	workers: QueueWorker[];
 	/** execution id → worker name, from each worker's "Worker started execution N" log lines. */
 	executionsByWorker(): Map<string, string>;
+	/** Starts a worker again under the same name (after a test killed it); its log file continues. */
+	restartWorker(name: string): Promise<QueueWorker>;
 	timings: Record<string, number>;
 	stop(): Promise<void>;
 }
@@ -90,6 +92,18 @@ export async function startQueueCluster(options: QueueClusterOptions = {}): Prom
 	});
 	const workers: QueueWorker[] = [];
 	let main: N8nServer | undefined;
+	const startWorker = async (name: string): Promise<QueueWorker> => {
+		const logFile = join(userFolder.path, `${name}.log`);
+		const server = await startN8nServer(userFolder, {
+			command: 'worker',
+			env: {
+				[WORKER_MARKER_ENV]: name,
+				N8N_LOG_FILE_LOCATION: logFile,
+				N8N_CONCURRENCY_PRODUCTION_LIMIT: String(options.concurrency ?? 10),
+			},
+		});
+		return { name, server, logFile };
+	};
 	const stop = async () => {
 		await Promise.all([main?.stop(5000), ...workers.map((worker) => worker.server.stop(5000))]);
 		await Promise.all([redis.stop(), postgres.stop()]);
@@ -108,23 +122,10 @@ export async function startQueueCluster(options: QueueClusterOptions = {}): Prom
 
 		started = Date.now();
 		const count = options.workers ?? 2;
-		const concurrency = options.concurrency ?? 10;
 		// Main first: it runs the database migrations the workers expect.
 		main = await startN8nServer(userFolder);
 		const startedWorkers = await Promise.all(
-			Array.from({ length: count }, async (_, index) => {
-				const name = `worker-${index + 1}`;
-				const logFile = join(userFolder.path, `${name}.log`);
-				const server = await startN8nServer(userFolder, {
-					command: 'worker',
-					env: {
-						[WORKER_MARKER_ENV]: name,
-						N8N_LOG_FILE_LOCATION: logFile,
-						N8N_CONCURRENCY_PRODUCTION_LIMIT: String(concurrency),
-					},
-				});
-				return { name, server, logFile };
-			}),
+			Array.from({ length: count }, async (_, index) => await startWorker(`worker-${index + 1}`)),
 		);
 		workers.push(...startedWorkers);
 		if (options.publish?.length) await waitForPublishedVersions(userFolder, options.publish);
@@ -150,6 +151,12 @@ export async function startQueueCluster(options: QueueClusterOptions = {}): Prom
 				}
 			}
 			return byExecution;
+		},
+		async restartWorker(name) {
+			const index = workers.findIndex((worker) => worker.name === name);
+			await workers[index].server.stop(2000);
+			workers[index] = await startWorker(name);
+			return workers[index];
 		},
 		stop,
 	};
