@@ -135,7 +135,11 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 			);
 		}
 		const ready = await httpRequest(`${baseUrl}/healthz/readiness`, { timeoutMs: 2000 }).catch(() => undefined);
-		if (ready?.status === 200) break;
+		// n8n 1.x reports ready before it mounts the REST API; the settings endpoint (no login) answers once it has.
+		const restReady =
+			command !== 'start' ||
+			(await httpRequest(`${baseUrl}/rest/settings`, { timeoutMs: 2000 }).catch(() => undefined))?.status === 200;
+		if (ready?.status === 200 && restReady) break;
 		if (Date.now() > deadline) {
 			await stop(2000);
 			throw new Error(
@@ -149,6 +153,7 @@ export async function startN8nServer(userFolder: UserFolder, options: N8nServerO
 
 /** Logs in through the REST API the editor uses; resolves to the session cookie. */
 export async function login(baseUrl: string, email: string, password: string): Promise<string> {
+	await setUpOwnerIfMissing(baseUrl, email, password);
 	const response = await httpRequest(`${baseUrl}/rest/login`, {
 		method: 'POST',
 		body: { emailOrLdapLoginId: email, password },
@@ -161,6 +166,22 @@ export async function login(baseUrl: string, email: string, password: string): P
 		throw new Error(`login as ${email} failed: HTTP ${response.status} ${response.text.slice(0, 300)}`);
 	}
 	return cookie.split(';')[0];
+}
+
+/**
+ * n8n 1.x has no N8N_INSTANCE_OWNER_* (ownerEnvironment): while its public settings say the owner is still to
+ * be set up, this sets it up through the API the editor's setup page uses, with the credentials to log in with.
+ */
+async function setUpOwnerIfMissing(baseUrl: string, email: string, password: string): Promise<void> {
+	const settings = await httpRequest(`${baseUrl}/rest/settings`, { timeoutMs: 10_000 });
+	const json = settings.json as { data?: { userManagement?: { showSetupOnFirstLoad?: boolean } } } | undefined;
+	if (json?.data?.userManagement?.showSetupOnFirstLoad !== true) return;
+	const setup = await httpRequest(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		body: { email, password, firstName: 'Token Guard', lastName: 'Owner' },
+		timeoutMs: 10_000,
+	});
+	if (setup.status !== 200) throw new Error(`owner setup failed: HTTP ${setup.status} ${setup.text.slice(0, 300)}`);
 }
 
 /**
