@@ -31,6 +31,7 @@ import {
 import { clientFor, connectCredential, webhookCredential } from './support/credentials';
 import type { StoredExecution } from './support/database';
 import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
+import { itNeeds, n8nFeatures } from './support/features';
 import { exampleWorkflow } from './support/examples';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
@@ -285,6 +286,19 @@ describe('OAuth error handler example as the error workflow of production workfl
 			},
 		),
 		TEST_TIMEOUT_MS,
+	);
+
+	itNeeds('n8n 2.39+ (error.failure)', n8nFeatures().errorFailure)(
+		"Force Refresh's failed run carries n8n's failure declaration: error.failure.cause credential-invalid",
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const failed = readExecutions(userFolder).find(
+					(execution) => execution.workflowId === FAILURES[1].workflowId && execution.status === 'error',
+				);
+				expect(failed?.data?.resultData?.error?.failure).toEqual({ cause: 'credential-invalid' });
+			},
+		),
 	);
 
 	it(

@@ -1,0 +1,44 @@
+/**
+ * What the installed n8n (this run's versions.env row) can do, probed from its own modules on its own Node
+ * rather than read from its version string. A test that needs something one n8n lacks runs through `itNeeds`:
+ * where the feature is missing it is skipped with the need in its title ("[needs …]"), which jest prints and
+ * the README's Compatibility table shows (test/e2e/compatibility.cjs) — never skipped silently.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+
+import { e2eEnv } from '../n8n';
+
+export interface N8nFeatures {
+	/** NodeApiError / NodeOperationError keep a `failure` declaration ({ cause }) for error workflows (n8n 2.39+). */
+	errorFailure: boolean;
+}
+
+const PROBE = `
+const modulesDir = process.argv[1];
+const workflow = require(modulesDir + '/n8n-workflow');
+const node = { id: 'probe', name: 'Probe', type: 'probe', typeVersion: 1, position: [0, 0], parameters: {} };
+const declared = new workflow.NodeOperationError(node, 'probe', { failure: { cause: 'credential-invalid' } });
+process.stdout.write(JSON.stringify({ errorFailure: declared.failure?.cause === 'credential-invalid' }));
+`;
+
+let probed: N8nFeatures | undefined;
+
+export function n8nFeatures(): N8nFeatures {
+	if (probed) return probed;
+	const { nodeBinary, n8nBin } = e2eEnv();
+	// <cache>/n8n-<version>/node_modules/n8n/bin/n8n → <cache>/n8n-<version>/node_modules
+	const modulesDir = dirname(dirname(dirname(n8nBin)));
+	const result = spawnSync(nodeBinary, ['-e', PROBE, modulesDir], { encoding: 'utf8' });
+	if (result.status !== 0) throw new Error(`probing the installed n8n failed: ${result.stderr}`);
+	probed = JSON.parse(result.stdout) as N8nFeatures;
+	return probed;
+}
+
+/** `it` where the installed n8n has what the test needs; otherwise `it.skip` with "[needs <need>]" in the title. */
+export function itNeeds(need: string, available: boolean): jest.It {
+	if (available) return it;
+	const skip = ((title: string, fn?: jest.ProvidesCallback, timeout?: number) =>
+		it.skip(`${title} [needs ${need}]`, fn, timeout)) as jest.It;
+	return skip;
+}
