@@ -35,6 +35,10 @@ const FEATURES = [
 	["n8n's credential Test button", [['credentialTest', /./]]],
 	['Diagnose Error in an error workflow (Error Trigger payload)', [['errorWorkflow', /revoked grant → the run fails/]]],
 	[
+		"n8n's failure declaration on Token Guard errors (`error.failure.cause`)",
+		[['errorWorkflow', /failure declaration/]],
+	],
+	[
 		'Alert memory across executions (workflow static data)',
 		[
 			['examples', /keep-alive: a healthy credential/],
