@@ -36,8 +36,12 @@ const CALL_LABELS: Readonly<Record<ApiCall, string>> = {
 export const PAGE_LIMIT = 250;
 /** A bound on pages per listing (50,000 records): a cursor that never ends cannot hold a run forever. */
 export const MAX_PAGES = 200;
-/** Credential tests in flight at once: each may refresh a token at a provider. */
-export const TEST_CONCURRENCY = 4;
+/**
+ * Credential tests in flight at once: one. n8n 2.40's request-based credential test registers a stand-in node type
+ * under one shared name for the duration of each test and deletes it afterwards, so overlapping tests fail each
+ * other ("Node not found", another credential's request). Measured against n8n 2.40.7 in test/e2e/audit.e2e.test.ts.
+ */
+export const TEST_CONCURRENCY = 1;
 
 export const NO_TEST_MESSAGE = 'No testing function found for this credential.';
 

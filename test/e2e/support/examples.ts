@@ -7,12 +7,14 @@ import { join } from 'node:path';
 
 export const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 
-export type ExampleName = 'oauth-error-handler' | 'keep-alive' | 'keep-alive-builtin' | 'guarded-api-call';
+export type ExampleName =
+	'oauth-error-handler' | 'keep-alive' | 'keep-alive-builtin' | 'guarded-api-call' | 'credential-audit';
 export const EXAMPLE_NAMES: readonly ExampleName[] = [
 	'oauth-error-handler',
 	'keep-alive',
 	'keep-alive-builtin',
 	'guarded-api-call',
+	'credential-audit',
 ];
 
 /** Every placeholder an example may contain, with the string it appears as. */
@@ -21,6 +23,8 @@ export const PLACEHOLDERS = {
 	webhookCredentialId: 'REPLACE_WITH_WEBHOOK_CREDENTIAL_ID',
 	/** An existing credential of one of n8n's own OAuth2 types (Google Sheets, Gmail, Outlook…). */
 	builtInCredentialId: 'REPLACE_WITH_BUILTIN_CREDENTIAL_ID',
+	/** An N8n (Token Guard) API credential: this instance's address and an API key (credential-audit). */
+	n8nApiCredentialId: 'REPLACE_WITH_N8N_API_CREDENTIAL_ID',
 	/** The API the examples call; paths such as /v1/orders/… and /v1/me follow it. */
 	apiBaseUrl: 'https://api.example.com',
 	alertUrl: 'https://alerts.example.com/token-guard',
