@@ -40,6 +40,21 @@ export type Provider =
 	| 'zoom'
 	| 'openai'
 	| 'anthropic'
+	| 'linkedin'
+	| 'notion'
+	| 'shopify'
+	| 'pipedrive'
+	| 'zendesk'
+	| 'calendly'
+	| 'spotify'
+	| 'goto'
+	| 'airtable'
+	| 'exactonline'
+	| 'supabase'
+	| 'stripe'
+	| 'mistral'
+	| 'groq'
+	| 'xai'
 	| 'unknown';
 
 /** A typed result: pure engine functions return these instead of throwing. */
@@ -61,6 +76,8 @@ export interface Classification {
 	httpCode?: number;
 	/** One plain sentence naming the evidence that decided the category. */
 	reason: string;
+	/** The deciding fact as `kind: value` (`oauthError: invalid_grant`, `credentialType: supabaseApi is not OAuth`). */
+	matched?: string;
 	/** True when the evidence placed the failure at a token endpoint (a refresh or token fetch), not at the API. */
 	atTokenEndpoint?: boolean;
 }

@@ -1,10 +1,11 @@
 /**
- * Benchmark: 10,000 error payloads through Token Health's diagnosis (item → §5.1 fields, classifier
+ * Benchmark: 10,000 error payloads (the payload table and the real-world corpus) through Token Health's diagnosis (item → §5.1 fields, classifier
  * included). Prints CPU time from process.cpuUsage as JSON; the issue's target is ≤ 1 s of CPU.
  *
  *   node --require ./test/bench/register.js test/bench/diagnose.bench.ts
  */
 import { diagnose } from '../../nodes/shared/diagnose/diagnosis';
+import { corpusItem, loadCorpus } from '../integration/realWorldCorpus';
 import { PAYLOADS } from '../integration/tokenHealthPayloads';
 import { runBenchmarks } from './runner';
 
@@ -14,8 +15,9 @@ const TARGET_CPU_MS = 1000;
 const options = { instanceBaseUrl: 'https://n8n.example.com' };
 
 async function diagnoseBench(): Promise<Record<string, unknown>> {
-	// The real-world table, cycled: the same mix of n8n, provider, model-key, network and unrelated errors.
-	const payloads = Array.from({ length: PAYLOAD_COUNT }, (_unused, index) => PAYLOADS[index % PAYLOADS.length].json);
+	// The payload table and the real-world corpus, cycled: n8n, provider, model-key, network and unrelated errors.
+	const distinct = [...PAYLOADS.map((payload) => payload.json), ...loadCorpus().map(corpusItem)];
+	const payloads = Array.from({ length: PAYLOAD_COUNT }, (_unused, index) => distinct[index % distinct.length]);
 
 	for (let index = 0; index < WARM_UP; index++) diagnose(payloads[index], options);
 
@@ -34,7 +36,7 @@ async function diagnoseBench(): Promise<Record<string, unknown>> {
 	return {
 		benchmark: 'token-health-diagnose',
 		payloads: PAYLOAD_COUNT,
-		distinctPayloads: PAYLOADS.length,
+		distinctPayloads: distinct.length,
 		cpuUserMs: Math.round(cpu.user / 1000),
 		cpuSystemMs: Math.round(cpu.system / 1000),
 		cpuTotalMs: Math.round(cpuTotalMs),

@@ -612,7 +612,9 @@ export const PAYLOADS: PayloadCase[] = [
 		provider: 'anthropic',
 	},
 	{
-		name: 'OpenAI quota exceeded',
+		// OpenAI's error-code guide: this 429 means the account ran out of credits or hit its monthly spend limit;
+		// waiting does not help, the key's billing does (real-world corpus: saas-openai-insufficient-quota-*).
+		name: 'OpenAI quota exceeded (out of credit)',
 		json: errorTriggerItem(
 			nodeError({
 				message: '429 You exceeded your current quota, please check your plan and billing details.',
@@ -620,7 +622,7 @@ export const PAYLOADS: PayloadCase[] = [
 				credentials: { openAiApi: { id: 'cred-openai', name: 'OpenAI' } },
 			}),
 		),
-		category: 'rate_limited',
+		category: 'model_api_key',
 		isOAuthIssue: false,
 	},
 	// ---- network ----

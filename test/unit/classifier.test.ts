@@ -549,12 +549,13 @@ const TOKEN_ENDPOINT_CASES: Case[] = [
 		category: 'client_misconfigured',
 	},
 	{
-		name: 'Microsoft "Lifetime validation failed"',
+		// IDX10223 is IdentityModel's expired-token error; only the "not yet valid" IDX10222 is the clock.
+		name: 'Microsoft "Lifetime validation failed … expired" (IDX10223)',
 		evidence: {
 			messages: ['IDX10223: Lifetime validation failed. The token is expired.'],
 			credentialType: 'microsoftOAuth2Api',
 		},
-		category: 'clock_skew',
+		category: 'access_token_rejected',
 		provider: 'microsoft',
 	},
 	{
@@ -895,10 +896,11 @@ const API_CASES: Array<{
 		category: 'refresh_token_invalid',
 	},
 	{
+		// Slack: "No authentication token provided" — nothing was sent, so the credential is not connected.
 		name: 'Slack not_authed',
 		response: { status: 200, body: { ok: false, error: 'not_authed' } },
 		url: 'https://slack.com/api/users.info',
-		category: 'access_token_rejected',
+		category: 'not_connected',
 	},
 	{
 		name: 'Slack missing_scope',

@@ -20,7 +20,7 @@ import { safeCode } from './codes';
 import type { ErrorEvidence, Facts } from './evidence';
 import { gatherFacts, MAX_TEXT_LENGTH } from './evidence';
 import type { Verdict } from './rules';
-import { RULES, sentence } from './rules';
+import { RULES, sentence, withCredentialKind } from './rules';
 
 export type { ErrorEvidence } from './evidence';
 
@@ -47,6 +47,7 @@ function build(facts: Facts, verdict: Verdict): Classification {
 	const oauthError = safeCode(verdict.code) ?? safeCode(facts.primaryCodes[0]);
 	if (oauthError !== undefined) classification.oauthError = oauthError;
 	if (facts.atTokenEndpoint) classification.atTokenEndpoint = true;
+	classification.matched = verdict.matched;
 	return classification;
 }
 
@@ -55,12 +56,13 @@ export function classify(evidence: ErrorEvidence): Classification {
 	const facts = gatherFacts(evidence);
 	for (const rule of RULES) {
 		const verdict = rule(facts);
-		if (verdict) return build(facts, verdict);
+		if (verdict) return build(facts, withCredentialKind(facts, verdict));
 	}
 	const status = facts.status === undefined ? '' : ` (HTTP ${facts.status})`;
 	return build(facts, {
 		category: 'not_auth_related',
 		reason: `No authentication, throttling or availability signal was found in the error${status}`,
+		matched: 'nothing: no code, known text or telling status',
 	});
 }
 
@@ -104,6 +106,7 @@ export function classifyApiResponse(response: HttpResponseLike, url?: string): C
 		return build(gatherFacts({ status: response.status, url, phase: 'api' }), {
 			category: 'not_auth_related',
 			reason: `The API answered HTTP ${response.status} without an error`,
+			matched: `httpCode: ${response.status}`,
 		});
 	}
 	return classify({

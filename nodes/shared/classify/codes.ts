@@ -64,9 +64,24 @@ const resolveUnauthorizedClient: CodeResolver = (facts) =>
 const resolveAuthenticationError: CodeResolver = (facts) =>
 	facts.modelContext ? 'model_api_key' : 'access_token_rejected';
 
+// Descriptions under invalid_grant that name the client, not the grant: Google's service-account key that was
+// rotated or deleted ("Invalid JWT Signature"), Salesforce's blocked login flow ("authentication failure").
+const CLIENT_GRANT_TEXT_RE = /invalid jwt signature|\bauthentication failure\b/i;
+
+/** RFC 6749 invalid_grant: a dead refresh token, unless the description says the client's own key or flow failed. */
+const resolveInvalidGrant: CodeResolver = (facts) =>
+	CLIENT_GRANT_TEXT_RE.test(facts.text) ? 'client_misconfigured' : 'refresh_token_invalid';
+
+// Salesforce answers a session its connected app's policies (IP ranges, API access) do not allow for the API
+// with INVALID_SESSION_ID and "This session is not valid for use with the REST API".
+const SESSION_POLICY_TEXT_RE = /not valid for use with the (?:rest )?api/i;
+
+const resolveInvalidSession: CodeResolver = (facts) =>
+	SESSION_POLICY_TEXT_RE.test(facts.text) ? 'client_misconfigured' : 'access_token_rejected';
+
 export const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 	// RFC 6749 §5.2 (token endpoint)
-	invalid_grant: { category: 'refresh_token_invalid', meaning: 'the refresh token is invalid, expired or revoked' },
+	invalid_grant: { category: resolveInvalidGrant, meaning: 'the refresh token is invalid, expired or revoked' },
 	invalid_client: { category: 'client_misconfigured', meaning: 'client authentication failed' },
 	unauthorized_client: { category: resolveUnauthorizedClient, meaning: 'the client may not use this grant' },
 	unsupported_grant_type: { category: 'client_misconfigured', meaning: 'the grant type is not supported' },
@@ -93,14 +108,16 @@ export const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 	userratelimitexceeded: { category: 'rate_limited', meaning: 'a per-user rate limit was exceeded' },
 	resource_exhausted: { category: 'rate_limited', meaning: 'a quota or rate limit was exhausted' },
 	api_key_invalid: { category: 'model_api_key', meaning: 'the API key is not valid' },
+	deleted_client: { category: 'client_misconfigured', meaning: 'the OAuth client was deleted' },
 	// Microsoft Graph
 	invalidauthenticationtoken: { category: 'access_token_rejected', meaning: 'the access token is not valid' },
 	authorization_requestdenied: { category: 'scope_insufficient', meaning: 'the token lacks a required permission' },
 	// Salesforce
 	invalid_session_id: {
-		category: 'access_token_rejected',
-		meaning: 'the session (access token) expired or is invalid',
+		category: resolveInvalidSession,
+		meaning: 'the session (access token) expired, is invalid or is not allowed for the API',
 	},
+	request_limit_exceeded: { category: 'rate_limited', meaning: "the org's API request limit was reached" },
 	// HubSpot
 	bad_refresh_token: { category: 'refresh_token_invalid', meaning: 'the refresh token is missing or invalid' },
 	missing_scopes: { category: 'scope_insufficient', meaning: 'the app was not granted the required scopes' },
@@ -115,12 +132,15 @@ export const CODE_MEANINGS: Readonly<Record<string, CodeMeaning>> = {
 	// Slack Web API (`{ ok: false, error }`, usually with HTTP 200)
 	token_expired: { category: 'access_token_rejected', meaning: 'the access token expired' },
 	invalid_auth: { category: 'access_token_rejected', meaning: 'the token could not be validated' },
-	not_authed: { category: 'access_token_rejected', meaning: 'no token was sent' },
+	not_authed: { category: 'not_connected', meaning: 'no token was sent' },
 	token_revoked: { category: 'refresh_token_invalid', meaning: 'the token was revoked' },
 	account_inactive: { category: 'refresh_token_invalid', meaning: 'the authorizing account is deactivated' },
 	invalid_refresh_token: { category: 'refresh_token_invalid', meaning: 'the refresh token is invalid' },
 	missing_scope: { category: 'scope_insufficient', meaning: 'the token lacks a required scope' },
 	ratelimited: { category: 'rate_limited', meaning: 'the app is rate limited' },
+	// Dropbox (`error_summary`, e.g. `expired_access_token/`)
+	expired_access_token: { category: 'access_token_rejected', meaning: 'the access token expired' },
+	invalid_access_token: { category: 'access_token_rejected', meaning: 'the access token is not valid' },
 	// Model APIs
 	invalid_api_key: { category: 'model_api_key', meaning: 'the API key is not valid' },
 	authentication_error: { category: resolveAuthenticationError, meaning: 'authentication failed' },
@@ -160,6 +180,7 @@ export const AADSTS_MEANINGS: Readonly<Record<string, AadstsMeaning>> = {
 	'50158': { category: 'consent_required', meaning: 'an external security challenge is required' },
 	'53003': { category: 'consent_required', meaning: 'Conditional Access blocked the sign-in' },
 	'50105': { category: 'consent_required', meaning: 'the user is not assigned to the application' },
+	'50058': { category: 'consent_required', meaning: 'a silent sign-in found no signed-in user; sign in interactively' },
 	'7000215': { category: 'client_misconfigured', meaning: 'the client secret is invalid' },
 	'7000222': { category: 'client_misconfigured', meaning: 'the client secret has expired' },
 	'7000218': { category: 'client_misconfigured', meaning: 'a client secret or assertion is required' },
@@ -167,6 +188,7 @@ export const AADSTS_MEANINGS: Readonly<Record<string, AadstsMeaning>> = {
 	'700027': { category: 'client_misconfigured', meaning: 'the client assertion signature is invalid' },
 	'50011': { category: 'client_misconfigured', meaning: 'the redirect URI does not match' },
 	'90002': { category: 'client_misconfigured', meaning: 'the tenant was not found' },
+	'50194': { category: 'client_misconfigured', meaning: 'a single-tenant app used the /common endpoint' },
 	'70011': { category: 'scope_insufficient', meaning: 'the requested scope is invalid' },
 	'700024': { category: 'clock_skew', meaning: 'the client assertion is outside its valid time range' },
 	'500133': { category: 'clock_skew', meaning: 'the assertion is outside its valid time range' },

@@ -9,6 +9,8 @@ import { asHttpStatus } from '../errors/facts';
 import type { Provider } from '../types';
 import { bearerError } from '../oauth/wwwAuthenticate';
 import { CODE_IN_TEXT_RE } from './codes';
+import type { CredentialKind } from './credentialKinds';
+import { credentialKind } from './credentialKinds';
 import {
 	MODEL_CREDENTIAL_RE,
 	MODEL_HOST_RE,
@@ -31,7 +33,10 @@ export interface ErrorEvidence {
 	/** Error texts: message, description, messages[] of an n8n error… */
 	messages?: string[];
 	url?: string;
+	/** The failing node's credential type this failure is most likely about (OAuth first). */
 	credentialType?: string;
+	/** Every credential type on the failing node (an agent holds a model key and its tools' OAuth credentials). */
+	credentialTypes?: string[];
 	nodeType?: string;
 	/** n8n's `error.failure.cause` (2.39+), e.g. `credential-invalid`. */
 	failureCause?: string;
@@ -83,6 +88,9 @@ export interface Facts {
 	/** n8n's client-credentials fetch failed: no refresh token is involved, only the client. */
 	clientCredentialsFetch: boolean;
 	modelContext: boolean;
+	/** The failing node's credential type and its kind, when the error names one. */
+	credentialType?: string;
+	credentialKind?: CredentialKind;
 	failureCause?: string;
 	networkCode?: string;
 	wwwAuthenticateError?: string;
@@ -221,12 +229,15 @@ function tokenUrlInText(text: string): boolean {
 	return urlLikeWords(text).slice(0, MAX_URLS_IN_TEXT).some(isTokenEndpointUrl);
 }
 
+const MODEL_PROVIDERS: ReadonlySet<Provider> = new Set(['openai', 'anthropic', 'mistral', 'groq', 'xai']);
+
 function isModelContext(evidence: ErrorEvidence, provider: Provider): boolean {
 	return (
-		provider === 'openai' ||
-		provider === 'anthropic' ||
+		MODEL_PROVIDERS.has(provider) ||
 		(evidence.nodeType !== undefined && MODEL_NODE_RE.test(evidence.nodeType)) ||
-		(evidence.credentialType !== undefined && MODEL_CREDENTIAL_RE.test(evidence.credentialType)) ||
+		[evidence.credentialType, ...(evidence.credentialTypes ?? [])].some(
+			(type) => type !== undefined && MODEL_CREDENTIAL_RE.test(type),
+		) ||
 		(evidence.url !== undefined && MODEL_HOST_RE.test(evidence.url))
 	);
 }
@@ -280,6 +291,8 @@ export function gatherFacts(evidence: ErrorEvidence): Facts {
 		nonJsonTokenResponse,
 		clientCredentialsFetch,
 		modelContext: isModelContext(evidence, provider),
+		credentialType: evidence.credentialType,
+		credentialKind: evidence.credentialType ? credentialKind(evidence.credentialType) : undefined,
 		failureCause: evidence.failureCause,
 		networkCode: evidence.networkCode,
 		wwwAuthenticateError: challenge.error,

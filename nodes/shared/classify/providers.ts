@@ -31,6 +31,21 @@ export const PROVIDER_LABELS: Readonly<Record<Provider, string>> = {
 	zoom: 'Zoom',
 	openai: 'OpenAI',
 	anthropic: 'Anthropic',
+	linkedin: 'LinkedIn',
+	notion: 'Notion',
+	shopify: 'Shopify',
+	pipedrive: 'Pipedrive',
+	zendesk: 'Zendesk',
+	calendly: 'Calendly',
+	spotify: 'Spotify',
+	goto: 'GoTo',
+	airtable: 'Airtable',
+	exactonline: 'Exact Online',
+	supabase: 'Supabase',
+	stripe: 'Stripe',
+	mistral: 'Mistral AI',
+	groq: 'Groq',
+	xai: 'xAI',
 	unknown: 'the provider',
 };
 
@@ -63,6 +78,21 @@ const HOST_SUFFIXES: ReadonlyArray<readonly [Provider, readonly string[]]> = [
 	// Azure OpenAI lives under openai.azure.com: checked before nothing else claims it.
 	['openai', ['openai.com', 'openai.azure.com']],
 	['anthropic', ['anthropic.com']],
+	['linkedin', ['linkedin.com']],
+	['notion', ['notion.com', 'notion.so']],
+	['shopify', ['myshopify.com', 'shopify.com']],
+	['pipedrive', ['pipedrive.com']],
+	['zendesk', ['zendesk.com']],
+	['calendly', ['calendly.com']],
+	['spotify', ['spotify.com']],
+	['goto', ['goto.com', 'logmeininc.com', 'gotomeeting.com', 'gotowebinar.com']],
+	['airtable', ['airtable.com']],
+	['exactonline', ['exactonline.nl', 'exactonline.com', 'exactonline.be', 'exactonline.de', 'exactonline.co.uk']],
+	['supabase', ['supabase.co', 'supabase.com']],
+	['stripe', ['stripe.com']],
+	['mistral', ['mistral.ai']],
+	['groq', ['groq.com']],
+	['xai', ['x.ai']],
 ];
 
 // Zoho runs one accounts server per data centre: accounts.zoho.com/.eu/.in/.com.au/.jp/.com.cn/.sa/.ca, zohocloud.ca.
@@ -93,6 +123,20 @@ const TYPE_KEYWORDS: ReadonlyArray<readonly [Provider, RegExp]> = [
 	['quickbooks', /quickbooks|intuit/],
 	['zoom', /zoom/],
 	['atlassian', /atlassian|jira|confluence/],
+	['linkedin', /linkedin/],
+	['notion', /notion/],
+	['shopify', /shopify/],
+	['pipedrive', /pipedrive/],
+	['zendesk', /zendesk/],
+	['calendly', /calendly/],
+	['spotify', /spotify/],
+	['goto', /gotowebinar|gotomeeting|goto(?:connect)?oauth/],
+	['airtable', /airtable/],
+	['supabase', /supabase/],
+	['stripe', /stripe/],
+	['mistral', /mistral/],
+	['groq', /groq/],
+	['xai', /^xai|grok/],
 ];
 // Box only as a camelCase word of its own: `mailbox`, `inbox` and `dropbox` are not Box.
 const BOX_WORD_RE = /(?:^| )box(?: |$)/;
@@ -119,6 +163,19 @@ const TEXT_SIGNATURES: ReadonlyArray<readonly [Provider, RegExp]> = [
 	['atlassian', /\batlassian\b|\bjira\b|\bconfluence\b/i],
 	['dropbox', /\bdropbox\b/i],
 	['quickbooks', /\bquickbooks\b|\bintuit\b/i],
+	['linkedin', /\blinkedin\b/i],
+	['notion', /\bnotion\b/i],
+	['shopify', /\bshopify\b/i],
+	['spotify', /\bspotify\b/i],
+	['airtable', /\bairtable\b/i],
+	['supabase', /\bsupabase\b/i],
+	['stripe', /\bstripe\b/i],
+	['zendesk', /\bzendesk\b/i],
+	['calendly', /\bcalendly\b/i],
+	['pipedrive', /\bpipedrive\b/i],
+	['exactonline', /\bexact ?online\b/i],
+	// Microsoft IdentityModel (IDX10223 "Lifetime validation failed…") and Graph's CompactToken validation.
+	['microsoft', /\bIDX\d{5}\b|lifetime validation failed|compacttoken/i],
 ];
 
 function providerForHost(host: string): Provider | undefined {

@@ -6,6 +6,8 @@
  */
 import { PROVIDER_LABELS } from './providers';
 import type { Category } from '../types';
+import { CATEGORY_TRAITS } from './taxonomy';
+import { shownTypeName } from './credentialKinds';
 import type { Facts } from './evidence';
 import { AADSTS_MEANINGS, AADSTS_RE, CODE_MEANINGS, FAILURE_CAUSE_CATEGORIES, safeCode } from './codes';
 import {
@@ -23,6 +25,8 @@ import {
 export interface Verdict {
 	category: Category;
 	reason: string;
+	/** The fact that decided, as `kind: value` from fixed phrases and validated codes (`oauthError: invalid_grant`). */
+	matched: string;
 	/** The code that decided, when one did. */
 	code?: string;
 }
@@ -65,6 +69,7 @@ const modelKeyRule: Rule = (facts) => {
 	return {
 		category: 'model_api_key',
 		reason: `The error${origin(facts)} contains ${signature.evidence}: an API key was rejected, not an OAuth token`,
+		matched: `text: ${signature.evidence}`,
 	};
 };
 
@@ -76,6 +81,7 @@ const microsoftRule: Rule = (facts) => {
 	return {
 		category: meaning.category,
 		reason: `${answeredWith(facts)} Microsoft code AADSTS${number}: ${meaning.meaning}`,
+		matched: `aadsts: AADSTS${number}`,
 		code: facts.primaryCodes[0] ?? `AADSTS${number}`,
 	};
 };
@@ -83,7 +89,11 @@ const microsoftRule: Rule = (facts) => {
 const failureCauseRule: Rule = (facts) => {
 	const category = facts.failureCause === undefined ? undefined : FAILURE_CAUSE_CATEGORIES[facts.failureCause];
 	if (category === undefined) return undefined;
-	return { category, reason: `n8n marked the failure as "${facts.failureCause}"${origin(facts)}` };
+	return {
+		category,
+		reason: `n8n marked the failure as "${facts.failureCause}"${origin(facts)}`,
+		matched: `failure.cause: ${facts.failureCause}`,
+	};
 };
 
 const clockSkewRule: Rule = (facts) => {
@@ -91,13 +101,20 @@ const clockSkewRule: Rule = (facts) => {
 	return {
 		category: 'clock_skew',
 		reason: `The error${origin(facts)} says a token or assertion is outside its valid time window (iat/nbf/exp versus this host's clock)`,
+		matched: 'text: a token or assertion outside its valid time window',
 	};
 };
 
 const rateLimitRule: Rule = (facts) => {
-	if (facts.status === 429) return { category: 'rate_limited', reason: `${answered(facts)} (too many requests)` };
+	if (facts.status === 429) {
+		return { category: 'rate_limited', reason: `${answered(facts)} (too many requests)`, matched: 'httpCode: 429' };
+	}
 	if (!RATE_LIMIT_RE.test(facts.text)) return undefined;
-	return { category: 'rate_limited', reason: `The error${origin(facts)} contains a throttling or quota message` };
+	return {
+		category: 'rate_limited',
+		reason: `The error${origin(facts)} contains a throttling or quota message`,
+		matched: 'text: a throttling or quota message',
+	};
 };
 
 const codeRule: Rule = (facts) => {
@@ -107,7 +124,13 @@ const codeRule: Rule = (facts) => {
 		const category = typeof meaning.category === 'function' ? meaning.category(facts) : meaning.category;
 		const shown = safeCode(code) ?? code.toLowerCase();
 		const via = code === facts.wwwAuthenticateError ? ' in WWW-Authenticate' : '';
-		return { category, reason: `${answeredWith(facts)} error code "${shown}"${via}: ${meaning.meaning}`, code: shown };
+		const field = facts.primaryCodes.includes(code) ? 'oauthError' : 'code';
+		return {
+			category,
+			reason: `${answeredWith(facts)} error code "${shown}"${via}: ${meaning.meaning}`,
+			matched: `${field}: ${shown}`,
+			code: shown,
+		};
 	}
 	return undefined;
 };
@@ -115,7 +138,11 @@ const codeRule: Rule = (facts) => {
 const phraseRule: Rule = (facts) => {
 	const signature = firstMatch(PHRASE_SIGNATURES, facts.text);
 	if (!signature) return undefined;
-	return { category: signature.category, reason: `The error${origin(facts)} contains ${signature.evidence}` };
+	return {
+		category: signature.category,
+		reason: `The error${origin(facts)} contains ${signature.evidence}`,
+		matched: `text: ${signature.evidence}`,
+	};
 };
 
 /**
@@ -129,21 +156,31 @@ const tokenEndpointRule: Rule = (facts) => {
 	if (!facts.atTokenEndpoint) return undefined;
 	const status = facts.status;
 	const where = answered(facts);
+	const matched = `token endpoint: HTTP ${status ?? 'none'}`;
 	if (status !== undefined && ((status >= 300 && status < 400) || status === 404 || status === 405 || status === 410)) {
-		return { category: 'client_misconfigured', reason: `${where}, so the token URL is wrong or redirects` };
+		return { category: 'client_misconfigured', reason: `${where}, so the token URL is wrong or redirects`, matched };
 	}
 	if (facts.nonJsonTokenResponse && (status === undefined || status < 500)) {
-		return { category: 'provider_unavailable', reason: `${where} with a non-JSON body instead of an OAuth response` };
+		return {
+			category: 'provider_unavailable',
+			reason: `${where} with a non-JSON body instead of an OAuth response`,
+			matched: `${matched} + non-JSON body`,
+		};
 	}
 	if (status !== undefined && status >= 200 && status < 300) {
-		return { category: 'provider_unavailable', reason: `${where} without a usable access token` };
+		return { category: 'provider_unavailable', reason: `${where} without a usable access token`, matched };
 	}
 	if (status === 400 || status === 401) {
 		return facts.clientCredentialsFetch
-			? { category: 'client_misconfigured', reason: `${where} to n8n's client-credentials token request` }
+			? {
+					category: 'client_misconfigured',
+					reason: `${where} to n8n's client-credentials token request`,
+					matched: `${matched} + client-credentials fetch`,
+				}
 			: {
 					category: 'refresh_token_invalid',
 					reason: `${where} to the refresh request, with no error code that says otherwise`,
+					matched,
 				};
 	}
 	return undefined;
@@ -152,32 +189,56 @@ const tokenEndpointRule: Rule = (facts) => {
 const serverStatusRule: Rule = (facts) => {
 	const status = facts.status;
 	if (status === undefined || !(status >= 500 || status === 408)) return undefined;
-	return { category: 'provider_unavailable', reason: `${answered(facts)} (server error or timeout)` };
+	return {
+		category: 'provider_unavailable',
+		reason: `${answered(facts)} (server error or timeout)`,
+		matched: `httpCode: ${status}`,
+	};
 };
 
 const modelStatusRule: Rule = (facts) => {
 	if (!facts.modelContext || (facts.status !== 401 && facts.status !== 403)) return undefined;
-	return { category: 'model_api_key', reason: `${answered(facts)} to a language-model request, an API-key rejection` };
+	return {
+		category: 'model_api_key',
+		reason: `${answered(facts)} to a language-model request, an API-key rejection`,
+		matched: `httpCode: ${facts.status} + language-model node or credential`,
+	};
 };
 
 const unauthorizedRule: Rule = (facts) => {
 	if (facts.status !== 401) return undefined;
 	const challenge = facts.wwwAuthenticateError === undefined ? '' : ' with a Bearer challenge';
-	return { category: 'access_token_rejected', reason: `${answered(facts)}${challenge}: the access token was refused` };
+	return {
+		category: 'access_token_rejected',
+		reason: `${answered(facts)}${challenge}: the access token was refused`,
+		matched: `httpCode: 401${challenge === '' ? '' : ' + WWW-Authenticate Bearer'}`,
+	};
 };
 
 const networkRule: Rule = (facts) => {
 	const explicit = facts.networkCode?.toUpperCase();
 	if (explicit !== undefined && NETWORK_CODES.has(explicit)) {
-		return { category: 'provider_unavailable', reason: `The connection to ${source(facts)} failed (${explicit})` };
+		return {
+			category: 'provider_unavailable',
+			reason: `The connection to ${source(facts)} failed (${explicit})`,
+			matched: `networkCode: ${explicit}`,
+		};
 	}
 	if (facts.status !== undefined) return undefined;
 	const codeInText = NETWORK_CODE_IN_TEXT_RE.exec(facts.text);
 	if (codeInText) {
-		return { category: 'provider_unavailable', reason: `The connection to ${source(facts)} failed (${codeInText[1]})` };
+		return {
+			category: 'provider_unavailable',
+			reason: `The connection to ${source(facts)} failed (${codeInText[1]})`,
+			matched: `networkCode: ${codeInText[1]}`,
+		};
 	}
 	if (!NETWORK_TEXT_RE.test(facts.text)) return undefined;
-	return { category: 'provider_unavailable', reason: `The connection to ${source(facts)} failed or timed out` };
+	return {
+		category: 'provider_unavailable',
+		reason: `The connection to ${source(facts)} failed or timed out`,
+		matched: 'text: a connection failure or timeout',
+	};
 };
 
 export const RULES: readonly Rule[] = [
@@ -194,3 +255,31 @@ export const RULES: readonly Rule[] = [
 	unauthorizedRule,
 	networkRule,
 ];
+
+/**
+ * The failing node's credential decides before any text. When it is not OAuth (API key, header, basic
+ * auth), an OAuth-looking verdict from an API call, or a generic "invalid API key" outside a language-model
+ * request, is that key or login being refused: nothing to refresh or reconnect. A failure at a token
+ * endpoint stays an OAuth verdict: something there did speak OAuth. When the credential is OAuth2, a generic
+ * "invalid API key or access token" outside a language-model request is its access token being refused.
+ */
+export function withCredentialKind(facts: Facts, verdict: Verdict): Verdict {
+	if (facts.credentialType === undefined || facts.atTokenEndpoint) return verdict;
+	const typeName = shownTypeName(facts.credentialType);
+	const genericKeyText = verdict.category === 'model_api_key' && !facts.modelContext;
+	if (facts.credentialKind === 'not_oauth' && (CATEGORY_TRAITS[verdict.category].isOAuthIssue || genericKeyText)) {
+		return {
+			category: 'not_auth_related',
+			reason: `The failing node's credential (${typeName}) is not OAuth2, so its refusal${origin(facts)} is about that key or login, not a token Token Guard can refresh`,
+			matched: `credentialType: ${typeName} is not OAuth`,
+		};
+	}
+	if (facts.credentialKind === 'oauth' && genericKeyText) {
+		return {
+			category: 'access_token_rejected',
+			reason: `The failing node's credential (${typeName}) is OAuth2 and no language model was involved, so the refused "key"${origin(facts)} is its access token`,
+			matched: `credentialType: ${typeName} is OAuth + ${verdict.matched}`,
+		};
+	}
+	return verdict;
+}

@@ -30,8 +30,21 @@ export const MODEL_KEY_SIGNATURES: readonly TextSignature[] = [
 		evidence: 'Anthropic\'s "invalid x-api-key" message',
 	},
 	{
+		// SDKs that found no key at all: openai ("The api_key client option must be set … OPENAI_API_KEY
+		// environment variable"), Anthropic ("Could not resolve authentication method").
+		pattern: /api_key client option must be set|could not resolve authentication method|_API_KEY environment variable/i,
+		category: 'model_api_key',
+		evidence: 'a language-model SDK message that no API key is set',
+	},
+	{
+		// OpenAI insufficient_quota and Anthropic's credit balance: the key's account has no credit; waiting does not help.
+		pattern: /\binsufficient_quota\b|check your plan and billing details|credit balance is too low/i,
+		category: 'model_api_key',
+		evidence: "a message that the API key's account is out of credit",
+	},
+	{
 		pattern:
-			/\binvalid[_ ]api[_ ]key\b|\bapi key (?:is )?(?:invalid|missing|expired|revoked|disabled)\b|no api key (?:was )?provided|you didn't provide an api key/i,
+			/\binvalid[_ ]api[_ ]key\b|\bapi key (?:is )?(?:invalid|missing|expired|revoked|disabled|not found)\b|no api key (?:was )?provided|you didn't provide an api key|please pass a valid api key/i,
 		category: 'model_api_key',
 		evidence: 'an "invalid API key" message',
 	},
@@ -40,22 +53,27 @@ export const MODEL_KEY_SIGNATURES: readonly TextSignature[] = [
 // "has expired or is not yet valid" is Microsoft Graph's ordinary expiry text, not a clock problem.
 export const GRAPH_EXPIRY_RE = /expired or is not yet valid/i;
 
+// Microsoft's IDX10223 "Lifetime validation failed, the token is expired" is a plain expired token; only its
+// "not yet valid" (IDX10222) form says the clocks disagree.
 export const CLOCK_SKEW_RE =
-	/lifetime validation failed|not yet valid|not within its valid time range|clock[ -]?(?:skew|drift)|used before (?:it was )?issued|issued in the future|\b(?:iat|nbf)\b[^.]{0,60}\bfuture\b|check your iat and exp values|in a reasonable timeframe|jwt not active|used too early/i;
+	/not yet valid|can.t be used before|not within its valid time range|clock[ -]?(?:skew|drift)|used before (?:it was )?issued|issued in the future|\b(?:iat|nbf)\b[^.]{0,60}\bfuture\b|check your iat and exp values|in a reasonable timeframe|jwt not active|used too early/i;
 
+// Besides the usual words: Salesforce REQUEST_LIMIT_EXCEEDED / "TotalRequests Limit exceeded", Google Maps
+// OVER_QUERY_LIMIT / "exceeded your daily request quota", Salesforce "login rate exceeded", Zoom's 403
+// "maximum number of api requests", Xero's URL-encoded "rate%20limit%20exceeded".
 export const RATE_LIMIT_RE =
-	/too many requests|rate[ _-]?limit|\bratelimited\b|throttl|quota exceeded|exceeded (?:your|the) (?:current )?quota|\bresource[_ ]exhausted\b/i;
+	/too many requests|rate(?:[ _-]|%20)?limit|\bratelimited\b|throttl|quota exceeded|exceeded (?:your|the) (?:current |daily |monthly )?(?:request )?quota|\bresource[_ ]exhausted\b|\brequests? limit exceeded|\bover_query_limit\b|\brate exceeded\b|maximum number of api requests/i;
 
 export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	{
 		pattern:
-			/no refresh token (?:is )?(?:available|stored|present|received|was returned)|refresh ?token is required|refresh_token (?:is )?(?:missing|required)|missing (?:required parameter:? ?)?refresh[_ ]token|without a refresh token/i,
+			/\bno refresh[_ ]token\b|refresh ?token (?:was )?not (?:provided|available|returned|issued)|do not contain the necessary fields need(?:ed)? to refresh|must contain the following parameter: .refresh_token|refresh ?token is required|refresh_token (?:is )?(?:missing|required)|missing (?:required parameter:? ?)?refresh[_ ]token|without a refresh token/i,
 		category: 'refresh_token_missing',
 		evidence: 'a message that no refresh token is stored',
 	},
 	{
 		pattern:
-			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected/i,
+			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected|unable to sign without access token|no access or refresh token|missing required authentication credential/i,
 		category: 'not_connected',
 		evidence: 'n8n\'s "OAuth credentials not connected" message',
 	},
@@ -77,19 +95,19 @@ export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	},
 	{
 		pattern:
-			/resource owner or authorization server denied the request|consent (?:is )?required|has not consented|admin(?:istrator)? consent|interaction (?:is )?required|multi-factor authentication|conditional access/i,
+			/resource owner or authorization server denied the request|consent (?:is )?required|has not consented|admin(?:istrator)? consent|need admin approval|only an admin can grant|requires end-user consent|interaction (?:is )?required|multi-factor authentication|conditional access/i,
 		category: 'consent_required',
 		evidence: 'a request for consent or interactive sign-in',
 	},
 	{
 		pattern:
-			/client authentication failed|client is not authorized to request|grant type is not supported|request is missing a required parameter|does not support obtaining an authorization code|redirect[_ ]uri[_ ]mismatch|invalid client (?:secret|id)|client secret (?:is )?(?:invalid|expired|wrong)|unknown client/i,
+			/client authentication failed|client is not authorized to request|please contact the app developer|app developer doesn.t have permissions|app.s request is invalid|oauth client was deleted|not valid for use with the rest api|grant type is not supported|request is missing a required parameter|does not support obtaining an authorization code|redirect[_ ]uri[_ ]mismatch|invalid client (?:secret|id)|client secret (?:is )?(?:invalid|expired|wrong)|unknown client/i,
 		category: 'client_misconfigured',
 		evidence: 'a client authentication or configuration error',
 	},
 	{
 		pattern:
-			/requested scope is invalid|insufficient[_ ]scopes?|insufficient authentication scopes|missing[_ ]scopes?|(?:been )?granted all required scopes|scopes? (?:is |are )?(?:missing|insufficient|not granted)|insufficient privileges|insufficient permission/i,
+			/requested scope is invalid|does not contain scopes|does not have the required scope|requires the scopes|minimum required permissions|insufficient[_ ]scopes?|insufficient authentication scopes|missing[_ ]scopes?|(?:been )?granted all required scopes|scopes? (?:is |are )?(?:missing|insufficient|not granted)|insufficient privileges|insufficient permission/i,
 		category: 'scope_insufficient',
 		evidence: 'a missing-scope or missing-permission message',
 	},
@@ -101,7 +119,7 @@ export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	},
 	{
 		pattern:
-			/\bINVALID_SESSION_ID\b|session expired or invalid|request had invalid authentication credentials|expired or is not yet valid|access token (?:has |is )?expired|\btoken (?:has |is )?expired|invalid (?:access|bearer|auth(?:entication)?) token|\bjwt (?:has |is )?expired/i,
+			/\bINVALID_SESSION_ID\b|session expired or invalid|request had invalid authentication credentials|expired or is not yet valid|access token (?:has |is )?expired|\btoken (?:has |is )?expired|expired access token|lifetime validation failed|invalid (?:access|bearer|auth(?:entication)?) token|\bjwt (?:has |is )?expired|\bbad credentials\b|\bInvalidAuthenticationToken\b|compacttoken validation failed/i,
 		category: 'access_token_rejected',
 		evidence: 'a message that the access token is expired or invalid',
 	},

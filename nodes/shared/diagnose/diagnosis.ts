@@ -8,6 +8,7 @@
  */
 import { classify } from '../classify/classifier';
 import { credentialTypeInfo } from '../credentialCatalog';
+import { credentialKind, shownTypeName } from '../classify/credentialKinds';
 import { PROVIDER_LABELS } from '../classify/providers';
 import { withoutTrailingSlashes } from '../security/urls';
 import { redactedSnippet, redactText } from '../security/redact';
@@ -38,7 +39,8 @@ export interface Diagnosis {
 	failedNode: { name: string | null; type: string | null };
 	credential: DiagnosisCredential;
 	provider: Provider;
-	evidence: { httpCode: number | null; oauthError: string | null; message: string | null };
+	/** `matched`: the fact that decided the category, as `kind: value` (never the evidence text itself). */
+	evidence: { httpCode: number | null; oauthError: string | null; message: string | null; matched: string | null };
 	source: DiagnosisSource;
 	/** Which evidence decided the category, in one sentence (never quotes the evidence itself). */
 	reason: string;
@@ -78,10 +80,12 @@ function adoptDeclared(classification: Classification, declared: DeclaredVerdict
 		severity,
 		provider,
 		...(oauthError === undefined ? {} : { oauthError }),
-		reason:
-			declared.category === classification.category
-				? classification.reason
-				: `The failing Token Guard node recorded its own diagnosis (${declared.category}) when the failure happened.`,
+		...(declared.category === classification.category
+			? {}
+			: {
+					reason: `The failing Token Guard node recorded its own diagnosis (${declared.category}) when the failure happened.`,
+					matched: `tokenGuard: the failing node's own diagnosis (${declared.category})`,
+				}),
 	};
 }
 
@@ -128,6 +132,16 @@ function nodeLabel(node: { name: string | null; type: string | null }): string {
 	return node.name ? `"${node.name.replace(/"/g, "'")}"` : 'that failed';
 }
 
+/** A 401/403 to a node whose credential is an API key, header or basic auth: its secret was refused. */
+function refusedKeyOrLogin(classification: Classification, credentialType: string | null | undefined): boolean {
+	return (
+		classification.category === 'not_auth_related' &&
+		typeof credentialType === 'string' &&
+		(classification.httpCode === 401 || classification.httpCode === 403) &&
+		credentialKind(credentialType) === 'not_oauth'
+	);
+}
+
 function summaryOf(
 	classification: Classification,
 	credential: Extracted['credentials'][number] | undefined,
@@ -137,6 +151,9 @@ function summaryOf(
 ): string {
 	if (!found) return 'No error was found in this item, so there is nothing to diagnose.';
 	if (classification.category === 'not_auth_related') {
+		if (credential !== undefined && refusedKeyOrLogin(classification, credential.type)) {
+			return `Node ${nodeLabel(failedNode)} was refused (HTTP ${classification.httpCode}) with a credential that is not OAuth2 (${shownTypeName(credential.type)}): check its key or login; there is no OAuth token to refresh or reconnect.`;
+		}
 		return `The failure in node ${nodeLabel(failedNode)} is not related to authentication.`;
 	}
 	if (oauth && credential === undefined && failedNode.name) {
@@ -166,6 +183,11 @@ function remediationOf(
 		first.push(
 			`Open the credential${credential.name ? ` "${credential.name}"` : ''} at ${credential.reconnectUrl} and reconnect it.`,
 		);
+	}
+	if (refusedKeyOrLogin(classification, credential.type)) {
+		const name = credential.name ? ` "${credential.name}"` : '';
+		const where = credential.reconnectUrl ? ` at ${credential.reconnectUrl}` : '';
+		first.push(`Open the credential${name}${where} and check its API key, token or login: the service refused it.`);
 	}
 	if (oauth && credential.type === null && failedNode.name) {
 		first.push(
@@ -200,6 +222,7 @@ const NOTHING_FOUND: Classification = {
 	provider: 'unknown',
 	reason:
 		'The item holds no error: expected "execution.error" (Error Trigger), "trigger.error", "error" (error output or Continue On Fail) or the field named in "Error Field".',
+	matched: 'nothing: the item holds no error',
 };
 
 /** Where the error sits in the item: the field the user named (which may hold a whole Error Trigger item), else found. */
@@ -264,7 +287,12 @@ export function diagnose(json: unknown, options: DiagnoseOptions): Result<Diagno
 		failedNode,
 		credential,
 		provider,
-		evidence: { httpCode: decided.httpCode ?? null, oauthError: decided.oauthError ?? null, message },
+		evidence: {
+			httpCode: decided.httpCode ?? null,
+			oauthError: decided.oauthError ?? null,
+			message,
+			matched: decided.matched ?? null,
+		},
 		source: mergeSource(located?.source ?? {}, options.fallbackSource),
 		reason: decided.reason,
 		atTokenEndpoint: happenedAtTokenEndpoint(decided),

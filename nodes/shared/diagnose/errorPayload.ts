@@ -7,6 +7,7 @@
  */
 import type { ErrorEvidence } from '../classify/classifier';
 import { credentialTypeInfo } from '../credentialCatalog';
+import { credentialKind } from '../classify/credentialKinds';
 import { PROVIDER_LABELS } from '../classify/providers';
 import { CATEGORY_TRAITS } from '../classify/taxonomy';
 import { asHttpStatus, isNetworkCode, isRecord, readHeaderValues } from '../errors/facts';
@@ -53,7 +54,6 @@ const NON_EVIDENCE_KEYS = new Set([
 
 const WWW_AUTHENTICATE_IN_TEXT_RE = /www-authenticate["']?\s*[:=]\s*["']?((?:Bearer|Basic|DPoP)\b[^\n"']{0,400})/i;
 const BEARER_CHALLENGE_IN_TEXT_RE = /\b(Bearer\s+(?:realm="[^"]*",\s*)?error="[a-z_]+"[^\n]{0,300})/i;
-const OAUTH_TYPE_RE = /oauth/i;
 
 type JsonRecord = Record<string, unknown>;
 
@@ -320,6 +320,7 @@ function evidenceOf(around: Surroundings, messages: string[], credentials: Extra
 		networkCode: [own(record, 'code'), own(cause, 'code'), own(record, 'errno')].find(isNetworkCode),
 		failureCause: asText(own(failure, 'cause')),
 		credentialType: pickCredential(credentials, undefined)?.type,
+		credentialTypes: credentials.map((credential) => credential.type),
 		nodeType: asText(own(node, 'type')),
 	};
 }
@@ -360,9 +361,7 @@ export function pickCredential(
 	classification: Classification | undefined,
 ): Extracted['credentials'][number] | undefined {
 	if (credentials.length === 0) return undefined;
-	const oauth = credentials.filter(
-		(credential) => OAUTH_TYPE_RE.test(credential.type) || credentialTypeInfo(credential.type) !== undefined,
-	);
+	const oauth = credentials.filter((credential) => credentialKind(credential.type) === 'oauth');
 	if (classification === undefined) return oauth[0] ?? credentials[0];
 	if (classification.category === 'model_api_key')
 		return credentials.find((credential) => !oauth.includes(credential)) ?? credentials[0];
