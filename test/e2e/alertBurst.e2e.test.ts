@@ -37,6 +37,7 @@ import type { StoredExecution } from './support/database';
 import { queryDatabase, readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
 import type { ExampleWorkflow } from './support/examples';
 import { exampleWorkflow } from './support/examples';
+import { revokedGrantMessage } from './support/features';
 import { withN8nLog } from './support/logOnFailure';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
@@ -288,9 +289,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 				expect(handled).toHaveLength(BURST);
 				for (const execution of failed) {
 					expect(execution).toMatchObject({ mode: 'webhook', status: 'error' });
-					expect(execution.data?.resultData?.error?.message).toMatch(
-						/^The credential "Nightly Google" needs to be reconnected\.$/,
-					);
+					expect(execution.data?.resultData?.error?.message).toMatch(revokedGrantMessage('Nightly Google'));
 				}
 
 				const routing = handled.map((execution) => ({

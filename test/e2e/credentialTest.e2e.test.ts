@@ -2,7 +2,7 @@
  * n8n's own Test button on the core's Connect-button credential, through the REST calls the editor makes (open
  * the credential, POST /rest/credentials/test) in a real n8n: with a Test URL the token is really checked — a
  * current token passes, a stale access token is refreshed through n8n and passes, a revoked grant fails with
- * n8n's "needs to be reconnected". (n8n's built-in OAuth2 types have no test of their own: n8n only looks for a
+ * n8n's message for a revoked grant (support/features.ts: revokedGrantMessage). (n8n's built-in OAuth2 types have no test of their own: n8n only looks for a
  * stored access token.)
  */
 import { httpRequest } from '../servers/httpClient';
@@ -21,6 +21,7 @@ import {
 import { clientFor, connectCredential } from './support/credentials';
 import type { CredentialRecord } from './support/credentials';
 import { DEV_OWNER, ownerEnvironment } from './support/dev';
+import { revokedGrantMessage } from './support/features';
 import { login, startN8nServer } from './support/n8nServer';
 import type { N8nServer } from './support/n8nServer';
 
@@ -114,6 +115,6 @@ describe("n8n's Test button", () => {
 
 	it('fails a Token Guard credential whose grant was revoked', async () => {
 		const result = await pressTest(CASES[2]);
-		expect(result).toEqual({ status: 'Error', message: 'The credential "Revoked grant" needs to be reconnected.' });
+		expect(result).toEqual({ status: 'Error', message: expect.stringMatching(revokedGrantMessage('Revoked grant')) });
 	});
 });

@@ -31,7 +31,7 @@ import {
 import { clientFor, connectCredential, webhookCredential } from './support/credentials';
 import type { StoredExecution } from './support/database';
 import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
-import { itNeeds, n8nFeatures } from './support/features';
+import { itNeeds, n8nFeatures, revokedGrantMessage } from './support/features';
 import { exampleWorkflow } from './support/examples';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
@@ -89,7 +89,7 @@ const FAILURES: FailureCase[] = [
 			},
 			credentials: { googleSheetsOAuth2Api: { id: 'e2eDemoGoogle001', name: 'Demo Google' } },
 		}),
-		errorMessage: /^The credential "Demo Google" needs to be reconnected\.$/,
+		errorMessage: revokedGrantMessage('Demo Google'),
 	},
 	{
 		label: 'Force Refresh (Request With Auto-Refresh) with a Token Guard OAuth2 credential',

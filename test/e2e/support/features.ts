@@ -12,6 +12,8 @@ import { e2eEnv } from '../n8n';
 export interface N8nFeatures {
 	/** NodeApiError / NodeOperationError keep a `failure` declaration ({ cause }) for error workflows (n8n 2.39+). */
 	errorFailure: boolean;
+	/** A refresh refused with invalid_grant becomes n8n's own 'The credential "<name>" needs to be reconnected.' */
+	reconnectError: boolean;
 }
 
 const PROBE = `
@@ -19,7 +21,12 @@ const modulesDir = process.argv[1];
 const workflow = require(modulesDir + '/n8n-workflow');
 const node = { id: 'probe', name: 'Probe', type: 'probe', typeVersion: 1, position: [0, 0], parameters: {} };
 const declared = new workflow.NodeOperationError(node, 'probe', { failure: { cause: 'credential-invalid' } });
-process.stdout.write(JSON.stringify({ errorFailure: declared.failure?.cause === 'credential-invalid' }));
+const { readdirSync, readFileSync } = require('node:fs');
+const helpers = modulesDir + '/n8n-core/dist/execution-engine/node-execution-context/utils';
+const reconnectError = readdirSync(helpers, { recursive: true })
+	.filter((file) => file.endsWith('.js'))
+	.some((file) => readFileSync(helpers + '/' + file, 'utf8').includes('needs to be reconnected.'));
+process.stdout.write(JSON.stringify({ errorFailure: declared.failure?.cause === 'credential-invalid', reconnectError }));
 `;
 
 let probed: N8nFeatures | undefined;
@@ -33,6 +40,17 @@ export function n8nFeatures(): N8nFeatures {
 	if (result.status !== 0) throw new Error(`probing the installed n8n failed: ${result.stderr}`);
 	probed = JSON.parse(result.stdout) as N8nFeatures;
 	return probed;
+}
+
+/**
+ * n8n's message for a refresh its provider refused with invalid_grant (a revoked grant): its own reconnect error
+ * naming the credential, or — without it (n8n 1.x) — the provider's error description as client-oauth2 words it.
+ */
+export function revokedGrantMessage(credentialName: string): RegExp {
+	const escaped = credentialName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	return n8nFeatures().reconnectError
+		? new RegExp(`^The credential "${escaped}" needs to be reconnected\\.$`)
+		: /^The provided authorization grant .*refresh token is invalid, expired, revoked/;
 }
 
 /** `it` where the installed n8n has what the test needs; otherwise `it.skip` with "[needs <need>]" in the title. */
