@@ -2,8 +2,8 @@
  * n8n's own Test button on the core's Connect-button credential, through the REST calls the editor makes (open
  * the credential, POST /rest/credentials/test) in a real n8n: with a Test URL the token is really checked — a
  * current token passes, a stale access token is refreshed through n8n and passes, a revoked grant fails with
- * n8n's message for a revoked grant (support/features.ts: revokedGrantMessage). (n8n's built-in OAuth2 types have no test of their own: n8n only looks for a
- * stored access token.)
+ * n8n's message for a revoked grant (support/features.ts: revokedGrantMessage). (n8n's built-in OAuth2 types have
+ * no test of their own: n8n only looks for a stored access token.)
  */
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
