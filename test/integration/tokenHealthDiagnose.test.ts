@@ -483,6 +483,24 @@ describe('secrets in error payloads', () => {
 		for (const canary of Object.values(CANARIES)) expect(everything).not.toContain(canary);
 		expect(routed(result)[0].item.json.category).toBe('access_token_rejected');
 	});
+
+	it('nor the summary, remediation or evidence.matched of a refused API key (a credential that is not OAuth)', async () => {
+		const payload = errorTriggerItem(
+			nodeError({
+				message: `401 - {"message":"Invalid API key","hint":"Double check your Supabase anon or service_role API key."} for https://x.supabase.co/rest/v1/items?apikey=${CANARIES.query} (Authorization: Bearer ${CANARIES.bearer})`,
+				httpCode: '401',
+				nodeType: 'n8n-nodes-base.supabase',
+				credentials: { supabaseApi: { id: 'c-key', name: 'Supabase' } },
+			}),
+		);
+		const result = await diagnoseRun([payload]);
+		const json = routed(result)[0].item.json;
+		expect(json).toMatchObject({ category: 'not_auth_related', isOAuthIssue: false });
+		expect((json.evidence as IDataObject).matched).toBe('credentialType: supabaseApi is not OAuth');
+		expect(json.summary).toMatch(/not OAuth2 \(supabaseApi\): check its key or login/);
+		const everything = JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) });
+		for (const canary of Object.values(CANARIES)) expect(everything).not.toContain(canary);
+	});
 });
 
 describe('a burst of concurrent failures (one n8n process)', () => {

@@ -47,7 +47,7 @@ function build(facts: Facts, verdict: Verdict): Classification {
 	const oauthError = safeCode(verdict.code) ?? safeCode(facts.primaryCodes[0]);
 	if (oauthError !== undefined) classification.oauthError = oauthError;
 	if (facts.atTokenEndpoint) classification.atTokenEndpoint = true;
-	classification.matched = verdict.matched;
+	classification.matched = redactText(verdict.matched);
 	return classification;
 }
 
