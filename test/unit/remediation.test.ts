@@ -1,25 +1,10 @@
 import { remediationFor, summaryFor } from '../../nodes/shared/diagnose/remediation';
 import { ALL_CATEGORIES } from '../../nodes/shared/classify/taxonomy';
+import { PROVIDER_LABELS } from '../../nodes/shared/classify/providers';
 import type { Category, Classification, Provider } from '../../nodes/shared/types';
 
-const PROVIDERS: Provider[] = [
-	'google',
-	'microsoft',
-	'box',
-	'xero',
-	'atlassian',
-	'salesforce',
-	'hubspot',
-	'zoho',
-	'github',
-	'slack',
-	'dropbox',
-	'quickbooks',
-	'zoom',
-	'openai',
-	'anthropic',
-	'unknown',
-];
+// Every provider the classifier can name, so a new one cannot ship without steps that pass these checks.
+const PROVIDERS = Object.keys(PROVIDER_LABELS) as Provider[];
 
 const classification = (category: Category, provider: Provider): Classification => ({
 	category,
@@ -67,6 +52,12 @@ describe('remediationFor', () => {
 		['clock_skew', 'unknown', [/NTP/, /timedatectl/, /chrony/]],
 		['model_api_key', 'openai', [/API key/, /does not help/]],
 		['model_api_key', 'google', [/AI Studio/, /API key/]],
+		['refresh_token_invalid', 'linkedin', [/60 days/, /365 days/]],
+		['refresh_token_invalid', 'notion', [/removed from the workspace/]],
+		['refresh_token_invalid', 'shopify', [/uninstalled/]],
+		['refresh_token_invalid', 'spotify', [/newest/, /spotify\.com\/account\/apps/]],
+		['refresh_token_invalid', 'pipedrive', [/60 days without use/]],
+		['scope_insufficient', 'calendly', [/required_scopes/]],
 	])('%s / %s mentions the provider rules', (category, provider, patterns) => {
 		const text = remediationFor(category, provider).join('\n');
 		for (const pattern of patterns) expect(text).toMatch(pattern);

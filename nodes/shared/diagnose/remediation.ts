@@ -185,6 +185,39 @@ const PROVIDER_STEPS: Readonly<Partial<Record<Provider, StepsByCategory>>> = {
 			'Zoom rotates the refresh token on every refresh; make sure only one process refreshes it, then reconnect.',
 		],
 	},
+	linkedin: {
+		refresh_token_invalid: [
+			'LinkedIn access tokens last 60 days; refresh tokens (365 days) exist only for apps LinkedIn approved for programmatic refresh. Without one, reconnect before the 60 days run out.',
+		],
+		access_token_rejected: [
+			'LinkedIn answers an expired or revoked token with 401 (EXPIRED_ACCESS_TOKEN, REVOKED_ACCESS_TOKEN); a member who removes the app under Settings → Data privacy revokes it. Reconnect if a refresh does not help.',
+		],
+	},
+	notion: {
+		refresh_token_invalid: [
+			'The Notion integration was removed from the workspace (Settings → Connections); reconnect and select the pages it may use.',
+		],
+	},
+	shopify: {
+		refresh_token_invalid: [
+			'Shopify offline access tokens do not expire but die when the app is uninstalled from the store; reinstall it by reconnecting the credential.',
+		],
+	},
+	spotify: {
+		refresh_token_invalid: [
+			'Spotify may return a new refresh token on a refresh; always keep the newest. The user can revoke access at spotify.com/account/apps; then reconnect.',
+		],
+	},
+	pipedrive: {
+		refresh_token_invalid: [
+			'A Pipedrive refresh token expires after 60 days without use; reconnect, and keep the credential in use (a scheduled Force Refresh).',
+		],
+	},
+	calendly: {
+		scope_insufficient: [
+			"Calendly OAuth apps must request the scopes an endpoint lists in 'required_scopes'; add them to the app and the credential, then reconnect.",
+		],
+	},
 	openai: {
 		model_api_key: [
 			'Create a new key at platform.openai.com → API keys and check that it belongs to the organisation and project the model node uses.',
