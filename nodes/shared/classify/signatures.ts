@@ -64,6 +64,15 @@ export const CLOCK_SKEW_RE =
 export const RATE_LIMIT_RE =
 	/too many requests|rate(?:[ _-]|%20)?limit|\bratelimited\b|throttl|quota exceeded|exceeded (?:your|the) (?:current |daily |monthly )?(?:request )?quota|\bresource[_ ]exhausted\b|\brequests? limit exceeded|\bover_query_limit\b|\brate exceeded\b|maximum number of api requests/i;
 
+// Where the wording comes from: RFC 6749/6750 texts, n8n-core's OAuth2 signing and refresh paths, and the
+// provider texts of the real-world corpus (test/fixtures/real-world, each case with its source URL), e.g.
+// google-auth-library "No refresh token is set" / "do not contain the necessary fields", Entra "must contain the
+// following parameter: 'refresh_token'" (gap-ms-o365-*), n8n "Unable to sign without access token"
+// (n8n-gcs-unable-to-sign), Google "Request is missing required authentication credential"
+// (idp-google-missing-auth-credential-ads), Entra's admin-approval page (idp-ms-admin-approval-needed), HubSpot's
+// install-time "Please contact the app developer" (n8n-hubspot-*), Google "Access blocked: This app's request is
+// invalid", Zoom 4711 "does not contain scopes", Dropbox "does not have the required scope", Calendly
+// 'required_scopes', GitHub "Bad credentials", Graph "CompactToken validation failed", IdentityModel IDX10223.
 export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	{
 		pattern:
@@ -75,7 +84,7 @@ export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 		pattern:
 			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected|unable to sign without access token|no access or refresh token|missing required authentication credential/i,
 		category: 'not_connected',
-		evidence: 'n8n\'s "OAuth credentials not connected" message',
+		evidence: 'a message that the credential holds no access token (it was never connected)',
 	},
 	{
 		pattern: /needs to be reconnected|access could not be refreshed because the connected account/i,
