@@ -76,6 +76,12 @@ describe('public API records', () => {
 		expect(readTestResult({ status: 'Error', message: 'No testing function found for this credential.' }).kind).toBe(
 			'untestable',
 		);
+		// n8n's stand-in for OAuth2 types without a test: a stored token is no proof; none stored is a finding.
+		expect(readTestResult({ status: 'OK', message: 'Connection Successful!' }).kind).toBe('untestable');
+		expect(readTestResult({ status: 'OK', message: 'Connection successful!' }).kind).toBe('passed');
+		expect(
+			readTestResult({ status: 'Error', message: 'This OAuth2 credential was not connected to an account.' }).kind,
+		).toBe('failed');
 		expect(readTestResult({ status: 'Error', message: 'The credential "X" needs to be reconnected.' })).toEqual({
 			kind: 'failed',
 			message: 'The credential "X" needs to be reconnected.',
@@ -126,6 +132,15 @@ describe('audit verdict', () => {
 		expect(auditVerdict(gmail, [], { kind: 'passed', message: 'OK' }, BASE).summary).toBe(
 			'The credential "Support Gmail" passed n8n\'s credential test. No workflow uses it.',
 		);
+	});
+
+	it.each([
+		['This OAuth2 credential was not connected to an account.', 'tokenGuardOAuth2Api', 'not_connected'],
+		['Unable to sign without access token', 'tokenGuardOAuth2Api', 'not_connected'],
+		['The credential "Agent tools" needs to be reconnected.', 'mcpOAuth2Api', 'refresh_token_invalid'],
+	])("n8n's test message %p for a %s credential → %s", (message, type, category) => {
+		const verdict = auditVerdict({ id: 'c9', name: 'Agent tools', type }, [], { kind: 'failed', message }, BASE);
+		expect(verdict.diagnosis).toMatchObject({ category, credential: { type, id: 'c9' } });
 	});
 
 	it('lists at most five workflow names', () => {

@@ -7,7 +7,8 @@
  * - GET /credentials (API key scope credential:list; the owner and admins see every credential, never its data),
  *   paged with `limit` (at most 250) and `cursor`, answering { data: [{ id, name, type, … }], nextCursor };
  * - POST /credentials/{id}/test (scope credential:read) answers { status: 'OK' | 'Error', message }; a type without a
- *   test answers 'No testing function found for this credential.';
+ *   test answers 'No testing function found for this credential.', an OAuth2 type without one is only checked for a
+ *   stored access token ('Connection Successful!' or 'This OAuth2 credential was not connected to an account.');
  * - GET /workflows (scope workflow:list), paged the same way, each with `active`, `nodes` (their `credentials` as
  *   { [type]: { id, name } }) and, when published, `activeVersion.nodes` (what production runs).
  * A key without the scope gets 403 { message: 'Forbidden' }, which names nothing; the node names the scope.
@@ -44,6 +45,12 @@ export const MAX_PAGES = 200;
 export const TEST_CONCURRENCY = 1;
 
 export const NO_TEST_MESSAGE = 'No testing function found for this credential.';
+/**
+ * n8n's stand-in test for an OAuth2 type without a test of its own (most built-in ones): it passes whenever an
+ * access token is stored and calls nobody, so its pass proves nothing about the grant. n8n 2.40's own wording
+ * (constants.ts OAUTH2_CREDENTIAL_TEST_SUCCEEDED; a real test request passes as 'Connection successful!').
+ */
+export const STORED_TOKEN_ONLY_MESSAGE = 'Connection Successful!';
 
 export function publicApiUrl(baseUrl: string, path: string): string {
 	return `${withoutTrailingSlashes(baseUrl.trim())}/api/v1${path}`;
@@ -181,6 +188,11 @@ export type TestOutcome =
 export function readTestResult(body: unknown): TestOutcome {
 	const status = isRecord(body) ? body.status : undefined;
 	const message = isRecord(body) && typeof body.message === 'string' ? body.message : '';
+	if (status === 'OK' && message === STORED_TOKEN_ONLY_MESSAGE)
+		return {
+			kind: 'untestable',
+			message: 'n8n has no test for this credential type: it only checked that an access token is stored',
+		};
 	if (status === 'OK') return { kind: 'passed', message };
 	if (status === 'Error' && message.trim() === NO_TEST_MESSAGE) return { kind: 'untestable', message };
 	if (status === 'Error') return { kind: 'failed', message: message === '' ? 'The credential test failed' : message };
