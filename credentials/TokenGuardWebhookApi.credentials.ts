@@ -41,10 +41,9 @@ export class TokenGuardWebhookApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			required: true,
 			placeholder: 'e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 			description:
-				"Secret for the webhook-signature header: the receiver's Standard Webhooks secret (whsec_… as Svix and similar tools show it), 24 to 64 bytes once base64-decoded. No secret yet? Generate one with `openssl rand -base64 32`, prefix whsec_ and give the receiver the same string.",
+				"Optional. The receiver's Standard Webhooks secret (whsec_… as Svix and similar tools show it, 24 to 64 bytes once base64-decoded): every event then carries a webhook-signature the receiver can verify. Leave empty for a receiver that verifies nothing (a chat or incident webhook): events go unsigned, still with webhook-id for de-duplication. To create one: `openssl rand -base64 32`, prefixed with whsec_.",
 		},
 		{
 			displayName: 'Secret Format',
@@ -67,17 +66,35 @@ export class TokenGuardWebhookApi implements ICredentialType {
 			],
 			description:
 				"How the receiver turns the Signing Secret into its HMAC key. Keep Standard Webhooks unless the receiver's own code uses the secret text as the key.",
+			displayOptions: { hide: { signingSecret: [''] } },
+		},
+		{
+			displayName: 'Header Name',
+			name: 'headerName',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. X-Api-Key',
+			description: 'Optional. A header your receiver requires, usually its API key; its value goes below',
+		},
+		{
+			displayName: 'Header Value',
+			name: 'headerSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { hide: { headerName: [''] } },
+			description: 'The value of that header. Stored encrypted and masked, because it usually is a secret.',
 		},
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password -- custom headers usually carry the receiver's API key
 		{
-			displayName: 'Headers',
+			displayName: 'More Headers (JSON)',
 			name: 'headers',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			placeholder: '{"X-Api-Key": "your receiver key"}',
+			placeholder: '{"X-Team": "ops", "X-Api-Key": "…"}',
 			description:
-				'Optional extra HTTP headers as a JSON object of name → value, e.g. an API key your receiver requires. Stored encrypted and masked, because such headers usually carry secrets. webhook-* and Content-Type are set by the signer.',
+				'Optional, only when the receiver needs more than one extra header: a JSON object of name → value. Stored encrypted and masked. webhook-* and Content-Type are set by Token Guard.',
 		},
 	];
 

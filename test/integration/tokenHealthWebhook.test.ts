@@ -306,6 +306,40 @@ describe('a failing sink', () => {
 	});
 });
 
+describe('without a Signing Secret (a receiver that verifies nothing)', () => {
+	it('events go unsigned, with webhook-id and webhook-timestamp, and the Header Name / Header Value pair', async () => {
+		const result = await diagnoseWithHook('', {
+			sink: { headers: '', headerName: 'X-Receiver-Key', headerSecret: RECEIVER_KEY },
+		});
+		expect(result.error).toBeUndefined();
+		const item = result.outputs[0][0].json;
+		expect(item.delivery).toEqual({ status: 'delivered', httpCode: 204, attempts: 1 });
+		const events = item.events as Array<{ id: string }>;
+		expect(receiver.requests).toHaveLength(2);
+		receiver.requests.forEach((request, index) => {
+			expect(request.headers['webhook-signature']).toBeUndefined();
+			expect(request.headers['webhook-id']).toBe(events[index].id);
+			expect(Number(request.headers['webhook-timestamp'])).toBeGreaterThan(nowSeconds() - 60);
+			expect(request.headers['x-receiver-key']).toBe(RECEIVER_KEY);
+		});
+		expect(JSON.stringify({ outputs: result.outputs, logs: result.logs.map((line) => line.text) })).not.toContain(
+			RECEIVER_KEY,
+		);
+	});
+
+	it('a Header Name without its value is refused on the item, naming the field', async () => {
+		const result = await diagnoseWithHook('', {
+			items: [{ error: 'OAuth credentials not connected' }],
+			sink: { headers: '', headerName: 'X-Receiver-Key' },
+		});
+		expect(receiver.requests).toHaveLength(0);
+		expect(result.outputs[0][0].json.delivery).toMatchObject({
+			status: 'failed',
+			error: expect.stringContaining('Header Value: empty for header "X-Receiver-Key"'),
+		});
+	});
+});
+
 describe('a credential that cannot sign sends nothing', () => {
 	it.each<[string, string, SinkFields, string]>([
 		['a 3-byte key', 'whsec_YWJj', {}, 'Signing Secret: the key is 3 bytes after base64 decoding'],

@@ -224,8 +224,8 @@ describe('parseCustomHeaders', () => {
 	});
 
 	it.each<[string, unknown, string]>([
-		['invalid JSON', '{"X-Api-Key": secret-1}', 'Headers: the text entered is not valid JSON'],
-		['an array', '["a"]', 'Headers: must be a JSON object'],
+		['invalid JSON', '{"X-Api-Key": secret-1}', 'More Headers (JSON): the text entered is not valid JSON'],
+		['an array', '["a"]', 'More Headers (JSON): must be a JSON object'],
 		['a header name with a space', '{"Bad Name":"secret-1"}', 'Header "Bad Name": not a valid HTTP header name'],
 		['a header name with a colon', '{"X-A:b":"secret-1"}', 'Header "X-A:b": not a valid HTTP header name'],
 		[
@@ -241,13 +241,13 @@ describe('parseCustomHeaders', () => {
 		['a value with CR', '{"X-Foo":"secret-1\\rmore"}', 'Header "X-Foo": the value contains a line break'],
 		['a value with CRLF', { 'X-Foo': 'secret-1\r\n' }, 'Header "X-Foo": the value contains a line break'],
 		['a value with NUL', '{"X-Foo":"secret-1\\u0000"}', 'Header "X-Foo": the value contains a control character'],
-	])('rejects %s, naming the header and the Headers field', (_case, value, message) => {
+	])('rejects %s, naming the header and the More Headers (JSON) field', (_case, value, message) => {
 		const result = parseCustomHeaders(value);
 		expect(result.ok).toBe(false);
 		if (!result.ok) {
 			expect(result.error.field).toBe('headers');
 			expect(result.error.message).toContain(message);
-			expect(result.error.message).toContain('Headers field of the Token Guard Webhook credential');
+			expect(result.error.message).toContain('More Headers (JSON) field of the Token Guard Webhook credential');
 			expect(result.error.message).not.toContain('secret-1');
 		}
 	});
@@ -277,8 +277,66 @@ describe('checkWebhookCredential', () => {
 			{ signingSecret: WHSEC, headers: '{"X-Foo":"a\\nb"}' },
 			'Header "X-Foo": the value contains a line break',
 		],
+		[
+			'a Header Name with spaces',
+			{ headerName: 'X Api', headerSecret: 'k' },
+			'Header Name: not a valid HTTP header name',
+		],
+		[
+			'a Header Name the signer owns',
+			{ headerName: 'Webhook-Signature', headerSecret: 'k' },
+			'set by the signer and cannot be overridden',
+		],
+		['a Header Name without a value', { headerName: 'X-Api-Key' }, 'Header Value: empty for header "X-Api-Key"'],
+		[
+			'a Header Value with a line break',
+			{ headerName: 'X-Api-Key', headerSecret: 'a\r\nX-Injected: 1' },
+			'Header Value of "X-Api-Key": the value contains a line break',
+		],
 	])('refuses %s', (_case, credentials, message) => {
 		expect(checkWebhookCredential(credentials)).toEqual({ ok: false, error: expect.stringContaining(message) });
+	});
+
+	it('an empty Signing Secret means unsigned deliveries, not an error', () => {
+		expect(checkWebhookCredential({ signingSecret: '' })).toEqual({
+			ok: true,
+			value: { secret: undefined, format: 'standard', headers: {} },
+		});
+		expect(checkWebhookCredential({ signingSecret: '   ', keyFormat: 'raw' })).toMatchObject({
+			ok: true,
+			value: { secret: undefined },
+		});
+	});
+
+	it('merges the Header Name / Header Value pair over More Headers (JSON)', () => {
+		expect(
+			checkWebhookCredential({
+				headerName: ' X-Api-Key ',
+				headerSecret: 'pair',
+				headers: '{"X-Api-Key":"json","X-Team":"ops"}',
+			}),
+		).toEqual({
+			ok: true,
+			value: { secret: undefined, format: 'standard', headers: { 'X-Api-Key': 'pair', 'X-Team': 'ops' } },
+		});
+	});
+});
+
+describe('signWebhookRequest without a Signing Secret', () => {
+	it('sends webhook-id, webhook-timestamp and the body as is, with no webhook-signature', () => {
+		const sent = signWebhookRequest(
+			{ method: 'POST', url: 'http://127.0.0.1/hook', body: { a: 1 }, headers: { 'webhook-id': 'msg_evt' } },
+			{ signingSecret: '', headerName: 'X-Api-Key', headerSecret: 'k1' },
+			'msg_fallback',
+			1700000000,
+		);
+		expect(sent.body).toBe('{"a":1}');
+		expect(sent.headers).toEqual({
+			'webhook-id': 'msg_evt',
+			'webhook-timestamp': '1700000000',
+			'content-type': 'application/json',
+			'X-Api-Key': 'k1',
+		});
 	});
 });
 
@@ -339,7 +397,7 @@ describe('signWebhookRequest', () => {
 		[
 			'the custom headers are invalid JSON',
 			{ signingSecret: WHSEC, headers: '{oops' },
-			'Headers: the text entered is not valid JSON',
+			'More Headers (JSON): the text entered is not valid JSON',
 		],
 		[
 			'a header value has a line break',

@@ -110,6 +110,12 @@ export function signPayload(
 	return `${SIGNATURE_VERSION},${signature}`;
 }
 
+/** The headers of an unsigned delivery: a receiver that verifies nothing still de-duplicates on webhook-id. */
+export function buildUnsignedWebhookHeaders(msgId: string, timestampSeconds: number): Record<string, string> {
+	assertSignable(msgId, timestampSeconds);
+	return { 'webhook-id': msgId, 'webhook-timestamp': String(timestampSeconds), 'content-type': 'application/json' };
+}
+
 /** The four headers a Standard Webhooks delivery carries. The body must be sent byte-for-byte as signed. */
 export function buildWebhookHeaders(
 	secret: string,
@@ -119,10 +125,8 @@ export function buildWebhookHeaders(
 	format: SecretFormat = DEFAULT_SECRET_FORMAT,
 ): Record<string, string> {
 	return {
-		'webhook-id': msgId,
-		'webhook-timestamp': String(timestampSeconds),
+		...buildUnsignedWebhookHeaders(msgId, timestampSeconds),
 		'webhook-signature': signPayload(secret, msgId, timestampSeconds, body, format),
-		'content-type': 'application/json',
 	};
 }
 
@@ -132,7 +136,7 @@ const SIGNING_HEADER_NAMES = new Set(['webhook-id', 'webhook-timestamp', 'webhoo
 /** RFC 9110 token characters: what a header name may be made of. */
 const HEADER_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-const HEADERS_FIX = 'in the Headers field of the Token Guard Webhook credential';
+const HEADERS_FIX = 'in the More Headers (JSON) field of the Token Guard Webhook credential';
 
 /** Why custom headers were refused, naming the credential field to fix. */
 export interface HeaderParseError {
@@ -165,14 +169,14 @@ export function parseCustomHeaders(value: unknown): Result<Record<string, string
 		} catch {
 			return err({
 				field: 'headers',
-				message: `Headers: the text entered is not valid JSON. Write a JSON object such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.`,
+				message: `More Headers (JSON): the text entered is not valid JSON. Write a JSON object such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.`,
 			});
 		}
 	}
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
 		return err({
 			field: 'headers',
-			message: `Headers: must be a JSON object. Write one such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.`,
+			message: `More Headers (JSON): must be a JSON object. Write one such as {"X-Api-Key": "your key"} ${HEADERS_FIX}.`,
 		});
 	}
 	const headers: Record<string, string> = {};
@@ -209,29 +213,63 @@ export interface WebhookSigningCredentials {
 	signingSecret?: unknown;
 	/** The "Secret Format" field. */
 	keyFormat?: unknown;
+	/** "Header Name" / "Header Value": the one extra header most receivers need (an API key). */
+	headerName?: unknown;
+	/** Named so n8n's lint and redaction treat it as the secret it usually is. */
+	headerSecret?: unknown;
+	/** "More Headers (JSON)": further headers as a JSON object. */
 	headers?: unknown;
 }
 
-/** What a webhook credential signs with, once checked. */
+/** What a webhook credential signs with, once checked; no secret means deliveries go unsigned. */
 export interface WebhookSigning {
-	secret: string;
+	secret: string | undefined;
 	format: SecretFormat;
 	headers: Record<string, string>;
 }
 
+const HEADER_PAIR_FIX = 'in the Header Name and Header Value fields of the Token Guard Webhook credential';
+
+/** The Header Name / Header Value pair, checked like any custom header; an empty name means none. */
+function headerPairOf(name: unknown, value: unknown): Result<Record<string, string>, string> {
+	const headerName = typeof name === 'string' ? name.trim() : '';
+	if (headerName === '') return ok({});
+	if (!HEADER_NAME_RE.test(headerName)) {
+		return err(
+			`Header Name: not a valid HTTP header name (no spaces, colons or line breaks). Use letters, digits and - such as X-Api-Key ${HEADER_PAIR_FIX}.`,
+		);
+	}
+	if (SIGNING_HEADER_NAMES.has(headerName.toLowerCase())) {
+		return err(`Header Name "${headerName}": set by the signer and cannot be overridden. Use another header name.`);
+	}
+	const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+	if (text === '') return err(`Header Value: empty for header "${headerName}". Enter its value ${HEADER_PAIR_FIX}.`);
+	const problem = headerValueProblem(text);
+	if (problem !== undefined) return err(`Header Value of "${headerName}": ${problem}.`);
+	return ok({ [headerName]: text });
+}
+
 /**
- * Checks the credential's Signing Secret, Secret Format and Headers before anything is sent. The
- * message names the field and the fix and holds no secret.
+ * Checks the credential's Signing Secret (optional: empty sends unsigned events), Secret Format and headers
+ * before anything is sent. The message names the field and the fix and holds no secret.
  */
 export function checkWebhookCredential(credentials: WebhookSigningCredentials): Result<WebhookSigning, string> {
 	const format = secretFormatOf(credentials.keyFormat);
 	if (!format.ok) return format;
 	const secret = typeof credentials.signingSecret === 'string' ? credentials.signingSecret : '';
-	const key = signingKeyOf(secret, format.value);
-	if (!key.ok) return key;
-	const headers = parseCustomHeaders(credentials.headers);
-	if (!headers.ok) return err(headers.error.message);
-	return ok({ secret, format: format.value, headers: headers.value });
+	if (secret.trim() !== '') {
+		const key = signingKeyOf(secret, format.value);
+		if (!key.ok) return key;
+	}
+	const pair = headerPairOf(credentials.headerName, credentials.headerSecret);
+	if (!pair.ok) return pair;
+	const more = parseCustomHeaders(credentials.headers);
+	if (!more.ok) return err(more.error.message);
+	return ok({
+		secret: secret.trim() === '' ? undefined : secret,
+		format: format.value,
+		headers: { ...more.value, ...pair.value },
+	});
 }
 
 const headerValueOf = (headers: IHttpRequestOptions['headers'], name: string): string | undefined => {
@@ -275,7 +313,9 @@ export function signWebhookRequest(
 		headers: {
 			...headers,
 			...signing.value.headers,
-			...buildWebhookHeaders(secret, msgId, timestampSeconds, body, format),
+			...(secret === undefined
+				? buildUnsignedWebhookHeaders(msgId, timestampSeconds)
+				: buildWebhookHeaders(secret, msgId, timestampSeconds, body, format)),
 		},
 	};
 }
