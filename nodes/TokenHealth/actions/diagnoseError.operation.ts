@@ -172,6 +172,21 @@ async function affectedWorkflows(
 	}
 }
 
+/** With Find Affected Workflows on, a problem's diagnosis gains `affectedWorkflows` and the count in its summary. */
+async function withBlastRadius(ctx: IExecuteFunctions, diagnosed: Diagnosis, problem: boolean, itemIndex: number) {
+	const findAffected = checkedParameter(
+		ctx,
+		itemIndex,
+		{ name: FIND_AFFECTED_WORKFLOWS_PARAMETER, displayName: 'Find Affected Workflows', fallback: false },
+		booleanFlag,
+	);
+	const blastRadius = findAffected && problem ? await affectedWorkflows(ctx, diagnosed, itemIndex) : undefined;
+	const diagnosis: Diagnosis = blastRadius?.affectedWorkflows
+		? { ...diagnosed, summary: `${diagnosed.summary}${blastRadiusSentence(blastRadius.affectedWorkflows)}` }
+		: diagnosed;
+	return { diagnosis, blastRadius };
+}
+
 /** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
 function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings, workflowId: string) {
 	const key = alertKey({
@@ -213,16 +228,7 @@ export async function execute(
 	const diagnosed = diagnoseItem(this, item, itemIndex);
 	const settings = alertSettings(this, itemIndex);
 	const problem = needsAttention(diagnosed);
-	const findAffected = checkedParameter(
-		this,
-		itemIndex,
-		{ name: FIND_AFFECTED_WORKFLOWS_PARAMETER, displayName: 'Find Affected Workflows', fallback: false },
-		booleanFlag,
-	);
-	const blastRadius = findAffected && problem ? await affectedWorkflows(this, diagnosed, itemIndex) : undefined;
-	const diagnosis: Diagnosis = blastRadius?.affectedWorkflows
-		? { ...diagnosed, summary: `${diagnosed.summary}${blastRadiusSentence(blastRadius.affectedWorkflows)}` }
-		: diagnosed;
+	const { diagnosis, blastRadius } = await withBlastRadius(this, diagnosed, problem, itemIndex);
 	const noProblem = { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
 	const { duplicate, occurrences, suppressedDuplicates, eventIdFor, workflows } = problem
 		? recordProblem(ledger, diagnosis, settings, this.getWorkflow().id ?? '')
