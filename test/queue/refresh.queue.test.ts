@@ -67,7 +67,8 @@ const KILLS: Record<
 		path: 'queue-kill-response',
 	},
 };
-const KILL_EXECUTIONS = 10;
+// Twice a worker's concurrency (10): both workers take part of the burst.
+const KILL_EXECUTIONS = 20;
 const KILL_ITEMS = 10;
 const CALL = 'Call API';
 
