@@ -32,7 +32,7 @@ import {
 } from './n8n';
 import { DEV_OWNER, ownerEnvironment } from './support/dev';
 import type { N8nServer } from './support/n8nServer';
-import { freePort, login, startN8nServer } from './support/n8nServer';
+import { freePort, login, setUpOwnerIfMissing, startN8nServer } from './support/n8nServer';
 
 const PACKAGE_NAME = 'n8n-nodes-token-guard';
 const NODE_TYPES = [`${PACKAGE_NAME}.forceRefresh`, `${PACKAGE_NAME}.tokenHealth`];
@@ -181,6 +181,10 @@ beforeAll(async () => {
 	if (metadata.status !== 200) throw new Error(`registry does not serve ${PACKAGE_NAME}: HTTP ${metadata.status}`);
 
 	userFolder = createUserFolder({ E2E_TESTS: 'true' });
+	// n8n 1.x runs `npm outdated` (GET /rest/community-packages) in .n8n/nodes with an environment of its own that
+	// drops npm_config_registry; a project .npmrc there keeps it on the loopback registry (2.x reads it too).
+	mkdirSync(join(userFolder.path, '.n8n', 'nodes'), { recursive: true });
+	writeFileSync(join(userFolder.path, '.n8n', 'nodes', '.npmrc'), `registry=${registry.url}/\n`);
 	const deadProxy = `http://127.0.0.1:${await freePort()}`;
 	server = await startN8nServer(userFolder, {
 		env: {
@@ -199,6 +203,8 @@ beforeAll(async () => {
 		timeoutMs: 10_000,
 	});
 	if (feature.status !== 200) throw new Error(`enabling the custom registry: HTTP ${feature.status} ${feature.text}`);
+	// Before the editor opens: n8n 1.x would show its owner set-up page instead of the sign-in form.
+	await setUpOwnerIfMissing(server.baseUrl, DEV_OWNER.email, DEV_OWNER.password);
 	session = await launchBrowser();
 }, 300_000);
 

@@ -172,7 +172,7 @@ export async function login(baseUrl: string, email: string, password: string): P
  * n8n 1.x has no N8N_INSTANCE_OWNER_* (ownerEnvironment): while its public settings say the owner is still to
  * be set up, this sets it up through the API the editor's setup page uses, with the credentials to log in with.
  */
-async function setUpOwnerIfMissing(baseUrl: string, email: string, password: string): Promise<void> {
+export async function setUpOwnerIfMissing(baseUrl: string, email: string, password: string): Promise<void> {
 	const settings = await httpRequest(`${baseUrl}/rest/settings`, { timeoutMs: 10_000 });
 	const json = settings.json as { data?: { userManagement?: { showSetupOnFirstLoad?: boolean } } } | undefined;
 	if (json?.data?.userManagement?.showSetupOnFirstLoad !== true) return;
