@@ -10,7 +10,7 @@
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
 import { clientFor, connectCredential, webhookCredential } from '../e2e/support/credentials';
-import { readExecutions } from '../e2e/support/database';
+import { readExecutions, storedNodeOutput } from '../e2e/support/database';
 import { exampleWorkflow } from '../e2e/support/examples';
 import { withN8nLog } from '../e2e/support/logOnFailure';
 import { callProductionWebhook } from '../e2e/support/n8nServer';
@@ -27,6 +27,8 @@ const SETUP_TIMEOUT_MS = 30 * 60_000;
 const TEST_TIMEOUT_MS = 4 * 60_000;
 const BURST = 20;
 const DIAGNOSED = 'io.n8n.tokenguard.error.diagnosed';
+/** The example's Token Health node; its outputs: Needs Attention, OK, Already Reported. */
+const DIAGNOSE = 'Diagnose the failure';
 
 const SIGNING_KEY = canary('queue-alert-signing-key');
 const SIGNING_SECRET = `whsec_${Buffer.from(SIGNING_KEY).toString('base64')}`;
@@ -143,6 +145,20 @@ describe('alerting across 2 queue-mode workers', () => {
 				expect(Object.keys(spread.byMarker).sort()).toEqual(['worker-1', 'worker-2']);
 				expect(spread.markerMatchesLog).toBe(true);
 				expect(handlers).toHaveLength(BURST);
+				// Error workflows run on the workers, and Diagnose Error reads the failure there as in regular mode.
+				expect(Object.keys(handlerWorkers).every((worker) => /^worker-\d$/.test(worker))).toBe(true);
+				const routed = handlers.map((handler) =>
+					[0, 1, 2].flatMap((output) => storedNodeOutput(handler, DIAGNOSE, output)),
+				);
+				report.burst = {
+					...(report.burst as object),
+					needsAttention: handlers.filter((handler) => storedNodeOutput(handler, DIAGNOSE, 0).length).length,
+				};
+				for (const [index, items] of routed.entries()) {
+					expect(handlers[index].status).toBe('success');
+					expect(items).toHaveLength(1);
+					expect(items[0]).toMatchObject({ category: 'refresh_token_invalid', credential: { id: GOOGLE.id } });
+				}
 				expect(alerts.length).toBeGreaterThanOrEqual(1);
 				expect(alertIds.size).toBe(1);
 				const nowSeconds = Math.floor(Date.now() / 1000);
