@@ -134,6 +134,34 @@ describe('Token Health', () => {
 		await ndv(page).getByTestId('parameter-input-credentialType').waitFor({ state: 'visible', timeout: 10_000 });
 	});
 
+	it("Audit Credentials asks for the instance's N8n (Token Guard) API credential; Diagnose Error only once Find Affected Workflows is on", async () => {
+		const { page } = world;
+		await addNodeBySearch(page, world.baseUrl, 'check credential', 'Check a credential', 'Token Health');
+		expect(await dropdownChoices(page, 'operation')).toEqual(
+			expect.arrayContaining([
+				expect.stringMatching(/^Diagnose Error/),
+				expect.stringMatching(/^Check Credential/),
+				expect.stringMatching(/^Audit Credentials/),
+			]),
+		);
+		await page.keyboard.press('Escape');
+		await choose(page, 'operation', 'Audit Credentials');
+		const slot = ndv(page).getByTestId('node-credentials-slot');
+		await slot.first().waitFor({ state: 'visible', timeout: 10_000 });
+		await world.shot('token-health-04-audit-credentials');
+		expect(await slot.count()).toBe(1);
+		await expect(slot.first().textContent()).resolves.toMatch(/Connect to N8n \(Token Guard\)/);
+		expect(await panelFields(page)).not.toContain('Credential Type');
+
+		await choose(page, 'operation', 'Diagnose Error');
+		await ndv(page).getByTestId('parameter-input-findAffectedWorkflows').waitFor({ state: 'visible', timeout: 10_000 });
+		expect(await slot.count()).toBe(0);
+		await ndv(page).getByTestId('parameter-input-findAffectedWorkflows').locator('.el-switch').click();
+		await slot.first().waitFor({ state: 'visible', timeout: 10_000 });
+		await world.shot('token-health-05-diagnose-affected-workflows');
+		expect(await slot.count()).toBe(1);
+	});
+
 	it('"health check" finds both editions', async () => {
 		const { page } = world;
 		await page.goto(`${world.baseUrl}/workflow/new`);
