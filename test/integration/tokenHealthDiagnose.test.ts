@@ -302,10 +302,13 @@ describe('de-duplication and recovery across executions (static data as n8n pers
 	function later(staticData: IDataObject, minutes: number): IDataObject {
 		const copy = structuredClone(staticData);
 		const entries = (
-			(copy.global as IDataObject)[STATIC_DATA_KEY] as { entries: Record<string, Record<string, number>> }
+			(copy.global as IDataObject)[STATIC_DATA_KEY] as {
+				entries: Record<string, Record<string, number> & { alertedMs?: Record<string, number> }>;
+			}
 		).entries;
 		for (const entry of Object.values(entries)) {
 			for (const field of ['firstSeenMs', 'lastSeenMs', 'lastAlertMs']) entry[field] -= minutes * 60_000;
+			for (const category of Object.keys(entry.alertedMs ?? {})) entry.alertedMs![category] -= minutes * 60_000;
 		}
 		return copy;
 	}

@@ -60,6 +60,17 @@ describe('recordFailure', () => {
 			[false, false],
 		],
 		[
+			'two problems reported in turn (refresh revoked, API refuses the token) each alert once per cooldown',
+			[
+				failure(),
+				failure({ nowMs: T0 + 1, category: 'access_token_rejected', severity: 'warning' }),
+				failure({ nowMs: T0 + 10 * MINUTE }),
+				failure({ nowMs: T0 + 10 * MINUTE + 1, category: 'access_token_rejected', severity: 'warning' }),
+				failure({ nowMs: T0 + 61 * MINUTE }),
+			],
+			[false, false, true, true, false],
+		],
+		[
 			'another credential is independent',
 			[failure(), failure({ key: 'credential:c2', nowMs: T0 + MINUTE })],
 			[false, false],

@@ -29,6 +29,12 @@ export interface AlertEntry {
 	lastSeenMs: number;
 	/** Epoch ms of the last failure that was alerted (not a duplicate). */
 	lastAlertMs: number;
+	/**
+	 * Epoch ms each problem of this episode last alerted. Two nodes of one workflow can see one broken credential
+	 * as two problems (Refresh If Expiring: the refresh token is revoked; Check Credential: the API refuses the
+	 * token); each alerts once per cooldown instead of every run. Absent in state written before it existed.
+	 */
+	alertedMs?: Partial<Record<Category, number>>;
 	/** Failures in this episode, alerted or not. */
 	occurrences: number;
 	/** Duplicates since the last alert. */
@@ -86,8 +92,19 @@ function readEntry(value: unknown): AlertEntry | undefined {
 		: undefined;
 	const copy: AlertEntry = { ...(entry as AlertEntry) };
 	delete copy.workflows;
+	delete copy.alertedMs;
 	if (workflows && workflows.length > 0) copy.workflows = workflows;
+	const alertedMs = readAlertedMs(entry.alertedMs);
+	if (alertedMs) copy.alertedMs = alertedMs;
 	return copy;
+}
+
+function readAlertedMs(value: unknown): AlertEntry['alertedMs'] {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const valid = Object.entries(value as Record<string, unknown>).filter(
+		(pair): pair is [string, number] => typeof pair[0] === 'string' && isFiniteNumber(pair[1]),
+	);
+	return valid.length > 0 ? (Object.fromEntries(valid.slice(0, 32)) as AlertEntry['alertedMs']) : undefined;
 }
 
 /** Whatever static data holds (nothing, an older shape, hand-edited junk) → a valid state. */
@@ -134,9 +151,9 @@ export interface FailureInput {
 }
 
 /**
- * Records one failure. A repeat is a duplicate only while the cooldown since the last alert runs and
- * the category is unchanged: a different problem with the same credential (rate limited, then revoked)
- * is news and alerts again.
+ * Records one failure. A repeat is a duplicate only while the cooldown since that problem last alerted
+ * runs: a different problem with the same credential (rate limited, then revoked) is news and alerts,
+ * and two problems reported in turn each alert once per cooldown.
  */
 export function recordFailure(
 	state: AlertState,
@@ -144,9 +161,15 @@ export function recordFailure(
 ): { state: AlertState; decision: FailureDecision } {
 	const previous = state.entries[input.key];
 	const cooldownMs = Math.max(0, input.cooldownMs);
-	const withinCooldown =
-		previous !== undefined && input.nowMs - previous.lastAlertMs < cooldownMs && input.nowMs >= previous.lastAlertMs;
-	const duplicate = withinCooldown && previous.category === input.category;
+	// State written before alertedMs existed knows only its latest problem.
+	const alertedMs: Partial<Record<Category, number>> = previous
+		? (previous.alertedMs ?? { [previous.category]: previous.lastAlertMs })
+		: {};
+	const lastAlertOfProblem = alertedMs[input.category];
+	const duplicate =
+		lastAlertOfProblem !== undefined &&
+		input.nowMs - lastAlertOfProblem < cooldownMs &&
+		input.nowMs >= lastAlertOfProblem;
 
 	const entry: AlertEntry = previous
 		? {
@@ -156,6 +179,7 @@ export function recordFailure(
 				lastSeenMs: input.nowMs,
 				occurrences: previous.occurrences + 1,
 				lastAlertMs: duplicate ? previous.lastAlertMs : input.nowMs,
+				alertedMs: duplicate ? alertedMs : { ...alertedMs, [input.category]: input.nowMs },
 				suppressed: duplicate ? previous.suppressed + 1 : 0,
 			}
 		: {
@@ -164,6 +188,7 @@ export function recordFailure(
 				firstSeenMs: input.nowMs,
 				lastSeenMs: input.nowMs,
 				lastAlertMs: input.nowMs,
+				alertedMs: { [input.category]: input.nowMs },
 				occurrences: 1,
 				suppressed: 0,
 			};
