@@ -16,7 +16,7 @@ export class TokenGuardN8nApi implements ICredentialType {
 
 	icon = TOKEN_GUARD_ICON;
 
-	documentationUrl = 'https://github.com/token-guard/n8n-nodes-token-guard#audit-every-oauth-credential';
+	documentationUrl = 'https://github.com/token-guard/n8n-nodes-token-guard#operation-audit-credentials';
 
 	properties: INodeProperties[] = [
 		{

@@ -17,6 +17,7 @@ import { TokenGuardAtlassianOAuth2Api } from '../../credentials/TokenGuardAtlass
 import { TokenGuardDropboxOAuth2Api } from '../../credentials/TokenGuardDropboxOAuth2Api.credentials';
 import { TokenGuardGoogleOAuth2Api } from '../../credentials/TokenGuardGoogleOAuth2Api.credentials';
 import { TokenGuardMicrosoftOAuth2Api } from '../../credentials/TokenGuardMicrosoftOAuth2Api.credentials';
+import { TokenGuardN8nApi } from '../../credentials/TokenGuardN8nApi.credentials';
 import { TokenGuardOAuth2Api } from '../../credentials/TokenGuardOAuth2Api.credentials';
 import { TokenGuardRefreshTokenApi } from '../../credentials/TokenGuardRefreshTokenApi.credentials';
 import { TokenGuardWebhookApi } from '../../credentials/TokenGuardWebhookApi.credentials';
@@ -47,6 +48,7 @@ const CREDENTIAL_CLASSES = [
 	TokenGuardZohoOAuth2Api,
 	TokenGuardRefreshTokenApi,
 	TokenGuardWebhookApi,
+	TokenGuardN8nApi,
 ] as const;
 
 const instances: ICredentialType[] = CREDENTIAL_CLASSES.map((Class) => new Class());
@@ -100,11 +102,21 @@ function resolveAsN8nDoes(type: ICredentialType, stored: INodeParameters = {}): 
 }
 
 describe('every credential type', () => {
-	it('instantiates all nine types with unique names ending in Api', () => {
+	it('instantiates all ten types with unique names ending in Api', () => {
 		const names = instances.map((credential) => credential.name);
-		expect(names).toHaveLength(9);
+		expect(names).toHaveLength(10);
 		expect(new Set(names).size).toBe(names.length);
 		for (const name of names) expect(name).toMatch(/^tokenGuard[A-Za-z0-9]*Api$/);
+	});
+
+	it("the N8n (Token Guard) API key goes in n8n's X-N8N-API-KEY header; its test lists one credential", () => {
+		const n8nApi = byName('tokenGuardN8nApi');
+		expect(n8nApi.authenticate).toEqual({
+			type: 'generic',
+			properties: { headers: { 'X-N8N-API-KEY': '={{ $credentials.apiKey }}' } },
+		});
+		expect(n8nApi.test?.request).toMatchObject({ url: '/credentials', qs: { limit: 1 } });
+		expect(property(n8nApi, 'apiKey')?.typeOptions?.password).toBe(true);
 	});
 
 	it.each(instances.map((credential) => [credential.name, credential]))(
