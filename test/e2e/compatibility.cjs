@@ -25,6 +25,10 @@ const FEATURES = [
 	],
 	["Refresh Now on Connect-button credentials (n8n's `refreshOAuth2Token`)", [['refresh', /^Refresh Now on/]]],
 	[
+		"Refresh If Expiring knows a Connect-button token's expiry (n8n stores `n8n_expires_at`)",
+		[['refresh', /Refresh If Expiring's reader/]],
+	],
+	[
 		'Request With Auto-Refresh: 401 → one refresh → replay',
 		[
 			['refresh', /manual refresh-token credential/],

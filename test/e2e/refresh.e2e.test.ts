@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { resolveExpiry } from '../../nodes/shared/oauth/expiry';
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -41,6 +42,7 @@ import {
 	storedAccessToken,
 	storedRefreshToken,
 } from './support/credentials';
+import { itNeeds, n8nFeatures } from './support/features';
 import { withN8nLog } from './support/logOnFailure';
 import { canary, findLeaks, n8nWrittenTexts } from './support/secrets';
 import { manualWorkflow } from './support/workflows';
@@ -324,6 +326,20 @@ describe('Force Refresh in real n8n', () => {
 			},
 		),
 		TEST_TIMEOUT_MS,
+	);
+
+	itNeeds('n8n 2.33+ (n8n_expires_at)', n8nFeatures().storedExpiry)(
+		"after Refresh Now, Refresh If Expiring's reader finds the expiry n8n stored with the token",
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				const refreshed = await exported(CONNECT_CASES[0].credentialId);
+				const tokenData = (refreshed.data as { oauthTokenData?: Record<string, unknown> }).oauthTokenData;
+				const expiry = resolveExpiry(tokenData);
+				expect(expiry.source).toBe('n8n_expires_at');
+				expect(expiry.expiresAtMs).toBeGreaterThan(Date.now());
+			},
+		),
 	);
 
 	it(

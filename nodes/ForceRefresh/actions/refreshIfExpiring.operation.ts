@@ -44,7 +44,7 @@ export const description: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to refresh when nothing says when the token expires (no expires_in, opaque token). Off: such tokens pass through with expiryState "unknown".',
+			'Whether to refresh when nothing says when the token expires (no expires_in, opaque token). n8n stores the expiry of Connect-button tokens since n8n 2.33; on older n8n their opaque tokens are always unknown. Off: such tokens pass through with expiryState "unknown".',
 		displayOptions: show,
 	},
 ];

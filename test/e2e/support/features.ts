@@ -14,6 +14,8 @@ export interface N8nFeatures {
 	errorFailure: boolean;
 	/** A refresh refused with invalid_grant becomes n8n's own 'The credential "<name>" needs to be reconnected.' */
 	reconnectError: boolean;
+	/** n8n stamps a refreshed OAuth2 token with its absolute expiry, `n8n_expires_at` (n8n 2.33+). */
+	storedExpiry: boolean;
 }
 
 const PROBE = `
@@ -23,10 +25,14 @@ const node = { id: 'probe', name: 'Probe', type: 'probe', typeVersion: 1, positi
 const declared = new workflow.NodeOperationError(node, 'probe', { failure: { cause: 'credential-invalid' } });
 const { readdirSync, readFileSync } = require('node:fs');
 const helpers = modulesDir + '/n8n-core/dist/execution-engine/node-execution-context/utils';
-const reconnectError = readdirSync(helpers, { recursive: true })
+const sources = readdirSync(helpers, { recursive: true })
 	.filter((file) => file.endsWith('.js'))
-	.some((file) => readFileSync(helpers + '/' + file, 'utf8').includes('needs to be reconnected.'));
-process.stdout.write(JSON.stringify({ errorFailure: declared.failure?.cause === 'credential-invalid', reconnectError }));
+	.map((file) => readFileSync(helpers + '/' + file, 'utf8'));
+process.stdout.write(JSON.stringify({
+	errorFailure: declared.failure?.cause === 'credential-invalid',
+	reconnectError: sources.some((source) => source.includes('needs to be reconnected.')),
+	storedExpiry: sources.some((source) => source.includes('n8n_expires_at')),
+}));
 `;
 
 let probed: N8nFeatures | undefined;
