@@ -5,7 +5,8 @@
  * The instance: six OAuth2 credentials — a healthy Connect-button one, a healthy manual refresh-token one, one whose
  * grant was revoked at the authorization server, one never connected, a healthy one no workflow uses, and one of
  * n8n's built-in generic OAuth2 type (n8n has no test for it) — beside non-OAuth credentials (the webhook sink, the
- * n8n API key itself) the audit must leave out; and four workflows using them, two published (active), two not.
+ * n8n API key itself, 250 header-auth keys that push the OAuth2 ones onto n8n's second page) the audit must leave out;
+ * and four workflows using them, two published (active), two not.
  *
  * - The audit names exactly the broken ones (revoked → refresh_token_invalid, never connected → not_connected) with
  *   the workflows that use them, puts the healthy ones on OK, calls the built-in one untestable, and sends one
@@ -69,6 +70,8 @@ const CRED = {
 const API_CREDENTIAL = { id: 'e2eAuditN8nApi01', name: 'This n8n', type: 'tokenGuardN8nApi' };
 const RESTRICTED_CREDENTIAL = { id: 'e2eAuditN8nApi02', name: 'This n8n (workflows only)', type: 'tokenGuardN8nApi' };
 const SINK_CREDENTIAL = { id: 'e2eAuditSink0001', name: 'Audit alerts' };
+/** Non-OAuth credentials enough to push the OAuth2 ones past n8n's first page (250). */
+const HEADER_CREDENTIALS = 250;
 
 const WF = {
 	inbox: { id: 'e2eAuditWfInbox1', name: 'Inbox triage' },
@@ -230,6 +233,17 @@ beforeAll(async () => {
 		connectCredential(oidc, generic, CRED.generic),
 		webhookCredential(SINK_CREDENTIAL, sink.url('audit'), SIGNING_SECRET),
 	]);
+	// Newer than the OAuth2 ones and more than n8n's page of 250: n8n lists newest first, so every OAuth2 credential
+	// is on the second page, which the audit reaches only by following nextCursor.
+	await importCredentials(
+		userFolder,
+		Array.from({ length: HEADER_CREDENTIALS }, (_, index) => ({
+			id: `e2eAuditHeader${String(index).padStart(3, '0')}`,
+			name: `Header key ${index}`,
+			type: 'httpHeaderAuth',
+			data: { name: 'X-Api-Key', value: `not-a-secret-${index}` },
+		})),
+	);
 	await importWorkflow(userFolder, [
 		webhookWorkflow(WF.inbox.id, WF.inbox.name, 'audit-inbox', [
 			usingNode('Read inbox', [CRED.inbox]),
@@ -285,7 +299,9 @@ afterAll(async () => {
 	await Promise.all([oidc?.stop(), sink?.stop()]);
 	removeUserFolder(userFolder);
 	await removePackedRepo();
-	process.stderr.write(`[e2e-timing] audit ${JSON.stringify({ credentials: 6, workflows: 4, runMs: timings })}\n`);
+	process.stderr.write(
+		`[e2e-timing] audit ${JSON.stringify({ oauthCredentials: 6, instanceCredentials: 6 + 1 + HEADER_CREDENTIALS + 2, workflows: 4, runMs: timings })}\n`,
+	);
 });
 
 describe('Audit Credentials in a real n8n', () => {

@@ -385,6 +385,17 @@ const MUTATORS: Mutator[] = [
 		],
 		apply: parameter('introspect'),
 	},
+	{
+		field: 'Find Affected Workflows',
+		names: /Find Affected Workflows/,
+		targets: ['diagnoseError'],
+		values: [
+			{ value: 'yes', mustReject: true },
+			{ value: 5, mustReject: true },
+			{ value: {}, mustReject: true },
+		],
+		apply: parameter('findAffectedWorkflows'),
+	},
 	// A typed endpoint saved by an older version only switches introspection on; it is never called.
 	{
 		field: 'Introspection Endpoint (saved workflows)',
