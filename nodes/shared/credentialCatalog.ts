@@ -78,6 +78,8 @@ export const CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = [
 	builtIn('zoomOAuth2Api', 'Zoom OAuth2 API', 'zoom'),
 	builtIn('slackOAuth2Api', 'Slack OAuth2 API', 'slack'),
 	builtIn('zohoOAuth2Api', 'Zoho OAuth2 API', 'zoho'),
+	// The MCP Client tool's credential (agents), in n8n since 1.10x: both n8n lines the e2e matrix runs have it.
+	builtIn('mcpOAuth2Api', 'MCP OAuth2 API', 'unknown'),
 ];
 
 export const OWN_CREDENTIAL_TYPES: readonly CredentialTypeInfo[] = CREDENTIAL_TYPES.filter((info) => !info.builtIn);

@@ -188,4 +188,6 @@ export const BUILT_IN_CREDENTIAL_TYPES: ICredentialType[] = [
 		authQueryParameters: 'access_type=offline&prompt=consent',
 		authentication: 'body',
 	}),
+	// The MCP Client's credential pins nothing: its endpoints come from the MCP server's discovery.
+	oAuth2Child('mcpOAuth2Api', 'MCP OAuth2 API', 'oAuth2Api', {}),
 ];

@@ -94,6 +94,36 @@ describe('each package takes only its own kind of credential', () => {
 	});
 });
 
+describe('MCP and agent OAuth2 credentials', () => {
+	it("the companion's Check Credential refreshes an MCP Client credential (mcpOAuth2Api) through n8n; the core refuses it", async () => {
+		const helper = newHelper();
+		const mcp = addConnectCredential(helper, server, await server.mintGrant(), {
+			type: 'mcpOAuth2Api',
+			name: 'MCP tools',
+		});
+		const check = (nodeType: TokenHealth | TokenHealthBuiltIn) =>
+			runNode({
+				nodeType,
+				helper,
+				mode: 'trigger',
+				parameters: { operation: 'checkCredential', credentialType: mcp.type, refreshNow: true },
+				credentials: { [mcp.type]: mcp.ref },
+			});
+
+		const companion = await check(new TokenHealthBuiltIn());
+		expect(companion.error).toBeUndefined();
+		expect(companion.outputs[1][0].json).toMatchObject({
+			status: 'healthy',
+			credential: { type: 'mcpOAuth2Api', typeName: 'MCP OAuth2 API' },
+			refresh: { attempts: 1 },
+		});
+		expect(await server.stats()).toMatchObject({ tokenRequests: { refresh_token: 1 } });
+		expect((await check(new TokenHealth())).error?.message).toMatch(
+			/does not have any credentials of type "mcpOAuth2Api"/,
+		);
+	});
+});
+
 describe("the companion's own webhook credential", () => {
 	it('carries refresh events, signed, from the companion Force Refresh on a built-in credential', async () => {
 		const helper = newHelper().registerCredentialType(new TokenGuardBuiltInWebhookApi());
