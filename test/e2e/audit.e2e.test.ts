@@ -310,6 +310,15 @@ describe('Audit Credentials in a real n8n', () => {
 		withN8nLog(
 			() => userFolder,
 			async () => {
+				// n8n's first page holds none of the OAuth2 credentials: the audit below must follow nextCursor.
+				const firstPage = await httpRequest<{ data: Array<{ id: string }>; nextCursor: string | null }>(
+					`${server.baseUrl}/api/v1/credentials?limit=250`,
+					{ headers: { 'x-n8n-api-key': apiKey }, timeoutMs: 30_000 },
+				);
+				expect(firstPage.json!.nextCursor).toEqual(expect.any(String));
+				const onFirstPage = new Set(firstPage.json!.data.map(({ id }) => id));
+				expect(Object.values(CRED).filter(({ id }) => onFirstPage.has(id))).toEqual([]);
+
 				const run = await runWorkflow(AUDIT.id, AUDIT.path);
 				expect(run.status).toBe('success');
 				const { needsAttention, ok, alreadyReported } = routed(run);
