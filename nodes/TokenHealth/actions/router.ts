@@ -1,6 +1,7 @@
 /**
- * Runs the chosen operation item by item and splits the results onto the outputs: 0 "Needs Attention", 1 "OK"
- * and, from version 2, 2 "Already Reported". Continue On Fail puts an item's error on "Needs Attention".
+ * Runs the chosen operation item by item (Audit Credentials once per run) and splits the results onto the outputs:
+ * 0 "Needs Attention", 1 "OK" and, from version 2, 2 "Already Reported". Continue On Fail puts an item's error on
+ * "Needs Attention".
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
