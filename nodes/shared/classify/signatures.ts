@@ -82,7 +82,7 @@ export const PHRASE_SIGNATURES: readonly TextSignature[] = [
 	},
 	{
 		pattern:
-			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected|unable to sign without access token|no access or refresh token|missing required authentication credential/i,
+			/oauth credentials not connected|credentials? (?:is |are )?not connected|(?:has|have) never been connected|unable to sign without access token|not connected to an account|no access or refresh token|missing required authentication credential/i,
 		category: 'not_connected',
 		evidence: 'a message that the credential holds no access token (it was never connected)',
 	},

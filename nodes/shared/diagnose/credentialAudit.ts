@@ -21,13 +21,6 @@ export interface AuditVerdict {
 	reconnectUrl: string | null;
 }
 
-/**
- * n8n's stand-in test of an OAuth2 type without a test of its own fails with this text when no token is stored; the
- * Diagnose Error rules know n8n's runtime wording of the same fact, which goes along as the error's description.
- */
-const NOT_CONNECTED_TEST_MESSAGE = 'This OAuth2 credential was not connected to an account.';
-const NOT_CONNECTED_RUNTIME_MESSAGE = 'OAuth credentials not connected';
-
 /** How many workflow names a sentence lists before "…". */
 export const NAMED_WORKFLOWS = 5;
 
@@ -80,7 +73,6 @@ export function auditVerdict(
 		{
 			error: {
 				message: test.message,
-				...(test.message === NOT_CONNECTED_TEST_MESSAGE ? { description: NOT_CONNECTED_RUNTIME_MESSAGE } : {}),
 				node: { credentials: { [credential.type]: { id: credential.id, name: credential.name } } },
 			},
 		},
