@@ -5,6 +5,7 @@
  * (the refresh grant), persists what it returns and replays the request.
  */
 import { TokenGuardRefreshTokenApi } from '../../credentials/TokenGuardRefreshTokenApi.credentials';
+import { TokenHealth } from '../../nodes/TokenHealth/TokenHealth.node';
 import { HarnessCredentialsHelper, runNode } from '../harness';
 import { CredentialErrorProbeNode, TokenGuardProbeNode } from '../harness/foundationNodes';
 import { fingerprint } from '../harness/testNodes';
@@ -172,5 +173,33 @@ describe('revoked grant', () => {
 		const message = error?.message ?? '';
 		expect(message).toContain(credentialName);
 		expect(message).toMatch(/reconnect/i);
+	});
+});
+
+describe('Check Credential on a manual credential whose provider rotates refresh tokens', () => {
+	it('reports the queue-mode rotation risk as info and as one warning hint in the editor, healthy all the same', async () => {
+		const grant = await server.mintGrant();
+		const { helper, ref } = manualCredential('manual-check', 'Manual rotating', grant.refreshToken, grant.accessToken);
+		const result = await runNode({
+			nodeType: new TokenHealth(),
+			helper,
+			mode: 'trigger',
+			parameters: { operation: 'checkCredential', credentialType: CREDENTIAL_TYPE, refreshNow: true },
+			credentials: { [CREDENTIAL_TYPE]: ref },
+			items: [{ json: {} }, { json: {} }],
+		});
+		expect(result.error).toBeUndefined();
+		const items = result.outputs.flat().map((item) => item.json);
+		expect(items).toHaveLength(2);
+		for (const json of items) {
+			expect(json.status).toBe('healthy');
+			const findings = json.findings as Array<{ code: string; severity: string }>;
+			expect(findings).toContainEqual(expect.objectContaining({ code: 'manual_rotation_shared', severity: 'info' }));
+		}
+		const hints = result.runData[result.node.name][0].hints ?? [];
+		expect(hints.filter((hint) => hint.type === 'warning')).toEqual([
+			expect.objectContaining({ message: expect.stringMatching(/queue-mode workers.*Connect-button credential/s) }),
+		]);
+		expect(JSON.stringify({ outputs: result.outputs, hints })).not.toContain(grant.refreshToken);
 	});
 });

@@ -9,6 +9,7 @@ const MINUTE = 60_000;
 const input = (overrides: Partial<HealthInput> = {}, token: Partial<HealthInput['token']> = {}): HealthInput => ({
 	nowMs: NOW,
 	provider: 'unknown',
+	family: 'connect',
 	marginMs: 5 * MINUTE,
 	requiredScopes: [],
 	clockSkewMs: null,
@@ -174,6 +175,26 @@ describe('assessHealth', () => {
 		expect(report.expiresInSeconds).toBe(3600);
 		expect(finding(report, 'refresh_ok')?.message).toMatch(/rotated/);
 	});
+
+	it.each([
+		['manual', true, true],
+		['manual', false, false],
+		['connect', true, false],
+	] as const)(
+		'a %s credential whose refresh rotated=%s: queue-mode rotation risk reported = %s, as info (status stays healthy)',
+		(family, rotated, reported) => {
+			const report = assessHealth(
+				input({
+					family,
+					refresh: { ok: true, expiresAtMs: NOW + 3600_000, attempts: 1, durationMs: 12, refreshTokenRotated: rotated },
+				}),
+			);
+			expect(report.status).toBe('healthy');
+			const risk = finding(report, 'manual_rotation_shared');
+			expect(risk !== undefined).toBe(reported);
+			if (risk) expect(risk).toMatchObject({ severity: 'info', remediation: expect.stringMatching(/Connect-button/) });
+		},
+	);
 
 	it('reads server-stamped expiries on the server clock and local ones on ours', () => {
 		const skew = 10 * MINUTE;

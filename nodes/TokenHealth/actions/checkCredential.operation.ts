@@ -15,6 +15,7 @@ import type { TokenGuardEventData, TokenGuardEventType } from '../../shared/even
 import { DEFAULT_MARGIN_MINUTES } from './checkCredential.description';
 import type { HealthReport, RefreshProbe } from '../../shared/diagnose/healthCheck';
 import { assessHealth } from '../../shared/diagnose/healthCheck';
+import { MANUAL_ROTATION_CODE } from '../../shared/diagnose/healthFindings';
 import { classifyError, findTokenGuardError } from '../../shared/errors/classification';
 import { classificationFor } from '../../shared/classify/taxonomy';
 import { toNodeError } from '../../shared/errors/nodeErrors.adapter';
@@ -148,13 +149,14 @@ type Evidence = Awaited<ReturnType<typeof gatherEvidence>>;
 function assess(
 	evidence: Evidence,
 	parameters: CheckParameters,
-	provider: SelectedCredential['info']['provider'],
+	info: SelectedCredential['info'],
 	nowMs: number,
 ): HealthReport {
 	const { token, refresh, probe, introspection } = evidence;
 	return assessHealth({
 		nowMs,
-		provider,
+		provider: info.provider,
+		family: info.family,
 		token: {
 			connected: token.state.connected,
 			refreshTokenPresent: token.state.refreshTokenPresent,
@@ -321,6 +323,21 @@ function reportJson(
 	};
 }
 
+// One editor hint per run, however many items found the same risk.
+const hintedRuns = new WeakSet<IExecuteFunctions>();
+
+/** Findings that are a risk of the set-up rather than the credential's state show as a warning in the editor. */
+function warnInEditor(ctx: IExecuteFunctions, report: HealthReport): void {
+	const finding = report.findings.find((candidate) => candidate.code === MANUAL_ROTATION_CODE);
+	if (finding === undefined || hintedRuns.has(ctx)) return;
+	hintedRuns.add(ctx);
+	ctx.addExecutionHints({
+		message: `${finding.message} ${finding.remediation}`,
+		type: 'warning',
+		location: 'outputPane',
+	});
+}
+
 export async function execute(
 	this: IExecuteFunctions,
 	_item: INodeExecutionData,
@@ -332,7 +349,8 @@ export async function execute(
 	const parameters = readCheckParameters(this, itemIndex);
 	const evidence = await gatherEvidence(this, selected, parameters, itemIndex);
 	const nowMs = Date.now();
-	const report = assess(evidence, parameters, selected.info.provider, nowMs);
+	const report = assess(evidence, parameters, selected.info, nowMs);
+	warnInEditor(this, report);
 
 	const key = alertKey({
 		credentialId: selected.id,

@@ -9,6 +9,7 @@
  */
 import { DateTime } from 'luxon';
 
+import type { CredentialFamily } from '../credentialCatalog';
 import type { ExpiryInfo } from '../oauth/expiry';
 import { timeLeftMs } from '../oauth/expiry';
 import type { JwtClaims } from '../oauth/jwt';
@@ -69,6 +70,8 @@ export type IntrospectionProbe =
 export interface HealthInput {
 	nowMs: number;
 	provider: Provider;
+	/** How the credential refreshes: n8n serialises `connect` refreshes across workers, not `manual` ones. */
+	family: CredentialFamily;
 	token: TokenFacts;
 	/** Expiring inside this margin is reported (and emits token.expiring). */
 	marginMs: number;

@@ -92,6 +92,22 @@ export function clockFindings(input: HealthInput, findings: Finding[]): void {
 	}
 }
 
+/**
+ * A manual credential whose provider rotates refresh tokens is safe in one n8n process (Token Guard serialises its
+ * refreshes there) but not across queue-mode workers or alongside another system using the same refresh token:
+ * n8n locks only its own OAuth2 refresh. Info, not a warning, because nothing here knows whether n8n runs in queue
+ * mode; the editor shows it as a warning hint (MANUAL_ROTATION_CODE).
+ */
+export const MANUAL_ROTATION_CODE = 'manual_rotation_shared';
+const MANUAL_ROTATION_FINDING: Finding = {
+	code: MANUAL_ROTATION_CODE,
+	severity: 'info',
+	message:
+		'This manual refresh-token credential talks to a provider that rotates refresh tokens. Where several processes refresh it at once (n8n queue-mode workers, or another system with the same refresh token), a provider with reuse detection revokes the grant: in the queue-mode test, 20 executions over 2 workers lost it.',
+	remediation:
+		'In queue mode, use a Connect-button credential (a Token Guard preset or the generic Token Guard OAuth2 API): n8n locks its refreshes across workers. In one n8n process this credential is safe.',
+};
+
 export function refreshFindings(input: HealthInput, findings: Finding[]): void {
 	const refresh = input.refresh;
 	if (!refresh) return;
@@ -105,6 +121,7 @@ export function refreshFindings(input: HealthInput, findings: Finding[]): void {
 				`Refreshing the token worked (${refresh.attempts} attempt${refresh.attempts === 1 ? '' : 's'}, ${refresh.durationMs} ms).${rotated}`,
 			),
 		);
+		if (refresh.refreshTokenRotated && input.family === 'manual') findings.push(MANUAL_ROTATION_FINDING);
 		return;
 	}
 	const { classification } = refresh;
