@@ -42,6 +42,7 @@ import type { StoredExecution } from './support/database';
 import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
 import { DEV_OWNER, ownerEnvironment } from './support/dev';
 import { exampleWorkflow } from './support/examples';
+import { itNeeds, n8nFeatures } from './support/features';
 import { withN8nLog } from './support/logOnFailure';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, login, startN8nServer } from './support/n8nServer';
@@ -304,8 +305,11 @@ afterAll(async () => {
 	);
 });
 
+// n8n 1.x's public API cannot list credentials: every test here needs it (and the key scope credential:list).
+const itAudit = itNeeds('n8n 2.x (public API credential:list)', n8nFeatures().publicCredentialList);
+
 describe('Audit Credentials in a real n8n', () => {
-	it(
+	itAudit(
 		'names exactly the broken OAuth2 credentials with their category and the workflows that use them',
 		withN8nLog(
 			() => userFolder,
@@ -377,7 +381,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it(
+	itAudit(
 		'a second run inside the cooldown alerts nothing',
 		withN8nLog(
 			() => userFolder,
@@ -395,7 +399,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it(
+	itAudit(
 		'Diagnose Error with Find Affected Workflows names the active workflows the failing credential breaks',
 		withN8nLog(
 			() => userFolder,
@@ -432,7 +436,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it(
+	itAudit(
 		'after the revoked credential is reconnected, one recovery',
 		withN8nLog(
 			() => userFolder,
@@ -465,7 +469,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it(
+	itAudit(
 		'a key without credential:list stops the audit with an error naming the scope',
 		withN8nLog(
 			() => userFolder,
@@ -481,7 +485,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it(
+	itAudit(
 		'the credential-audit example (n8n execute beside the running n8n): the broken credential reaches Send alert, the rest Healthy',
 		withN8nLog(
 			() => userFolder,
@@ -507,7 +511,7 @@ describe('Audit Credentials in a real n8n', () => {
 		TEST_TIMEOUT_MS,
 	);
 
-	it('the API keys appear nowhere: execution data, n8n log and console, the receiver', () => {
+	itAudit('the API keys appear nowhere: execution data, n8n log and console, the receiver', () => {
 		expect(apiKeys).toHaveLength(2);
 		const executions = readExecutions(userFolder)
 			.map((execution) => execution.rawData)

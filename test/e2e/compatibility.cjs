@@ -50,6 +50,7 @@ const FEATURES = [
 		],
 	],
 	['One alert per burst of failures (n8n start)', [['alertBurst', /./]]],
+	['Token Health → Audit Credentials (n8n public API lists credentials)', [['audit', /./]]],
 	['Companion package on its own (built-in credentials)', [['companion', /./]]],
 	['Install through Settings → Community Nodes', [['communityInstall', /./]]],
 	[

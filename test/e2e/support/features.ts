@@ -16,6 +16,8 @@ export interface N8nFeatures {
 	reconnectError: boolean;
 	/** n8n stamps a refreshed OAuth2 token with its absolute expiry, `n8n_expires_at` (n8n 2.33+). */
 	storedExpiry: boolean;
+	/** The public API lists credentials (GET /api/v1/credentials, API key scope `credential:list`; n8n 2.x). */
+	publicCredentialList: boolean;
 }
 
 const PROBE = `
@@ -32,6 +34,9 @@ process.stdout.write(JSON.stringify({
 	errorFailure: declared.failure?.cause === 'credential-invalid',
 	reconnectError: sources.some((source) => source.includes('needs to be reconnected.')),
 	storedExpiry: sources.some((source) => source.includes('n8n_expires_at')),
+	publicCredentialList: readFileSync(modulesDir + '/@n8n/permissions/dist/public-api-permissions.ee.js', 'utf8').includes(
+		"'credential:list'",
+	),
 }));
 `;
 
