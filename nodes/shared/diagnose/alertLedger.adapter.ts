@@ -5,14 +5,16 @@
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { AlertState, FailureDecision, FailureInput, Recovery } from './alertState';
+import type { AlertEntry, AlertState, FailureDecision, FailureInput, Recovery } from './alertState';
 import {
 	emptyAlertState,
+	markReplayed,
 	mergeAlertStates,
 	readAlertState,
 	recordFailure,
 	recordSuccess,
 	STATIC_DATA_KEY,
+	unmarkReplayed,
 } from './alertState';
 import { RecentMemory } from '../refresh/recentMemory';
 import { episodeEventId } from '../events/events';
@@ -98,6 +100,27 @@ export class AlertLedger {
 		const { state, recovered } = recordSuccess(this.state, { key, nowMs });
 		if (recovered) this.state = state;
 		return recovered;
+	}
+
+	/** The open episode of `key`, if any (read only: a success closes it). */
+	episode(key: string): AlertEntry | undefined {
+		return this.state.entries[key];
+	}
+
+	/**
+	 * Claims executions for a replay: returns those no run has claimed yet and marks them, synchronously, so of two
+	 * runs closing one episode each execution is retried by one of them, once.
+	 */
+	claimReplays(executionIds: readonly string[], nowMs: number): string[] {
+		const replayed = this.state.replayed ?? {};
+		const unclaimed = [...new Set(executionIds)].filter((id) => replayed[id] === undefined);
+		if (unclaimed.length > 0) this.state = markReplayed(this.state, unclaimed, nowMs);
+		return unclaimed;
+	}
+
+	/** Gives back claims whose retry never started (the API refused it), so a later recovery may replay them. */
+	releaseReplays(executionIds: readonly string[]): void {
+		if (executionIds.length > 0) this.state = unmarkReplayed(this.state, executionIds);
 	}
 
 	save(): void {

@@ -42,7 +42,24 @@ export interface AlertEntry {
 	/** Ids of the workflows that failed in this episode, first seen first (at most MAX_EPISODE_WORKFLOWS). */
 	workflows?: string[];
 	credential?: { type?: string; id?: string; name?: string };
+	/**
+	 * The failed executions this credential caused, oldest first, at most MAX_EPISODE_EXECUTIONS (the newest): what
+	 * Replay Failed Executions After Recovery retries. Compact tuples, never execution data (static data is one blob
+	 * per workflow, rewritten on every execution).
+	 */
+	executions?: RecordedExecution[];
+	/** Names of the workflows in `executions`, by id (at most MAX_EPISODE_WORKFLOWS, each cut to 100 characters). */
+	workflowNames?: Record<string, string>;
 }
+
+/** A failed execution of an episode: [execution id, workflow id, epoch ms it was diagnosed]. */
+export type RecordedExecution = [executionId: string, workflowId: string, atMs: number];
+
+/** The failed executions an episode keeps for replay: the newest ones. */
+export const MAX_EPISODE_EXECUTIONS = 500;
+
+/** Replayed executions remembered (per workflow's state), so none is replayed twice however episodes merge. */
+export const MAX_REPLAYED = 2000;
 
 /** How many failed workflows an episode names; a digest lists them, it does not replace the log. */
 export const MAX_EPISODE_WORKFLOWS = 20;
@@ -50,6 +67,8 @@ export const MAX_EPISODE_WORKFLOWS = 20;
 export interface AlertState {
 	version: typeof ALERT_STATE_VERSION;
 	entries: Record<string, AlertEntry>;
+	/** Execution id → epoch ms it was replayed (claimed for a retry); at most MAX_REPLAYED, kept for the retention. */
+	replayed?: Record<string, number>;
 }
 
 export interface AlertSubject {
@@ -96,7 +115,46 @@ function readEntry(value: unknown): AlertEntry | undefined {
 	if (workflows && workflows.length > 0) copy.workflows = workflows;
 	const alertedMs = readAlertedMs(entry.alertedMs);
 	if (alertedMs) copy.alertedMs = alertedMs;
+	delete copy.executions;
+	delete copy.workflowNames;
+	const executions = readExecutions(entry.executions);
+	if (executions.length > 0) copy.executions = executions;
+	const names = readWorkflowNames(entry.workflowNames);
+	if (names) copy.workflowNames = names;
 	return copy;
+}
+
+function readExecutions(value: unknown): RecordedExecution[] {
+	if (!Array.isArray(value)) return [];
+	return value
+		.filter(
+			(tuple): tuple is RecordedExecution =>
+				Array.isArray(tuple) &&
+				tuple.length === 3 &&
+				typeof tuple[0] === 'string' &&
+				tuple[0] !== '' &&
+				typeof tuple[1] === 'string' &&
+				isFiniteNumber(tuple[2]),
+		)
+		.slice(-MAX_EPISODE_EXECUTIONS)
+		.map(([id, workflowId, atMs]) => [id, workflowId, atMs]);
+}
+
+function readWorkflowNames(value: unknown): Record<string, string> | undefined {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const valid = Object.entries(value as Record<string, unknown>)
+		.filter((pair): pair is [string, string] => typeof pair[1] === 'string')
+		.slice(0, MAX_EPISODE_WORKFLOWS)
+		.map(([id, name]) => [id, name.slice(0, 100)]);
+	return valid.length > 0 ? Object.fromEntries(valid) : undefined;
+}
+
+function readReplayed(value: unknown): Record<string, number> | undefined {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+	const valid = Object.entries(value as Record<string, unknown>).filter((pair): pair is [string, number] =>
+		isFiniteNumber(pair[1]),
+	);
+	return valid.length > 0 ? Object.fromEntries(valid.slice(-MAX_REPLAYED)) : undefined;
 }
 
 function readAlertedMs(value: unknown): AlertEntry['alertedMs'] {
@@ -111,6 +169,9 @@ function readAlertedMs(value: unknown): AlertEntry['alertedMs'] {
 export function readAlertState(value: unknown): AlertState {
 	const state = emptyAlertState();
 	const entries = typeof value === 'object' && value !== null ? (value as { entries?: unknown }).entries : undefined;
+	const replayed =
+		typeof value === 'object' && value !== null ? readReplayed((value as AlertState).replayed) : undefined;
+	if (replayed) state.replayed = replayed;
 	if (typeof entries !== 'object' || entries === null) return state;
 	for (const [key, raw] of Object.entries(entries)) {
 		const entry = readEntry(raw);
@@ -125,7 +186,17 @@ export function pruneAlertState(state: AlertState, nowMs: number): AlertState {
 		.filter(([, entry]) => nowMs - entry.lastSeenMs < ENTRY_RETENTION_MS)
 		.sort(([, a], [, b]) => b.lastSeenMs - a.lastSeenMs)
 		.slice(0, MAX_ALERT_ENTRIES);
-	return { version: ALERT_STATE_VERSION, entries: Object.fromEntries(kept) };
+	return withReplayed({ version: ALERT_STATE_VERSION, entries: Object.fromEntries(kept) }, state.replayed, nowMs);
+}
+
+/** The state with the replayed marks still inside retention, the newest MAX_REPLAYED. */
+function withReplayed(state: AlertState, replayed: AlertState['replayed'], nowMs: number): AlertState {
+	if (!replayed) return state;
+	const kept = Object.entries(replayed)
+		.filter(([, atMs]) => nowMs - atMs < ENTRY_RETENTION_MS)
+		.sort(([, a], [, b]) => a - b)
+		.slice(-MAX_REPLAYED);
+	return kept.length > 0 ? { ...state, replayed: Object.fromEntries(kept) } : state;
 }
 
 export interface FailureDecision {
@@ -148,6 +219,8 @@ export interface FailureInput {
 	credential?: AlertEntry['credential'];
 	/** The workflow that failed, for the episode's digest. */
 	workflowId?: string | null;
+	/** The failed execution, kept for replay when the credential caused it (Diagnose Error). */
+	execution?: { id: string; workflowId: string; workflowName?: string };
 }
 
 /**
@@ -196,9 +269,11 @@ export function recordFailure(
 	if (credential) entry.credential = credential;
 	const workflows = episodeWorkflows(previous?.workflows, input.workflowId);
 	if (workflows.length > 0) entry.workflows = workflows;
+	if (input.execution && state.replayed?.[input.execution.id] === undefined)
+		recordExecution(entry, input.execution, input.nowMs);
 
 	const next = pruneAlertState(
-		{ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry } },
+		{ version: ALERT_STATE_VERSION, entries: { ...state.entries, [input.key]: entry }, replayed: state.replayed },
 		input.nowMs,
 	);
 	return {
@@ -222,6 +297,39 @@ function episodeWorkflows(known: string[] | undefined, workflowId: string | null
 	return workflows;
 }
 
+/** Adds a failed execution to the entry (once per id), keeping the newest MAX_EPISODE_EXECUTIONS. */
+function recordExecution(entry: AlertEntry, execution: NonNullable<FailureInput['execution']>, nowMs: number): void {
+	const known = entry.executions ?? [];
+	if (known.some(([id]) => id === execution.id)) return;
+	entry.executions = [...known, [execution.id, execution.workflowId, nowMs] as RecordedExecution].slice(
+		-MAX_EPISODE_EXECUTIONS,
+	);
+	const names = { ...entry.workflowNames };
+	if (
+		execution.workflowName &&
+		(names[execution.workflowId] !== undefined || Object.keys(names).length < MAX_EPISODE_WORKFLOWS)
+	)
+		names[execution.workflowId] = execution.workflowName.slice(0, 100);
+	if (Object.keys(names).length > 0) entry.workflowNames = names;
+}
+
+/** Marks executions as replayed (claimed for a retry): each is replayed at most once. */
+export function markReplayed(state: AlertState, executionIds: readonly string[], nowMs: number): AlertState {
+	const replayed = { ...state.replayed };
+	for (const id of executionIds) replayed[id] = nowMs;
+	return withReplayed({ ...state }, replayed, nowMs);
+}
+
+/** Takes the marks off executions whose retry never started (the API refused it). */
+export function unmarkReplayed(state: AlertState, executionIds: readonly string[]): AlertState {
+	if (!state.replayed) return state;
+	const replayed = { ...state.replayed };
+	for (const id of executionIds) delete replayed[id];
+	const next: AlertState = { ...state, replayed };
+	if (Object.keys(replayed).length === 0) delete next.replayed;
+	return next;
+}
+
 export interface Recovery {
 	key: string;
 	/** The open episode that just ended. */
@@ -239,15 +347,29 @@ export function recordSuccess(
 	const entries = { ...state.entries };
 	delete entries[input.key];
 	return {
-		state: { version: ALERT_STATE_VERSION, entries },
+		state: { version: ALERT_STATE_VERSION, entries, ...(state.replayed ? { replayed: state.replayed } : {}) },
 		recovered: { key: input.key, entry, downtimeMs: Math.max(0, input.nowMs - entry.firstSeenMs) },
 	};
 }
 
 /** The fresher of two views of one entry: the later alert, then the later sighting. */
 function fresherEntry(a: AlertEntry, b: AlertEntry): AlertEntry {
-	if (a.lastAlertMs !== b.lastAlertMs) return a.lastAlertMs > b.lastAlertMs ? a : b;
-	return a.lastSeenMs >= b.lastSeenMs ? a : b;
+	const fresher =
+		a.lastAlertMs !== b.lastAlertMs ? (a.lastAlertMs > b.lastAlertMs ? a : b) : a.lastSeenMs >= b.lastSeenMs ? a : b;
+	// Executions recorded by either view (concurrent runs each add their own) all stay up for replay.
+	const other = fresher === a ? b : a;
+	if (!other.executions?.length) return fresher;
+	const byId = new Map<string, RecordedExecution>();
+	for (const execution of [...(other.executions ?? []), ...(fresher.executions ?? [])])
+		byId.set(execution[0], execution);
+	const executions = [...byId.values()].sort((x, y) => x[2] - y[2]).slice(-MAX_EPISODE_EXECUTIONS);
+	return {
+		...fresher,
+		executions,
+		...(other.workflowNames || fresher.workflowNames
+			? { workflowNames: readWorkflowNames({ ...other.workflowNames, ...fresher.workflowNames }) }
+			: {}),
+	};
 }
 
 /**
@@ -260,5 +382,8 @@ export function mergeAlertStates(a: AlertState, b: AlertState, nowMs: number): A
 		const mine = entries[key];
 		entries[key] = mine === undefined ? entry : fresherEntry(mine, entry);
 	}
-	return pruneAlertState({ version: ALERT_STATE_VERSION, entries }, nowMs);
+	const replayed = a.replayed || b.replayed ? { ...b.replayed, ...a.replayed } : undefined;
+	if (replayed && b.replayed)
+		for (const [id, atMs] of Object.entries(b.replayed)) replayed[id] = Math.max(atMs, replayed[id] ?? 0);
+	return pruneAlertState({ version: ALERT_STATE_VERSION, entries, ...(replayed ? { replayed } : {}) }, nowMs);
 }

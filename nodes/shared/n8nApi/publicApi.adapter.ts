@@ -12,9 +12,11 @@ import { messageOf } from '../errors/facts';
 import { credentialEndpointBoundary } from '../security/domainRestriction.adapter';
 import { redactText } from '../security/redact';
 import { collectSecrets } from '../security/secretCollection';
-import type { ApiCall, InstanceCredential, InstanceWorkflow, Page, TestOutcome } from './publicApi';
+import type { ApiCall, ExecutionState, InstanceCredential, InstanceWorkflow, Page, TestOutcome } from './publicApi';
 import {
 	checkBaseUrl,
+	readExecutionState,
+	readRetried,
 	MAX_PAGES,
 	PAGE_LIMIT,
 	publicApiUrl,
@@ -26,7 +28,18 @@ import {
 } from './publicApi';
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** n8n answers a retry when the new execution has finished: give it the time a workflow may take. */
+const RETRY_TIMEOUT_MS = 300_000;
 const NOT_TESTABLE = Symbol('not testable');
+const NOT_FOUND = Symbol('not found');
+
+/** Errors that are the API key's refusal (HTTP 401/403): the call never ran. */
+const refusals = new WeakSet<NodeOperationError>();
+
+/** The error, if it is this client's report of the API refusing the key (missing scope, rejected key). */
+export function refusalOf(error: unknown): NodeOperationError | undefined {
+	return error instanceof NodeOperationError && refusals.has(error) ? error : undefined;
+}
 
 interface FullResponse {
 	statusCode?: number;
@@ -74,7 +87,7 @@ export class N8nPublicApi {
 	/** One request; 2xx answers come back as the body, everything else as a NodeOperationError that says why. */
 	private async send(
 		call: ApiCall,
-		request: Pick<IHttpRequestOptions, 'method' | 'qs' | 'body'> & { path: string },
+		request: Pick<IHttpRequestOptions, 'method' | 'qs' | 'body' | 'timeout'> & { path: string },
 		notFound?: unknown,
 	): Promise<unknown> {
 		const url = publicApiUrl(this.baseUrl, request.path);
@@ -95,7 +108,7 @@ export class N8nPublicApi {
 					...(request.qs ? { qs: request.qs } : {}),
 					...(request.body === undefined ? {} : { body: request.body }),
 					json: true,
-					timeout: REQUEST_TIMEOUT_MS,
+					timeout: request.timeout ?? REQUEST_TIMEOUT_MS,
 					returnFullResponse: true,
 					ignoreHttpStatusErrors: true,
 					disableFollowRedirect: true,
@@ -115,7 +128,9 @@ export class N8nPublicApi {
 		if (status === 404 && notFound !== undefined) return notFound;
 		if (status === 401 || status === 403) {
 			const { message, description } = refusal(call, status);
-			throw this.fail(call, message, description);
+			const refused = this.fail(call, message, description);
+			refusals.add(refused);
+			throw refused;
 		}
 		throw this.fail(
 			call,
@@ -155,6 +170,34 @@ export class N8nPublicApi {
 
 	async listWorkflows(): Promise<InstanceWorkflow[]> {
 		return await this.listAll('listWorkflows', '/workflows', readWorkflow, { excludePinnedData: true });
+	}
+
+	/** An execution's status and retry links (no data); null when n8n has no such execution (any more). */
+	async executionState(id: string): Promise<ExecutionState | null> {
+		const body = await this.send(
+			'readExecution',
+			{ path: `/executions/${encodeURIComponent(id)}`, qs: { includeData: false } },
+			NOT_FOUND,
+		);
+		if (body === NOT_FOUND) return null;
+		const state = readExecutionState(body);
+		if (state === undefined)
+			throw this.fail('readExecution', `n8n's public API answered GET /api/v1/executions/${id} with no execution`);
+		return state;
+	}
+
+	/** Retries an execution (loadWorkflow: with the workflow as saved now) and answers when the retry finished. */
+	async retryExecution(id: string, loadWorkflow: boolean): Promise<{ id: string; status: string }> {
+		const body = await this.send('retryExecution', {
+			method: 'POST',
+			path: `/executions/${encodeURIComponent(id)}/retry`,
+			body: { loadWorkflow },
+			timeout: RETRY_TIMEOUT_MS,
+		});
+		const retried = readRetried(body);
+		if (retried === undefined)
+			throw this.fail('retryExecution', `n8n's public API answered the retry of execution ${id} with no new execution`);
+		return retried;
 	}
 
 	/** n8n's own credential test of each credential, `concurrency` at a time, in input order. */

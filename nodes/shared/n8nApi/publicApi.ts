@@ -10,7 +10,10 @@
  *   test answers 'No testing function found for this credential.', an OAuth2 type without one is only checked for a
  *   stored access token ('Connection Successful!' or 'This OAuth2 credential was not connected to an account.');
  * - GET /workflows (scope workflow:list), paged the same way, each with `active`, `nodes` (their `credentials` as
- *   { [type]: { id, name } }) and, when published, `activeVersion.nodes` (what production runs).
+ *   { [type]: { id, name } }) and, when published, `activeVersion.nodes` (what production runs);
+ * - GET /executions/{id} (scope execution:read) and POST /executions/{id}/retry (scope execution:retry, body
+ *   { loadWorkflow }: true runs the workflow as saved now, false as it was when the execution ran), used by Replay
+ *   Failed Executions After Recovery; a finished (successful) execution answers 409, a deleted one 404.
  * A key without the scope gets 403 { message: 'Forbidden' }, which names nothing; the node names the scope.
  */
 import { credentialTypeInfo } from '../credentialCatalog';
@@ -24,6 +27,8 @@ export const API_SCOPES = {
 	listCredentials: 'credential:list',
 	testCredential: 'credential:read',
 	listWorkflows: 'workflow:list',
+	readExecution: 'execution:read',
+	retryExecution: 'execution:retry',
 } as const;
 export type ApiCall = keyof typeof API_SCOPES;
 
@@ -31,6 +36,17 @@ const CALL_LABELS: Readonly<Record<ApiCall, string>> = {
 	listCredentials: 'list the credentials of the instance',
 	testCredential: 'test credentials',
 	listWorkflows: 'list the workflows of the instance',
+	readExecution: 'read executions',
+	retryExecution: 'retry executions',
+};
+
+/** The scopes each feature's key needs, for the refusal's advice. */
+const FEATURE_SCOPES: Readonly<Record<ApiCall, string>> = {
+	listCredentials: 'Audit Credentials needs credential:list, credential:read, workflow:list',
+	testCredential: 'Audit Credentials needs credential:list, credential:read, workflow:list',
+	listWorkflows: 'Audit Credentials needs credential:list, credential:read, workflow:list',
+	readExecution: 'Replay Failed Executions After Recovery needs execution:read, execution:retry',
+	retryExecution: 'Replay Failed Executions After Recovery needs execution:read, execution:retry',
 };
 
 /** n8n's largest page. */
@@ -211,6 +227,45 @@ export function refusal(call: ApiCall, status: number): { message: string; descr
 	}
 	return {
 		message: `The n8n API key may not ${CALL_LABELS[call]} (HTTP ${status}): it needs the scope ${scope}`,
-		description: `Edit the API key in Settings → n8n API and add the scope ${scope} (Audit Credentials needs ${Object.values(API_SCOPES).join(', ')}). Listing every credential also needs the key to belong to the instance owner or an admin.`,
+		description: `Edit the API key in Settings → n8n API and add the scope ${scope} (${FEATURE_SCOPES[call]}). ${call === 'readExecution' || call === 'retryExecution' ? "The key's user must also be allowed to run the failed workflows." : 'Listing every credential also needs the key to belong to the instance owner or an admin.'}`,
 	};
+}
+
+/**
+ * An execution as GET /executions/{id} (scope execution:read) answers, without its data: whether a replay is still
+ * due. n8n 2.40.7: `status` (error, crashed, canceled, success, running, new, waiting, unknown), `mode`, `retryOf`
+ * (this execution is a retry of that one) and `retrySuccessId` (a retry of this one succeeded).
+ */
+export interface ExecutionState {
+	id: string;
+	status: string;
+	mode: string | null;
+	retryOf: string | null;
+	retrySuccessId: string | null;
+}
+
+const idText = (value: unknown): string | null =>
+	typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+
+export function readExecutionState(raw: unknown): ExecutionState | undefined {
+	if (!isRecord(raw)) return undefined;
+	const id = idText(raw.id);
+	if (id === null) return undefined;
+	return {
+		id,
+		status: text(raw.status) ?? 'unknown',
+		mode: text(raw.mode) ?? null,
+		retryOf: idText(raw.retryOf),
+		retrySuccessId: idText(raw.retrySuccessId),
+	};
+}
+
+/**
+ * What POST /executions/{id}/retry (scope execution:retry, body { loadWorkflow }) answered: n8n 2.40.7 waits for the
+ * retry to finish and answers with the new execution, its id and status (its run data is never read here).
+ */
+export function readRetried(raw: unknown): { id: string; status: string } | undefined {
+	if (!isRecord(raw)) return undefined;
+	const id = idText(raw.id);
+	return id === null ? undefined : { id, status: text(raw.status) ?? 'unknown' };
 }
