@@ -11,6 +11,7 @@
  * TOKEN_GUARD_COMPAT_WRITE=1 writes it into the README instead.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,6 +60,9 @@ async function runRow(row) {
 	return { version: row.n8nVersion, node: row.nodeVersion, code, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
+const fullRun = !selected && process.argv.length === 2;
+// A full run compares only what it measured itself, never a file an earlier run left behind.
+if (fullRun) rmSync(compatibility.RESULTS_DIR, { recursive: true, force: true });
 const results = [];
 for (const row of rows) results.push(await runRow(row));
 
@@ -68,7 +72,7 @@ for (const result of results) {
 	process.stdout.write(`  n8n ${result.version} on Node ${result.node}: ${outcome} in ${result.seconds} s\n`);
 }
 let compatible = true;
-if (!selected && process.argv.length === 2) {
+if (fullRun) {
 	const table = compatibility.renderTable(rows.map((row) => row.n8nVersion));
 	if (process.env.TOKEN_GUARD_COMPAT_WRITE === '1' && table !== undefined) {
 		compatibility.writeReadmeTable(table);
