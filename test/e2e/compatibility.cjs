@@ -138,6 +138,7 @@ function writeReadmeTable(table) {
 module.exports = CompatibilityReporter;
 module.exports.FEATURES = FEATURES;
 module.exports.RESULTS_DIR = RESULTS_DIR;
+module.exports.cellFor = cellFor;
 module.exports.renderTable = renderTable;
 module.exports.readmeTable = readmeTable;
 module.exports.writeReadmeTable = writeReadmeTable;
