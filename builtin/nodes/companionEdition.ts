@@ -19,6 +19,7 @@ import {
 	N8N_API_CREDENTIAL_TYPE,
 	WEBHOOK_CREDENTIAL_TYPE,
 } from '../../nodes/shared/credentialCatalog';
+import { REPLAY_PARAMETERS } from '../../nodes/TokenHealth/actions/replay';
 
 const builtInChoice = credentialChoice(
 	BUILT_IN_CREDENTIAL_TYPES,
@@ -86,7 +87,8 @@ export function companionEdition(core: INodeTypeDescription, operations?: string
 		...core,
 		credentials: companionCredentials(core.credentials ?? []),
 		properties: core.properties
-			.filter((property) => shownFor(property, operations))
+			// Replaying needs the N8n (Token Guard) API credential, which the companion's nodes do not take.
+			.filter((property) => shownFor(property, operations) && !REPLAY_PARAMETERS.includes(property.name))
 			.map((property) => companionProperty(property, operations)),
 	};
 }

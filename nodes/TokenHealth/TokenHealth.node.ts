@@ -7,6 +7,7 @@ import * as checkCredential from './actions/checkCredential.operation';
 import * as auditCredentials from './actions/auditCredentials.operation';
 import { alertingProperties, n8nApiCredentialSlot, OPERATION_PARAMETER, TOKEN_HEALTH_OUTPUTS } from './actions/common';
 import * as diagnoseError from './actions/diagnoseError.operation';
+import { replayProperties } from './actions/replay';
 import { router } from './actions/router';
 
 /**
@@ -73,6 +74,7 @@ export class TokenHealth implements INodeType {
 			...diagnoseError.description,
 			...checkCredential.description,
 			...auditCredentials.description,
+			...replayProperties,
 			...alertingProperties,
 			...eventSinkProperties,
 		],

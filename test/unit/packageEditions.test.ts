@@ -2,6 +2,7 @@
  * The core and companion node descriptions: which credentials each package's nodes take, and that the companion
  * editions keep every field of the core operations they offer (they are derived, never re-declared).
  */
+import { REPLAY_PARAMETERS } from '../../nodes/TokenHealth/actions/replay';
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
 import { ForceRefreshBuiltIn } from '../../builtin/nodes/ForceRefreshBuiltIn/ForceRefreshBuiltIn.node';
@@ -95,7 +96,12 @@ describe('which operations the companion offers', () => {
 		expect(forDiagnoseOnly.length).toBeGreaterThan(0);
 		const companionNames = companion.properties.map(({ name }) => name);
 		for (const dropped of forDiagnoseOnly) expect(companionNames).not.toContain(dropped.name);
-		const kept = core.properties.filter((candidate) => !forDiagnoseOnly.includes(candidate));
+		// Replaying needs the N8n (Token Guard) API credential, which the companion's nodes do not take.
+		expect(companionNames).not.toContain('replayFailedExecutions');
+		expect(companionNames).not.toContain('replayOptions');
+		const kept = core.properties.filter(
+			(candidate) => !forDiagnoseOnly.includes(candidate) && !REPLAY_PARAMETERS.includes(candidate.name),
+		);
 		expect(companionNames).toEqual(kept.map(({ name }) => name));
 	});
 });

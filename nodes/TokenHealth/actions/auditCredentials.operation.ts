@@ -21,6 +21,15 @@ import { N8nPublicApi } from '../../shared/n8nApi/publicApi.adapter';
 import { redactDeep } from '../../shared/security/redact';
 import type { AlertSettings, EmittedEvent, RoutedItem } from './common';
 import { alertSettings, combinedDelivery, routeTo, summarizeEvent } from './common';
+import type { ReplaySettings } from '../../shared/diagnose/replay';
+import {
+	AUDIT_REPLAY_PARAMETER,
+	readReplaySettings,
+	recoveredDigest,
+	recoveryDetails,
+	replayBeforeRecovery,
+	replayItems,
+} from './replay';
 
 export const AUDIT_OPERATION = 'auditCredentials';
 
@@ -82,6 +91,34 @@ function eventData(audited: Audited, extra: Partial<TokenGuardEventData> = {}): 
 	};
 }
 
+/** A healthy credential closes its open episode, after replaying its failed executions if asked: one recovery. */
+async function recover(
+	ctx: IExecuteFunctions,
+	ledger: AlertLedger,
+	audited: Audited,
+	replaySettings: ReplaySettings,
+	emit: (type: 'refresh.recovered', data: TokenGuardEventData, suppress: boolean) => Promise<unknown>,
+) {
+	const key = credentialAlertKey(audited.credential.id);
+	// Replays run before the success is recorded: a key without the execution scopes leaves the episode open.
+	const replay = await replayBeforeRecovery(ctx, ledger, key, replaySettings, eventContext(ctx).instanceBaseUrl, 0);
+	const recovered = ledger.success(key, Date.now());
+	const recovery = recovered && recoveryDetails(recovered, replay, replaySettings);
+	if (recovered) {
+		await emit(
+			'refresh.recovered',
+			eventData(audited, {
+				category: recovered.entry.category,
+				occurrences: recovered.entry.occurrences,
+				workflows: recovered.entry.workflows ?? [],
+				details: recoveredDigest(recovered, recovery),
+			}),
+			false,
+		);
+	}
+	return { recovered, recovery, replay };
+}
+
 /** Records the outcome in the alert ledger and sends what is news: a new problem, or a recovery. */
 async function announce(
 	ctx: IExecuteFunctions,
@@ -89,6 +126,7 @@ async function announce(
 	audited: Audited,
 	settings: AlertSettings,
 	secrets: string[],
+	replaySettings: ReplaySettings,
 ) {
 	const { credential, verdict } = audited;
 	const key = credentialAlertKey(credential.id);
@@ -101,23 +139,16 @@ async function announce(
 		eventId?: string,
 	) => events.push(summarizeEvent(await emitEvent(ctx, type, data, { itemIndex: 0, suppress, secrets, eventId })));
 
-	if (verdict.status === 'untestable') return { duplicate: false, occurrences: 0, events, recovered: undefined };
-	if (verdict.status === 'healthy') {
-		const recovered = ledger.success(key, nowMs);
-		if (recovered) {
-			await emit(
-				'refresh.recovered',
-				eventData(audited, {
-					category: recovered.entry.category,
-					occurrences: recovered.entry.occurrences,
-					workflows: recovered.entry.workflows ?? [],
-					details: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
-				}),
-				false,
-			);
-		}
-		return { duplicate: false, occurrences: 0, events, recovered };
-	}
+	const quiet = {
+		duplicate: false,
+		occurrences: 0,
+		events,
+		recovered: undefined,
+		recovery: undefined,
+		replay: undefined,
+	};
+	if (verdict.status === 'untestable') return quiet;
+	if (verdict.status === 'healthy') return { ...quiet, ...(await recover(ctx, ledger, audited, replaySettings, emit)) };
 	const diagnosis = verdict.diagnosis;
 	const category = diagnosis?.category ?? 'not_auth_related';
 	const { decision, eventIdFor } = ledger.announce(
@@ -137,7 +168,7 @@ async function announce(
 		decision.duplicate,
 		eventIdFor('health.checked'),
 	);
-	return { duplicate: decision.duplicate, occurrences: decision.occurrences, events, recovered: undefined };
+	return { ...quiet, duplicate: decision.duplicate, occurrences: decision.occurrences };
 }
 
 function itemJson(audited: Audited, alert: Awaited<ReturnType<typeof announce>>): INodeExecutionData['json'] {
@@ -145,7 +176,7 @@ function itemJson(audited: Audited, alert: Awaited<ReturnType<typeof announce>>)
 	const diagnosis = verdict.diagnosis;
 	// The summary first: n8n's Table view shows the keys in this order.
 	return {
-		summary: verdict.summary,
+		summary: alert.recovery ? `${verdict.summary} ${alert.recovery.recoverySummary}` : verdict.summary,
 		status: verdict.status,
 		credential: {
 			type: credential.type,
@@ -166,9 +197,7 @@ function itemJson(audited: Audited, alert: Awaited<ReturnType<typeof announce>>)
 		reason: diagnosis?.reason ?? null,
 		duplicate: alert.duplicate,
 		occurrences: alert.occurrences,
-		...(alert.recovered
-			? { recovered: { downtimeMs: alert.recovered.downtimeMs, failures: alert.recovered.entry.occurrences } }
-			: {}),
+		...(alert.recovered ? { recovered: recoveredDigest(alert.recovered, alert.recovery) } : {}),
 		events: alert.events,
 		delivery: combinedDelivery(alert.events),
 	} as unknown as INodeExecutionData['json'];
@@ -177,16 +206,18 @@ function itemJson(audited: Audited, alert: Awaited<ReturnType<typeof announce>>)
 /** One audit for the run (however many items came in), one item per OAuth2 credential of the instance. */
 export async function executeOnce(this: IExecuteFunctions, ledger: AlertLedger): Promise<RoutedItem[]> {
 	const settings = alertSettings(this, 0);
+	const replaySettings = readReplaySettings(this, 0, AUDIT_REPLAY_PARAMETER);
 	const context = eventContext(this);
 	const api = await N8nPublicApi.open(this, 0);
 	const audited = await gather(this, api, context.instanceBaseUrl);
 	const routed: RoutedItem[] = [];
 	for (const entry of audited) {
-		const alert = await announce(this, ledger, entry, settings, api.secrets);
+		const alert = await announce(this, ledger, entry, settings, api.secrets, replaySettings);
 		routed.push({
 			// n8n's test messages are redacted by n8n and by the client; the API key is redacted once more here.
 			item: { json: redactDeep(itemJson(entry, alert), api.secrets) },
 			route: routeTo(entry.verdict.status === 'needsAttention', alert.duplicate, settings),
+			followers: replayItems(alert.replay),
 		});
 	}
 	return routed;

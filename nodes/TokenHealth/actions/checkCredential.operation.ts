@@ -28,7 +28,8 @@ import { summaryFor } from '../../shared/diagnose/remediation';
 import type { FailureInput } from '../../shared/diagnose/alertState';
 import type { AlertLedger } from '../../shared/diagnose/alertLedger.adapter';
 import type { AlertSettings, EmittedEvent, RoutedItem } from './common';
-import { alertSettings, combinedDelivery, routeTo, scopeList, summarizeEvent } from './common';
+import { alertSettings, combinedDelivery, REPLAY_PARAMETER, routeTo, scopeList, summarizeEvent } from './common';
+import { readReplaySettings, recoveredDigest, recoveryDetails, replayBeforeRecovery, replayItems } from './replay';
 
 export { credentials, description } from './checkCredential.description';
 
@@ -113,7 +114,8 @@ function readCheckParameters(ctx: IExecuteFunctions, itemIndex: number) {
 		) || legacyIntrospectionRequested(ctx);
 	// Checked with the other parameters so a wrong value stops the run before any refresh or probe.
 	const settings = alertSettings(ctx, itemIndex);
-	return { marginMinutes, requiredScopes, refreshNow, probeUrlParameter, introspect, settings };
+	const replay = readReplaySettings(ctx, itemIndex, REPLAY_PARAMETER);
+	return { marginMinutes, requiredScopes, refreshNow, probeUrlParameter, introspect, settings, replay };
 }
 
 type CheckParameters = ReturnType<typeof readCheckParameters>;
@@ -194,7 +196,8 @@ function recordOutcome(
 	return { duplicate: decision.duplicate, occurrences: decision.occurrences, recovered: undefined };
 }
 
-type AlertOutcome = ReturnType<typeof recordOutcome>;
+/** The alert outcome with what the recovery says about the replay it started. */
+type AlertOutcome = ReturnType<typeof recordOutcome> & { recovery?: ReturnType<typeof recoveryDetails> };
 
 /** The events of one check, in the order a receiver expects them; repeats inside the cooldown are suppressed. */
 async function announce(
@@ -206,7 +209,7 @@ async function announce(
 	itemIndex: number,
 ): Promise<EmittedEvent[]> {
 	const { refresh } = evidence;
-	const { duplicate, recovered } = alert;
+	const { duplicate, recovered, recovery } = alert;
 	const emitted: EmittedEvent[] = [];
 	const emit = async (type: TokenGuardEventType, data: TokenGuardEventData, suppress: boolean) =>
 		emitted.push(
@@ -242,7 +245,7 @@ async function announce(
 				category: recovered.entry.category,
 				occurrences: recovered.entry.occurrences,
 				workflows: recovered.entry.workflows ?? [],
-				details: { ...base.details, downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences },
+				details: { ...base.details, ...recoveredDigest(recovered, recovery) },
 			},
 			false,
 		);
@@ -278,10 +281,10 @@ function reportJson(
 	nowMs: number,
 ) {
 	const { token, refresh, probe, introspection } = evidence;
-	const { recovered } = alert;
+	const { recovered, recovery } = alert;
 	return {
 		status: report.status,
-		summary: summaryOf(report, selected),
+		summary: recovery ? `${summaryOf(report, selected)} ${recovery.recoverySummary}` : summaryOf(report, selected),
 		credential: {
 			type: selected.type,
 			typeName: selected.info.displayName,
@@ -317,7 +320,7 @@ function reportJson(
 				: null,
 		duplicate: alert.duplicate,
 		occurrences: alert.occurrences,
-		...(recovered ? { recovered: { downtimeMs: recovered.downtimeMs, failures: recovered.entry.occurrences } } : {}),
+		...(recovered ? { recovered: recoveredDigest(recovered, recovery) } : {}),
 		events: emitted,
 		delivery: combinedDelivery(emitted),
 	};
@@ -362,7 +365,16 @@ export async function execute(
 		...(selected.id ? { id: selected.id } : {}),
 		...(selected.name ? { name: selected.name } : {}),
 	};
-	const alert = recordOutcome(ledger, report, key, credential, parameters.settings, nowMs);
+	// Replays run before the success is recorded: a key without the execution scopes leaves the episode open.
+	const replay =
+		report.status === 'healthy'
+			? await replayBeforeRecovery(this, ledger, key, parameters.replay, context.instanceBaseUrl, itemIndex)
+			: undefined;
+	const outcome = recordOutcome(ledger, report, key, credential, parameters.settings, nowMs);
+	const alert: AlertOutcome = {
+		...outcome,
+		recovery: outcome.recovered && recoveryDetails(outcome.recovered, replay, parameters.replay),
+	};
 	const emitted = await announce(
 		this,
 		eventBase(report, credential, selected.info.provider),
@@ -376,5 +388,6 @@ export async function execute(
 		// Findings quote provider texts via the classifier's reasons; the last guard is redaction with the credential's secrets.
 		item: { json: redactDeep(json, evidence.allSecrets) as unknown as INodeExecutionData['json'] },
 		route: routeTo(report.status !== 'healthy', alert.duplicate, parameters.settings),
+		followers: replayItems(replay),
 	};
 }

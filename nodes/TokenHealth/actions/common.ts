@@ -21,14 +21,19 @@ export type TokenHealthOperation = 'diagnoseError' | 'checkCredential' | 'auditC
 /** Diagnose Error's switch for the affected workflows, which needs the n8n API credential. */
 export const FIND_AFFECTED_WORKFLOWS_PARAMETER = 'findAffectedWorkflows';
 
+/** Check Credential's switch for Replay Failed Executions After Recovery, which needs the n8n API credential. */
+export const REPLAY_PARAMETER = 'replayFailedExecutions';
+
 /**
- * The instance's own API: required by Audit Credentials, and by Diagnose Error once "Find Affected Workflows" is on.
- * `hide`, not `show`, as for every slot of this node (see credentialChoice in credentialCatalog.ts).
+ * The instance's own API: required by Audit Credentials, by Diagnose Error once "Find Affected Workflows" is on and
+ * by Check Credential once "Replay Failed Executions After Recovery" is on. `hide`, not `show`, as for every slot of
+ * this node (see credentialChoice in credentialCatalog.ts); n8n hides it when any condition matches, and each switch
+ * exists only for its own operation.
  */
 export const n8nApiCredentialSlot: INodeCredentialDescription = {
 	name: N8N_API_CREDENTIAL_TYPE,
 	required: true,
-	displayOptions: { hide: { operation: ['checkCredential'], [FIND_AFFECTED_WORKFLOWS_PARAMETER]: [false] } },
+	displayOptions: { hide: { [FIND_AFFECTED_WORKFLOWS_PARAMETER]: [false], [REPLAY_PARAMETER]: [false] } },
 };
 
 /** Where an item goes. Version 1 has the first two outputs; version 2 adds "Already Reported". */
@@ -152,6 +157,8 @@ export function alertSettings(ctx: IExecuteFunctions, itemIndex: number): AlertS
 export interface RoutedItem {
 	item: ItemResult;
 	route: Route;
+	/** Items that follow it on the same output (the replays its recovery started), paired with the same input item. */
+	followers?: ItemResult[];
 }
 
 /** A new problem goes to Needs Attention; a repeat to Already Reported (version 1: "Send Duplicates To"). */

@@ -22,6 +22,7 @@ import { N8nPublicApi } from '../../shared/n8nApi/publicApi.adapter';
 import { messageOf } from '../../shared/errors/facts';
 import { redactText } from '../../shared/security/redact';
 import { CURRENT_VERSION, FIRST_VERSION } from '../../shared/credentialCatalog';
+import { keepsForReplay } from '../../shared/diagnose/replay';
 
 const showFor = { show: { operation: ['diagnoseError'] } };
 
@@ -187,8 +188,25 @@ async function withBlastRadius(ctx: IExecuteFunctions, diagnosed: Diagnosis, pro
 	return { diagnosis, blastRadius };
 }
 
-/** A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. */
-function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: AlertSettings, workflowId: string) {
+/**
+ * A problem is recorded in the alert memory, which says whether it repeats one inside the cooldown. A failure the
+ * credential caused keeps its execution (id, workflow, time) in the episode, for a replay once the credential works.
+ */
+function recordProblem(
+	ledger: AlertLedger,
+	diagnosis: Diagnosis,
+	settings: AlertSettings,
+	own: { workflowId: string; executionId: string | null },
+) {
+	const { source } = diagnosis;
+	const execution =
+		keepsForReplay(diagnosis.action, source, own) && source.executionId && source.workflowId
+			? {
+					id: source.executionId,
+					workflowId: source.workflowId,
+					...(source.workflowName ? { workflowName: source.workflowName } : {}),
+				}
+			: undefined;
 	const key = alertKey({
 		credentialId: diagnosis.credential.id,
 		workflowId: diagnosis.source.workflowId,
@@ -207,8 +225,9 @@ function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: Aler
 				...(diagnosis.credential.name ? { name: diagnosis.credential.name } : {}),
 			},
 			workflowId: diagnosis.source.workflowId,
+			...(execution ? { execution } : {}),
 		},
-		workflowId,
+		own.workflowId,
 	);
 	return {
 		duplicate: decision.duplicate,
@@ -218,6 +237,11 @@ function recordProblem(ledger: AlertLedger, diagnosis: Diagnosis, settings: Aler
 		eventIdFor,
 	};
 }
+
+const ownRun = (ctx: IExecuteFunctions) => ({
+	workflowId: ctx.getWorkflow().id ?? '',
+	executionId: eventContext(ctx).execution.id ?? null,
+});
 
 export async function execute(
 	this: IExecuteFunctions,
@@ -231,7 +255,7 @@ export async function execute(
 	const { diagnosis, blastRadius } = await withBlastRadius(this, diagnosed, problem, itemIndex);
 	const noProblem = { duplicate: false, occurrences: 1, suppressedDuplicates: 0, eventIdFor: () => undefined };
 	const { duplicate, occurrences, suppressedDuplicates, eventIdFor, workflows } = problem
-		? recordProblem(ledger, diagnosis, settings, this.getWorkflow().id ?? '')
+		? recordProblem(ledger, diagnosis, settings, ownRun(this))
 		: { ...noProblem, workflows: diagnosis.source.workflowId ? [diagnosis.source.workflowId] : [] };
 
 	const data = eventData(diagnosis, { occurrences, workflows }, duplicate);

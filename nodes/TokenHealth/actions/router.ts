@@ -39,7 +39,8 @@ async function runOnce(
 	ledger: AlertLedger,
 ): Promise<void> {
 	const routed = await operation.executeOnce.call(ctx, ledger);
-	for (const { item, route } of routed) outputs[OUTPUT_INDEX[route]].push(paired(item, 0));
+	for (const { item, route, followers } of routed)
+		outputs[OUTPUT_INDEX[route]].push(paired(item, 0), ...(followers ?? []).map((follower) => paired(follower, 0)));
 	const summary = operation.summarize?.(routed.map(({ item }) => item));
 	if (summary !== undefined) ctx.addExecutionHints({ message: summary, location: 'outputPane' });
 }
@@ -81,7 +82,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
 				const routed = await chosen.execute.call(this, items[itemIndex], itemIndex, ledger);
-				outputs[OUTPUT_INDEX[routed.route]].push(paired(routed.item, itemIndex));
+				outputs[OUTPUT_INDEX[routed.route]].push(
+					paired(routed.item, itemIndex),
+					...(routed.followers ?? []).map((follower) => paired(follower, itemIndex)),
+				);
 			} catch (error) {
 				const nodeError = nodeErrorOf(this, error, itemIndex);
 				if (!this.continueOnFail()) throw nodeError;
