@@ -2,8 +2,10 @@
  * Replays the failed executions of an episode that is closing, through the instance's public API (N8n (Token Guard)
  * API credential): n8n's status of each first (skipping what succeeded, was retried or is gone since), then one retry
  * each, `concurrency` at a time. Every retry is claimed in the alert ledger before it starts, so none runs twice.
- * A refusal of the API key (a missing scope) stops the replay with an error naming the scope; the claims of retries
- * that never started are given back.
+ * Reading n8n's view failing (a missing scope, named; the domain restriction; an unreachable API) stops the replay
+ * before any retry; a refused retry stops it too and gives back the claims of the retries that never started. Either
+ * way the check fails and the episode stays open for the next one. A retry that fails on its own (409, a timeout) is
+ * that execution's error, not the run's.
  */
 import type { IExecuteFunctions, NodeOperationError } from 'n8n-workflow';
 
@@ -41,19 +43,16 @@ function executionUrl(instanceBaseUrl: string, workflowId: string, executionId: 
 	return workflow === null ? null : `${withoutTrailingSlashes(workflow)}/executions/${encodeURIComponent(executionId)}`;
 }
 
-type Checked = { state: ExecutionState | null } | { error: string };
-
-/** n8n's view of each due execution; a refusal stops everything, any other failure is that execution's error. */
-async function checkAll(api: N8nPublicApi, due: RecordedExecution[], concurrency: number): Promise<Checked[]> {
-	return await mapWithConcurrency(due.length, concurrency, async (index): Promise<Checked> => {
-		try {
-			return { state: await api.executionState(due[index][0]) };
-		} catch (error) {
-			const refused = refusalOf(error);
-			if (refused) throw refused;
-			return { error: redactText(messageOf(error), api.secrets) };
-		}
-	});
+/**
+ * n8n's view of each due execution. Any failure here stops the replay before a retry starts (a refusal, the
+ * domain restriction, an unreachable API concern every execution alike): the episode stays open for the next check.
+ */
+async function checkAll(
+	api: N8nPublicApi,
+	due: RecordedExecution[],
+	concurrency: number,
+): Promise<Array<ExecutionState | null>> {
+	return await mapWithConcurrency(due.length, concurrency, async (index) => await api.executionState(due[index][0]));
 }
 
 /** Retries the claimed executions; on a refusal the rest do not start and their claims are given back. */
@@ -88,7 +87,6 @@ function itemFor(
 	entry: AlertEntry,
 	instanceBaseUrl: string,
 	outcome: { id: string; status: string } | { error: string } | undefined,
-	checkError: string | undefined,
 	skippedBecause: string | undefined,
 ): ReplayItem {
 	const name = entry.workflowNames?.[workflowId] ?? null;
@@ -111,7 +109,7 @@ function itemFor(
 			reason: null,
 		};
 	}
-	const error = outcome?.error ?? checkError;
+	const error = outcome !== undefined && 'error' in outcome ? outcome.error : undefined;
 	if (error !== undefined)
 		return {
 			...base,
@@ -139,16 +137,11 @@ export async function replayEpisode(
 	const checked = await checkAll(api, plan.due, settings.concurrency);
 	const recordedIds = new Set((entry.executions ?? []).map(([id]) => id));
 	const skipped = new Map<string, string>();
-	const failedChecks = new Map<string, string>();
 	const candidates: string[] = [];
 	plan.due.forEach(([id], index) => {
-		const check = checked[index];
-		if ('error' in check) failedChecks.set(id, check.error);
-		else {
-			const reason = skipReason(check.state, recordedIds);
-			if (reason === undefined) candidates.push(id);
-			else skipped.set(id, SKIP_TEXT[reason]);
-		}
+		const reason = skipReason(checked[index], recordedIds);
+		if (reason === undefined) candidates.push(id);
+		else skipped.set(id, SKIP_TEXT[reason]);
 	});
 	const claimed = ledger.claimReplays(candidates, nowMs);
 	for (const id of candidates.filter((candidate) => !claimed.includes(candidate)))
@@ -156,14 +149,7 @@ export async function replayEpisode(
 	const retried = await retryAll(api, ledger, claimed, settings);
 
 	const items = plan.due.map((recorded) =>
-		itemFor(
-			recorded,
-			entry,
-			instanceBaseUrl,
-			retried.get(recorded[0]),
-			failedChecks.get(recorded[0]),
-			skipped.get(recorded[0]),
-		),
+		itemFor(recorded, entry, instanceBaseUrl, retried.get(recorded[0]), skipped.get(recorded[0])),
 	);
 	return {
 		counts: countReplays(
