@@ -36,16 +36,17 @@ import {
 	removePackedRepo,
 	removeUserFolder,
 } from './n8n';
+import { createApiKey as createOwnerApiKey } from './support/apiKeys';
 import type { CredentialRecord } from './support/credentials';
 import { clientFor, connectCredential, manualCredential, webhookCredential } from './support/credentials';
 import type { StoredExecution } from './support/database';
 import { readExecutions, storedNodeOutput, waitForPublishedVersions } from './support/database';
-import { DEV_OWNER, ownerEnvironment } from './support/dev';
+import { ownerEnvironment } from './support/dev';
 import { exampleWorkflow } from './support/examples';
 import { itNeeds, n8nFeatures } from './support/features';
 import { withN8nLog } from './support/logOnFailure';
 import type { N8nServer } from './support/n8nServer';
-import { callProductionWebhook, login, startN8nServer } from './support/n8nServer';
+import { callProductionWebhook, startN8nServer } from './support/n8nServer';
 import { canary, findLeaks } from './support/secrets';
 import { verifyStandardWebhook } from './support/standardWebhooks';
 import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
@@ -157,16 +158,7 @@ function n8nApiCredential(record: typeof API_CREDENTIAL, key: string): Credentia
 
 /** The owner creates an API key with these scopes, as Settings → n8n API does. */
 async function createApiKey(label: string, scopes: string[]): Promise<string> {
-	const cookie = await login(server.baseUrl, DEV_OWNER.email, DEV_OWNER.password);
-	const response = await httpRequest<{ data: { rawApiKey: string } }>(`${server.baseUrl}/rest/api-keys`, {
-		method: 'POST',
-		headers: { cookie },
-		body: { label, scopes, expiresAt: null },
-		timeoutMs: 30_000,
-	});
-	if (response.status !== 200)
-		throw new Error(`creating an API key answered HTTP ${response.status}: ${response.text}`);
-	const key = response.json!.data.rawApiKey;
+	const key = await createOwnerApiKey(server.baseUrl, label, scopes);
 	apiKeys.push(key);
 	return key;
 }
