@@ -53,6 +53,7 @@ const FEATURES = [
 	['Token Health → Audit Credentials (n8n public API lists credentials)', [['audit', /./]]],
 	['Companion package on its own (built-in credentials)', [['companion', /./]]],
 	['Install through Settings → Community Nodes', [['communityInstall', /./]]],
+	["Token Guard events in n8n's log (the node's logger)", [['refresh', /^canary secrets/]]],
 	[
 		'No secret in output, execution data, database or logs',
 		[
