@@ -113,6 +113,26 @@ describe('Audit Credentials: where the API key may go', () => {
 		expect(everything(result)).not.toContain(API_KEY);
 	});
 
+	it('an n8n whose public API cannot list credentials (n8n 1.123 answers 405) is told which n8n can', async () => {
+		// n8n 1.123.81's own answer to GET /api/v1/credentials, measured against the e2e tier's install.
+		const n8n1x = createServer((_request, response) => {
+			response.writeHead(405, { 'content-type': 'application/json' });
+			response.end('{"message":"GET method not allowed"}');
+		});
+		await new Promise<void>((resolve) => n8n1x.listen(0, '127.0.0.1', resolve));
+		try {
+			const { port } = n8n1x.address() as AddressInfo;
+			const result = await audit({ baseUrl: `http://127.0.0.1:${port}`, allowedHttpRequestDomains: 'all' });
+			expect(result.error?.message).toBe(
+				"This n8n's public API cannot list the credentials of the instance (HTTP 405 to GET /api/v1/credentials): Audit Credentials needs n8n 2.x",
+			);
+			expect(String((result.error as { description?: string }).description)).toContain('credential:list');
+			expect(everything(result)).not.toContain(API_KEY);
+		} finally {
+			await new Promise<void>((resolve) => n8n1x.close(() => resolve()));
+		}
+	});
+
 	it('without the credential the run says which one to pick; Continue On Fail puts that on Needs Attention', async () => {
 		const failed = await audit({ baseUrl: outside.url }, { withCredential: false });
 		expect(failed.error?.message).toBe('No N8n (Token Guard) API credential could be read');

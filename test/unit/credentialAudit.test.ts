@@ -8,6 +8,7 @@ import {
 	readTestResult,
 	readWorkflow,
 	refusal,
+	unsupportedCall,
 	workflowsByCredential,
 } from '../../nodes/shared/n8nApi/publicApi';
 
@@ -96,6 +97,15 @@ describe('public API records', () => {
 		expect(refusal('listWorkflows', 403).message).toContain('workflow:list');
 		expect(refusal('testCredential', 403).message).toContain('credential:read');
 		expect(refusal('listCredentials', 401).message).toContain('rejected the API key');
+	});
+
+	it('names the n8n that can, for a call this n8n does not offer (405)', () => {
+		expect(unsupportedCall('listCredentials', 'GET', '/credentials')).toEqual({
+			message:
+				"This n8n's public API cannot list the credentials of the instance (HTTP 405 to GET /api/v1/credentials): Audit Credentials needs n8n 2.x",
+			description:
+				"n8n 2.x's public API can list the credentials of the instance (GET /api/v1/credentials, API key scope credential:list); n8n 1.x's cannot. Update n8n to use Audit Credentials.",
+		});
 	});
 
 	it('accepts only an http(s) Base URL and drops trailing slashes', () => {

@@ -25,6 +25,7 @@ import {
 	readTestResult,
 	readWorkflow,
 	refusal,
+	unsupportedCall,
 } from './publicApi';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -126,6 +127,10 @@ export class N8nPublicApi {
 		const status = typeof response?.statusCode === 'number' ? response.statusCode : 0;
 		if (status >= 200 && status < 300) return response.body;
 		if (status === 404 && notFound !== undefined) return notFound;
+		if (status === 405) {
+			const { message, description } = unsupportedCall(call, request.method ?? 'GET', request.path);
+			throw this.fail(call, message, description);
+		}
 		if (status === 401 || status === 403) {
 			const { message, description } = refusal(call, status);
 			const refused = this.fail(call, message, description);

@@ -232,6 +232,18 @@ export function refusal(call: ApiCall, status: number): { message: string; descr
 }
 
 /**
+ * HTTP 405: this n8n's public API has the path but not the method. n8n 1.123 answers GET /api/v1/credentials so
+ * ({"message":"GET method not allowed"}): listing credentials arrived with n8n 2.x.
+ */
+export function unsupportedCall(call: ApiCall, method: string, path: string): { message: string; description: string } {
+	const feature = FEATURE_SCOPES[call].split(' needs ')[0];
+	return {
+		message: `This n8n's public API cannot ${CALL_LABELS[call]} (HTTP 405 to ${method} /api/v1${path}): ${feature} needs n8n 2.x`,
+		description: `n8n 2.x's public API can ${CALL_LABELS[call]} (${method} /api/v1${path}, API key scope ${API_SCOPES[call]}); n8n 1.x's cannot. Update n8n to use ${feature}.`,
+	};
+}
+
+/**
  * An execution as GET /executions/{id} (scope execution:read) answers, without its data: whether a replay is still
  * due. n8n 2.40.7: `status` (error, crashed, canceled, success, running, new, waiting, unknown), `mode`, `retryOf`
  * (this execution is a retry of that one) and `retrySuccessId` (a retry of this one succeeded).
