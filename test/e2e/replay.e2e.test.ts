@@ -6,7 +6,7 @@
  * credential whose access token is stale and whose grant was revoked at the authorization server. Its error workflow
  * ("Self-healing") has the Error Trigger → Token Health Diagnose Error branch and, sharing its alert memory, Webhook →
  * Token Health Check Credential branches with Replay Failed Executions After Recovery on (one with the default cap,
- * one with a cap of 3, one whose API key may read executions but not retry them).
+ * one with a cap of 3, one whose API key may read executions but not retry them) and an Audit Credentials branch.
  *
  * - 10 executions fail → Diagnose Error records the 10 in the episode (workflow static data: ids, workflow, time).
  * - The credential is reconnected (a fresh grant) → Check Credential: exactly 10 retries in n8n's execution list with
@@ -15,6 +15,7 @@
  * - A second check replays nothing and starts no retry.
  * - Revoked again, 10 more failures; a key without execution:retry stops the check with an error naming the scope and
  *   leaves the episode open; the cap-3 check then replays 3 and says 7 were left.
+ * - Broken again, 4 failures: Audit Credentials (replay on) finds the credential healthy and replays the 4.
  * - The API keys appear nowhere: execution data, n8n's log and console, the receiver.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -61,6 +62,7 @@ const CLIENT_SECRET = canary('replay-client-secret');
 const CRM = { id: 'e2eReplayCrm0001', name: 'CRM account', type: 'tokenGuardOAuth2Api' as const };
 const API_CREDENTIAL = { id: 'e2eReplayN8nApi1', name: 'This n8n (replay)', type: 'tokenGuardN8nApi' };
 const READ_ONLY_CREDENTIAL = { id: 'e2eReplayN8nApi2', name: 'This n8n (read only)', type: 'tokenGuardN8nApi' };
+const AUDIT_CREDENTIAL = { id: 'e2eReplayN8nApi3', name: 'This n8n (audit and replay)', type: 'tokenGuardN8nApi' };
 const SINK_CREDENTIAL = { id: 'e2eReplaySink001', name: 'Replay alerts' };
 const SYNC = { id: 'e2eReplaySync001', name: 'Order sync', path: 'replay-sync' };
 const HANDLER = { id: 'e2eReplayHandler', name: 'Self-healing' };
@@ -69,6 +71,7 @@ const CHECKS = {
 	capped: { path: 'replay-check-cap3', node: 'Check and replay 3' },
 	readOnly: { path: 'replay-check-read-only', node: 'Check with a read-only key' },
 };
+const AUDIT = { path: 'replay-audit', node: 'Audit and replay' };
 const DIAGNOSE = 'Diagnose the failure';
 const RECOVERED = 'io.n8n.tokenguard.refresh.recovered';
 const OK = 1;
@@ -94,10 +97,16 @@ function eventOf(request: ReceivedRequest): Record<string, any> {
 
 const recoveries = () => sink.requests.filter((request) => eventOf(request).type === RECOVERED).map(eventOf);
 
+/** n8n's Test button (and Audit Credentials) calls the credential's Test URL. */
+function withTestUrl(credential: CredentialRecord): CredentialRecord {
+	credential.data.testUrl = oidc.apiUrl('me');
+	return credential;
+}
+
 /** A stale access token and a revoked grant: n8n's refresh is refused, every run of Order sync fails. */
 async function brokenCredential(): Promise<CredentialRecord> {
 	const grant = await oidc.mintGrant({ clientId: clientFor(oidc, CRM.type) });
-	const credential = connectCredential(oidc, grant, CRM);
+	const credential = withTestUrl(connectCredential(oidc, grant, CRM));
 	const tokenData = credential.data.oauthTokenData as Record<string, unknown>;
 	credential.data.oauthTokenData = { ...tokenData, access_token: 'stale-access-token-the-api-refuses' };
 	await oidc.revokeGrant(grant.grantId);
@@ -107,7 +116,7 @@ async function brokenCredential(): Promise<CredentialRecord> {
 /** Reconnect: the same credential id gets a fresh, working grant, written while n8n runs. */
 async function reconnect(): Promise<MintedGrant> {
 	const grant = await oidc.mintGrant({ clientId: clientFor(oidc, CRM.type) });
-	await importCredentials(userFolder, [connectCredential(oidc, grant, CRM)]);
+	await importCredentials(userFolder, [withTestUrl(connectCredential(oidc, grant, CRM))]);
 	return grant;
 }
 
@@ -147,6 +156,18 @@ function handlerWorkflow(): Workflow {
 		webhookWorkflow(`${HANDLER.id}3`, HANDLER.name, CHECKS.readOnly.path, [
 			checkNode(CHECKS.readOnly.node, READ_ONLY_CREDENTIAL, {}),
 		]),
+		webhookWorkflow(`${HANDLER.id}4`, HANDLER.name, AUDIT.path, [
+			{
+				name: AUDIT.node,
+				type: 'n8n-nodes-token-guard.tokenHealth',
+				typeVersion: 2,
+				parameters: { operation: 'auditCredentials', auditReplayFailedExecutions: true, sendEvents: true },
+				credentials: {
+					[AUDIT_CREDENTIAL.type]: { id: AUDIT_CREDENTIAL.id, name: AUDIT_CREDENTIAL.name },
+					tokenGuardWebhookApi: SINK_CREDENTIAL,
+				},
+			},
+		]),
 	].map((branch, index) => ({
 		nodes: branch.nodes.map((node) => ({
 			...node,
@@ -184,15 +205,15 @@ function handlerWorkflow(): Workflow {
 	};
 }
 
-/** Calls Order sync FAILURES times at once and waits for every failure and every run of the error workflow. */
-async function failSyncRuns(): Promise<string[]> {
+/** Calls Order sync `count` times at once and waits for every failure and every run of the error workflow. */
+async function failSyncRuns(count = FAILURES): Promise<string[]> {
 	const before = readExecutions(userFolder);
 	const failedBefore = new Set(before.filter((e) => e.workflowId === SYNC.id).map((e) => e.id));
 	const handledBefore = before.filter((e) => e.workflowId === HANDLER.id && e.mode === 'error').length;
 	const responses = await Promise.all(
-		Array.from({ length: FAILURES }, (_, order) => callProductionWebhook(server.baseUrl, SYNC.path, { order })),
+		Array.from({ length: count }, (_, order) => callProductionWebhook(server.baseUrl, SYNC.path, { order })),
 	);
-	expect(responses.map((response) => response.status)).toEqual(Array(FAILURES).fill(200));
+	expect(responses.map((response) => response.status)).toEqual(Array(count).fill(200));
 	const deadline = Date.now() + 120_000;
 	for (;;) {
 		const executions = readExecutions(userFolder);
@@ -202,7 +223,7 @@ async function failSyncRuns(): Promise<string[]> {
 		const handled = executions.filter(
 			(e) => e.workflowId === HANDLER.id && e.mode === 'error' && e.status === 'success',
 		);
-		if (failed.length >= FAILURES && handled.length >= handledBefore + FAILURES) {
+		if (failed.length >= count && handled.length >= handledBefore + count) {
 			for (const execution of failed)
 				expect(execution.data?.resultData?.error?.message).toMatch(revokedGrantMessage(CRM.name));
 			return failed.map((execution) => execution.id);
@@ -306,6 +327,13 @@ beforeAll(async () => {
 	keys.replay = await createApiKey(server.baseUrl, 'Token Guard replay', ['execution:read', 'execution:retry']);
 	keys.readOnly = await createApiKey(server.baseUrl, 'Executions read only', ['execution:read']);
 	keys.lister = await createApiKey(server.baseUrl, 'Test: list executions', ['execution:list']);
+	keys.audit = await createApiKey(server.baseUrl, 'Token Guard audit and replay', [
+		'credential:list',
+		'credential:read',
+		'workflow:list',
+		'execution:read',
+		'execution:retry',
+	]);
 	const apiCredential = (record: typeof API_CREDENTIAL, key: string): CredentialRecord => ({
 		...record,
 		data: { baseUrl: server.baseUrl, apiKey: key },
@@ -313,6 +341,7 @@ beforeAll(async () => {
 	await importCredentials(userFolder, [
 		apiCredential(API_CREDENTIAL, keys.replay),
 		apiCredential(READ_ONLY_CREDENTIAL, keys.readOnly),
+		apiCredential(AUDIT_CREDENTIAL, keys.audit),
 	]);
 	timings.setupMs = Date.now() - started;
 }, SETUP_TIMEOUT_MS);
@@ -465,6 +494,36 @@ describe('replay on recovery (n8n start, error workflow, public API)', () => {
 				for (const retry of retries) expect(retry.status).toBe('success');
 				await sink.waitFor((requests) => requests.filter((r) => eventOf(r).type === RECOVERED).length >= 2, 30_000);
 				expect(recoveries()[1].data.details.summary).toMatch(/7 left by the cap of 3/);
+			},
+		),
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'Audit Credentials closes an episode too: broken again, 4 failures, reconnected → the audit replays the 4',
+		withN8nLog(
+			() => userFolder,
+			async () => {
+				await importCredentials(userFolder, [await brokenCredential()]);
+				const failed = await failSyncRuns(4);
+				await reconnect();
+				const audit = await runCheck(AUDIT.path);
+				expect(audit.status).toBe('success');
+				const ok = storedNodeOutput(audit, AUDIT.node, OK);
+				const index = ok.findIndex((item) => item.credential?.id === CRM.id);
+				expect(ok[index]).toMatchObject({
+					status: 'healthy',
+					recovered: { replay: { replayed: 4, succeeded: 4, left: 0 } },
+				});
+				const replays = ok.slice(index + 1, index + 5);
+				expect(replays.map((replay) => replay.replayOf).sort()).toEqual([...failed].sort());
+				for (const replay of replays) expect(replay).toMatchObject({ status: 'succeeded' });
+				const retries = (await syncExecutions()).filter(
+					(execution) => execution.retryOf !== null && failed.includes(execution.retryOf),
+				);
+				expect(retries).toHaveLength(4);
+				await sink.waitFor((requests) => requests.filter((r) => eventOf(r).type === RECOVERED).length >= 3, 30_000);
+				expect(recoveries()[2].data.details.replay).toMatchObject({ replayed: 4, succeeded: 4 });
 			},
 		),
 		TEST_TIMEOUT_MS,
