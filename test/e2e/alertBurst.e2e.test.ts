@@ -45,7 +45,7 @@ import { canary } from './support/secrets';
 import { verifyStandardWebhook } from './support/standardWebhooks';
 import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
 import { startWebhookSink } from './support/webhookSink';
-import { webhookWorkflow } from './support/workflows';
+import { httpGetWithCredential, webhookWorkflow } from './support/workflows';
 
 const SETUP_TIMEOUT_MS = 30 * 60_000;
 const TEST_TIMEOUT_MS = 3 * 60_000;
@@ -208,21 +208,7 @@ beforeAll(async () => {
 			SYNC_ID,
 			'Nightly sync',
 			SYNC_PATH,
-			[
-				{
-					name: 'Read sheet',
-					type: 'n8n-nodes-base.httpRequest',
-					typeVersion: 4.2,
-					parameters: {
-						method: 'GET',
-						url: oidc.apiUrl('me'),
-						authentication: 'predefinedCredentialType',
-						nodeCredentialType: GOOGLE.type,
-						options: {},
-					},
-					credentials: { [GOOGLE.type]: { id: GOOGLE.id, name: GOOGLE.name } },
-				},
-			],
+			[httpGetWithCredential('Read sheet', oidc.apiUrl('me'), GOOGLE)],
 			{ errorWorkflow: HANDLER_ID },
 		),
 	]);

@@ -41,7 +41,7 @@ import { verifyStandardWebhook } from './support/standardWebhooks';
 import type { WebhookSink } from './support/webhookSink';
 import { startWebhookSink } from './support/webhookSink';
 import type { WorkflowNode } from './support/workflows';
-import { webhookWorkflow } from './support/workflows';
+import { httpGetWithCredential, webhookWorkflow } from './support/workflows';
 
 const SETUP_TIMEOUT_MS = 30 * 60_000;
 const TEST_TIMEOUT_MS = 3 * 60_000;
@@ -76,19 +76,12 @@ const FAILURES: FailureCase[] = [
 		workflowId: 'e2eFailHttpNode1',
 		path: 'token-guard-e2e-http-node',
 		credential: { id: 'e2eDemoGoogle001', name: 'Demo Google', type: 'googleSheetsOAuth2Api' },
-		failingNode: (apiUrl) => ({
-			name: 'Read sheet',
-			type: 'n8n-nodes-base.httpRequest',
-			typeVersion: 4.2,
-			parameters: {
-				method: 'GET',
-				url: apiUrl,
-				authentication: 'predefinedCredentialType',
-				nodeCredentialType: 'googleSheetsOAuth2Api',
-				options: {},
-			},
-			credentials: { googleSheetsOAuth2Api: { id: 'e2eDemoGoogle001', name: 'Demo Google' } },
-		}),
+		failingNode: (apiUrl) =>
+			httpGetWithCredential('Read sheet', apiUrl, {
+				id: 'e2eDemoGoogle001',
+				name: 'Demo Google',
+				type: 'googleSheetsOAuth2Api',
+			}),
 		errorMessage: revokedGrantMessage('Demo Google'),
 	},
 	{

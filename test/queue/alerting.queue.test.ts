@@ -21,6 +21,7 @@ import { startWebhookSink } from '../e2e/support/webhookSink';
 import { finishedBurst, workerSpread } from './support/bursts';
 import type { QueueCluster } from './support/queueCluster';
 import { startQueueCluster } from './support/queueCluster';
+import { httpGetWithCredential } from '../e2e/support/workflows';
 import { burstBody, burstWorkflow } from './support/workflows';
 
 const SETUP_TIMEOUT_MS = 30 * 60_000;
@@ -71,21 +72,7 @@ beforeAll(async () => {
 				SYNC.id,
 				'Queue nightly sync',
 				SYNC.path,
-				[
-					{
-						name: 'Read sheet',
-						type: 'n8n-nodes-base.httpRequest',
-						typeVersion: 4.2,
-						parameters: {
-							method: 'GET',
-							url: oidc.apiUrl('me'),
-							authentication: 'predefinedCredentialType',
-							nodeCredentialType: GOOGLE.type,
-							options: {},
-						},
-						credentials: { [GOOGLE.type]: { id: GOOGLE.id, name: GOOGLE.name } },
-					},
-				],
+				[httpGetWithCredential('Read sheet', oidc.apiUrl('me'), GOOGLE)],
 				{ errorWorkflow: HANDLER_ID },
 			),
 		],

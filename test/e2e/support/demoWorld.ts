@@ -15,7 +15,7 @@ import { exampleWorkflow } from './examples';
 import type { ReceivedRequest, WebhookSink } from './webhookSink';
 import { startWebhookSink } from './webhookSink';
 import type { Workflow } from './workflows';
-import { webhookWorkflow } from './workflows';
+import { httpGetWithCredential, webhookWorkflow } from './workflows';
 
 export const ORDERS_CALLS_PER_TOKEN = 3;
 /** A demo signing secret (Standard Webhooks "whsec_" form); not a secret anywhere else. */
@@ -114,19 +114,11 @@ export async function startDemoWorld(
 			DEMO_NAMES.nightlySyncWorkflow,
 			NIGHTLY_SYNC_WEBHOOK_PATH,
 			[
-				{
-					name: 'Read the sheet',
-					type: 'n8n-nodes-base.httpRequest',
-					typeVersion: 4.2,
-					parameters: {
-						method: 'GET',
-						url: probeApi.url('me'),
-						authentication: 'predefinedCredentialType',
-						nodeCredentialType: 'googleSheetsOAuth2Api',
-						options: {},
-					},
-					credentials: { googleSheetsOAuth2Api: { id: DEMO_IDS.googleCredential, name: DEMO_NAMES.googleCredential } },
-				},
+				httpGetWithCredential('Read the sheet', probeApi.url('me'), {
+					id: DEMO_IDS.googleCredential,
+					name: DEMO_NAMES.googleCredential,
+					type: 'googleSheetsOAuth2Api',
+				}),
 			],
 			{ errorWorkflow: DEMO_IDS.errorHandlerWorkflow },
 		),

@@ -39,6 +39,27 @@ function chain(id: string, name: string, nodes: WorkflowNode[], settings: Record
 	return { id, name, active: false, settings: { executionOrder: 'v1', ...settings }, nodes: placed, connections };
 }
 
+/** n8n's HTTP Request node: GET `url` with a credential as a *Predefined Credential Type* (n8n refreshes it on 401). */
+export function httpGetWithCredential(
+	name: string,
+	url: string,
+	credential: { id: string; name: string; type: string },
+): WorkflowNode {
+	return {
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: {
+			method: 'GET',
+			url,
+			authentication: 'predefinedCredentialType',
+			nodeCredentialType: credential.type,
+			options: {},
+		},
+		credentials: { [credential.type]: { id: credential.id, name: credential.name } },
+	};
+}
+
 /** Manual Trigger → nodes…, for `n8n execute --id`. */
 export function manualWorkflow(
 	id: string,
