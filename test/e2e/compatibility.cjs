@@ -51,6 +51,7 @@ const FEATURES = [
 	],
 	['One alert per burst of failures (n8n start)', [['alertBurst', /./]]],
 	['Token Health → Audit Credentials (n8n public API lists credentials)', [['audit', /./]]],
+	['Replay failed executions after recovery (public API retry)', [['replay', /./]]],
 	['Companion package on its own (built-in credentials)', [['companion', /./]]],
 	['Install through Settings → Community Nodes', [['communityInstall', /./]]],
 	["Token Guard events in n8n's log (the node's logger)", [['refresh', /^canary secrets/]]],

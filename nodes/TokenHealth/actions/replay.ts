@@ -91,7 +91,8 @@ const options = (toggleName: string, operation: string): INodeProperties => ({
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: MAX_REPLAY_CONCURRENCY },
 			default: DEFAULT_REPLAY_CONCURRENCY,
-			description: 'How many retries run at the same time',
+			description:
+				'How many retries run at the same time. More than 1 is safe on n8n 2.x; on n8n 1.x parallel runs of a credential whose refresh token rotates can race its refresh.',
 		},
 	],
 });

@@ -12,7 +12,12 @@ export const REPLAY_ACTIONS: readonly Action[] = ['reconnect', 'force_refresh', 
 export const DEFAULT_REPLAY_CAP = 50;
 export const MAX_REPLAY_CAP = 500;
 export const DEFAULT_REPLAY_MAX_AGE_HOURS = 24;
-export const DEFAULT_REPLAY_CONCURRENCY = 4;
+/**
+ * One retry at a time unless the user asks for more: the retries all use the credential that just recovered, and on
+ * n8n 1.x (no refresh lock) parallel runs of one rotating credential race its refresh (measured on 1.123.81 with 4 at
+ * a time: 3 of 10 retries failed invalid_grant; one at a time: 10 of 10 succeeded).
+ */
+export const DEFAULT_REPLAY_CONCURRENCY = 1;
 export const MAX_REPLAY_CONCURRENCY = 10;
 
 export interface ReplaySettings {

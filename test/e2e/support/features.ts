@@ -18,6 +18,11 @@ export interface N8nFeatures {
 	storedExpiry: boolean;
 	/** The public API lists credentials (GET /api/v1/credentials, API key scope `credential:list`; n8n 2.x). */
 	publicCredentialList: boolean;
+	/**
+	 * The public API refuses an API key a scope it lacks (n8n 2.x). n8n 1.x checks scopes only with a license that
+	 * enables them (`isApiKeyScopesEnabled()`); unlicensed, every key may do everything.
+	 */
+	apiKeyScopesEnforced: boolean;
 }
 
 const PROBE = `
@@ -36,6 +41,9 @@ process.stdout.write(JSON.stringify({
 	storedExpiry: sources.some((source) => source.includes('n8n_expires_at')),
 	publicCredentialList: readFileSync(modulesDir + '/@n8n/permissions/dist/public-api-permissions.ee.js', 'utf8').includes(
 		"'credential:list'",
+	),
+	apiKeyScopesEnforced: !readFileSync(modulesDir + '/n8n/dist/public-api/v1/shared/middlewares/global.middleware.js', 'utf8').includes(
+		'isApiKeyScopesEnabled()',
 	),
 }));
 `;
