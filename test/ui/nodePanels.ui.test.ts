@@ -162,6 +162,21 @@ describe('Token Health', () => {
 		expect(await slot.count()).toBe(1);
 	});
 
+	it('Check Credential asks for the N8n (Token Guard) API credential only once Replay Failed Executions After Recovery is on', async () => {
+		const { page } = world;
+		await addNodeBySearch(page, world.baseUrl, 'check credential', 'Check a credential', 'Token Health');
+		const slot = ndv(page).getByTestId('node-credentials-slot');
+		const replay = ndv(page).getByTestId('parameter-input-replayFailedExecutions');
+		await replay.waitFor({ state: 'visible', timeout: 10_000 });
+		expect(await slot.count()).toBe(0);
+		expect(await panelFields(page)).not.toContain('Replay Options');
+		await replay.locator('.el-switch').click();
+		await slot.first().waitFor({ state: 'visible', timeout: 10_000 });
+		await world.shot('token-health-06-check-credential-replay');
+		await expect(slot.last().textContent()).resolves.toMatch(/N8n \(Token Guard\)/);
+		expect(await panelFields(page)).toContain('Replay Options');
+	});
+
 	it('"health check" finds both editions', async () => {
 		const { page } = world;
 		await page.goto(`${world.baseUrl}/workflow/new`);
