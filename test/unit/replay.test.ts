@@ -1,6 +1,7 @@
 import {
 	emptyAlertState,
 	markReplayed,
+	MAX_REPLAYED,
 	mergeAlertStates,
 	readAlertState,
 	recordFailure,
@@ -78,6 +79,17 @@ describe('the episode keeps its failed executions', () => {
 		const replayed = markReplayed(emptyAlertState(), ['1'], T0);
 		const state = record([failure('1', T0 + 1), failure('2', T0 + 2)], replayed);
 		expect(state.entries['credential:c1'].executions!.map(([id]) => id)).toEqual(['2']);
+	});
+
+	it(`remembers the newest ${MAX_REPLAYED} replayed executions, for the retention`, () => {
+		let state = emptyAlertState();
+		for (let index = 0; index < MAX_REPLAYED + 10; index++) state = markReplayed(state, [String(index)], T0 + index);
+		expect(Object.keys(state.replayed!)).toHaveLength(MAX_REPLAYED);
+		expect(state.replayed!['9']).toBeUndefined();
+		expect(state.replayed![String(MAX_REPLAYED + 9)]).toBe(T0 + MAX_REPLAYED + 9);
+		const weekLater = markReplayed(state, ['new'], T0 + 8 * 24 * HOUR);
+		expect(weekLater.replayed).toEqual({ new: T0 + 8 * 24 * HOUR });
+		expect(JSON.stringify(state.replayed).length).toBeLessThan(30_000);
 	});
 
 	it('survives a round trip through static data; junk is dropped', () => {

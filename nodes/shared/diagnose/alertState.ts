@@ -58,8 +58,8 @@ export type RecordedExecution = [executionId: string, workflowId: string, atMs: 
 /** The failed executions an episode keeps for replay: the newest ones. */
 export const MAX_EPISODE_EXECUTIONS = 500;
 
-/** Replayed executions remembered (per workflow's state), so none is replayed twice however episodes merge. */
-export const MAX_REPLAYED = 2000;
+/** Replayed executions remembered per workflow (twice the largest cap, about 25 KB), so none is replayed twice however episodes merge. */
+export const MAX_REPLAYED = 1000;
 
 /** How many failed workflows an episode names; a digest lists them, it does not replace the log. */
 export const MAX_EPISODE_WORKFLOWS = 20;
