@@ -49,7 +49,7 @@ import { canary, findLeaks } from './support/secrets';
 import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
 import { startWebhookSink } from './support/webhookSink';
 import type { Workflow, WorkflowNode } from './support/workflows';
-import { webhookWorkflow } from './support/workflows';
+import { httpGetWithCredential, webhookWorkflow } from './support/workflows';
 
 const SETUP_TIMEOUT_MS = 30 * 60_000;
 const TEST_TIMEOUT_MS = 4 * 60_000;
@@ -298,27 +298,9 @@ beforeAll(async () => {
 	]);
 	await importWorkflow(userFolder, [
 		handlerWorkflow(),
-		webhookWorkflow(
-			SYNC.id,
-			SYNC.name,
-			SYNC.path,
-			[
-				{
-					name: 'Read CRM',
-					type: 'n8n-nodes-base.httpRequest',
-					typeVersion: 4.2,
-					parameters: {
-						method: 'GET',
-						url: oidc.apiUrl('me'),
-						authentication: 'predefinedCredentialType',
-						nodeCredentialType: CRM.type,
-						options: {},
-					},
-					credentials: { [CRM.type]: { id: CRM.id, name: CRM.name } },
-				},
-			],
-			{ errorWorkflow: HANDLER.id },
-		),
+		webhookWorkflow(SYNC.id, SYNC.name, SYNC.path, [httpGetWithCredential('Read CRM', oidc.apiUrl('me'), CRM)], {
+			errorWorkflow: HANDLER.id,
+		}),
 	]);
 	for (const id of [HANDLER.id, SYNC.id]) await publishWorkflow(userFolder, id);
 
