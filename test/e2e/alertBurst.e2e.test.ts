@@ -15,6 +15,7 @@
  * digest (occurrences ≥ 20, the nightly sync's id among the failed workflows, the downtime); a second check
  * sends no second recovery, and there is still exactly one `error.diagnosed`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -43,8 +44,8 @@ import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
 import { canary } from './support/secrets';
 import { verifyStandardWebhook } from './support/standardWebhooks';
-import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
-import { startWebhookSink } from './support/webhookSink';
+import type { WebhookSink } from './support/webhookSink';
+import { eventOf, startWebhookSink } from './support/webhookSink';
 import { httpGetWithCredential, webhookWorkflow } from './support/workflows';
 
 const SETUP_TIMEOUT_MS = 30 * 60_000;
@@ -88,18 +89,6 @@ let grant: MintedGrant;
 let burstPassed = false;
 const timings: Record<string, number> = {};
 
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function eventType(request: ReceivedRequest): unknown {
-	try {
-		return (JSON.parse(request.body) as { type?: unknown }).type;
-	} catch {
-		return undefined;
-	}
-}
-
 /** The most runs of a workflow that were in progress at the same instant (n8n's startedAt/stoppedAt). */
 function maxOverlap(workflowId: string): number {
 	const rows = queryDatabase<{ startedAt: string; stoppedAt: string }>(
@@ -119,7 +108,7 @@ function maxOverlap(workflowId: string): number {
 }
 
 function countOf(type: string): number {
-	return sink.requests.filter((request) => eventType(request) === type).length;
+	return sink.requests.filter((request) => eventOf(request).type === type).length;
 }
 
 /** The error workflow: the example's Error Trigger branch plus Webhook → Token Health (Built-in) Check Credential. */
@@ -290,7 +279,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 					routing.reduce((sum, run) => sum + run[key], 0);
 				const eventsByType: Record<string, number> = {};
 				for (const request of sink.requests) {
-					const type = String(eventType(request));
+					const type = String(eventOf(request).type);
 					eventsByType[type] = (eventsByType[type] ?? 0) + 1;
 				}
 				timings.syncRunsInParallel = maxOverlap(SYNC_ID);
@@ -335,7 +324,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 				for (const request of sink.requests)
 					expect(verifyStandardWebhook(SECRETS.signingSecret, request.headers, request.body, nowSeconds)).toBeNull();
 				const diagnosis = JSON.parse(
-					sink.requests.find((request) => eventType(request) === 'io.n8n.tokenguard.error.diagnosed')!.body,
+					sink.requests.find((request) => eventOf(request).type === 'io.n8n.tokenguard.error.diagnosed')!.body,
 				) as Record<string, any>;
 				expect(diagnosis).toMatchObject({
 					specversion: '1.0',
@@ -367,7 +356,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 				const started = Date.now();
 				const first = await callProductionWebhook(server!.baseUrl, CHECK_PATH, {});
 				expect(first.status).toBe(200);
-				await sink.waitFor((requests) => requests.some((request) => eventType(request) === RECOVERED), 60_000);
+				await sink.waitFor((requests) => requests.some((request) => eventOf(request).type === RECOVERED), 60_000);
 				const [firstCheck] = await waitForFinishedChecks(1, 60_000);
 				timings.recoveredMs = Date.now() - started;
 				// Give a straggler (a second recovery would be one) a moment.
@@ -382,14 +371,14 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 					recovered: { failures: expect.any(Number), downtimeMs: expect.any(Number) },
 				});
 
-				const recoveries = sink.requests.filter((request) => eventType(request) === RECOVERED);
+				const recoveries = sink.requests.filter((request) => eventOf(request).type === RECOVERED);
 				expect(recoveries).toHaveLength(1);
 				const recovery = JSON.parse(recoveries[0].body) as Record<string, any>;
 				const recoveryData = recovery.data as Record<string, any>;
 				timings.recoveredOccurrences = recoveryData.occurrences;
 				timings.recoveredDowntimeMs = recoveryData.details?.downtimeMs;
 				process.stderr.write(
-					`[e2e] alertBurst recovery ${JSON.stringify({ occurrences: recoveryData.occurrences, workflows: recoveryData.workflows, downtimeMs: recoveryData.details?.downtimeMs, failures: recoveryData.details?.failures, eventsAfterBurst: sink.requests.slice(burstEvents).map(eventType) })}\n`,
+					`[e2e] alertBurst recovery ${JSON.stringify({ occurrences: recoveryData.occurrences, workflows: recoveryData.workflows, downtimeMs: recoveryData.details?.downtimeMs, failures: recoveryData.details?.failures, eventsAfterBurst: sink.requests.slice(burstEvents).map((request) => eventOf(request).type) })}\n`,
 				);
 				expect(recoveries[0].path).toBe('/token-guard-builtin');
 				expect(
@@ -444,7 +433,7 @@ describe('a burst of failures of one broken credential (n8n start, error workflo
 					).toBeNull();
 				}
 				process.stderr.write(
-					`[e2e] alertBurst check-branch events (both checks) ${JSON.stringify(sink.requests.slice(burstEvents).map(eventType))}\n`,
+					`[e2e] alertBurst check-branch events (both checks) ${JSON.stringify(sink.requests.slice(burstEvents).map((request) => eventOf(request).type))}\n`,
 				);
 				timings.recoveryTestMs = Date.now() - startedReconnect;
 			},

@@ -17,6 +17,7 @@
  * - A key without credential:list stops the audit with an error naming the scope.
  * - The API key never appears in execution data, n8n's log or console, or what the receiver got.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync } from 'node:fs';
 
 import { httpRequest } from '../servers/httpClient';
@@ -49,8 +50,8 @@ import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
 import { canary, findLeaks } from './support/secrets';
 import { verifyStandardWebhook } from './support/standardWebhooks';
-import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
-import { startWebhookSink } from './support/webhookSink';
+import type { WebhookSink } from './support/webhookSink';
+import { eventOf, startWebhookSink } from './support/webhookSink';
 import type { WorkflowNode } from './support/workflows';
 import { webhookWorkflow } from './support/workflows';
 
@@ -105,18 +106,6 @@ let restrictedKey = '';
 const apiKeys: string[] = [];
 /** Wall time from the webhook call to the finished run, per audit run (printed, never asserted). */
 const timings: Record<string, number[]> = {};
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function eventOf(request: ReceivedRequest): Record<string, any> {
-	try {
-		return JSON.parse(request.body) as Record<string, any>;
-	} catch {
-		return {};
-	}
-}
 
 const eventsOfType = (type: string) => sink.requests.filter((request) => eventOf(request).type === type);
 

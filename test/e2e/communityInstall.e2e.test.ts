@@ -8,6 +8,7 @@
  * E2E_TESTS=true so n8n's own E2EController can switch that one feature on (PATCH /rest/e2e/feature).
  * Needs test/e2e/setup (which runs test/browser/setup): n8n, Node 24, verdaccio and /usr/bin/chromium.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,10 +54,6 @@ let session: BrowserSession | undefined;
 
 function verdaccioBin(): string {
 	return join(e2eEnv().cacheDir, `verdaccio-${VERDACCIO_VERSION}`, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

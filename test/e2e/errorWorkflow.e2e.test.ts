@@ -11,6 +11,7 @@
  * execution stays "running"; whether its webhook got out is a race). A running instance is also what
  * users have.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -105,10 +106,6 @@ let oidc: OidcServerHandle;
 let sink: WebhookSink;
 let server: N8nServer | undefined;
 const timings: Record<string, number> = {};
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function parsedBody(request: { body: string }): Record<string, any> {
 	return JSON.parse(request.body) as Record<string, any>;

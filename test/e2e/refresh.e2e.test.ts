@@ -9,6 +9,7 @@
  *   request succeeds and the rotated refresh token is persisted.
  * - Canary secrets never reach execution data, the database, the log or n8n's console output.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -140,10 +141,6 @@ async function run(workflowId: string) {
 		);
 	}
 	return outcome;
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The provider's own API refuses the token (expired, revoked or unknown). */

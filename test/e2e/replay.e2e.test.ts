@@ -18,6 +18,7 @@
  * - Broken again, 4 failures: Audit Credentials (replay on) finds the credential healthy and replays the 4.
  * - The API keys appear nowhere: execution data, n8n's log and console, the receiver.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync } from 'node:fs';
 
 import { httpRequest } from '../servers/httpClient';
@@ -46,8 +47,8 @@ import { withN8nLog } from './support/logOnFailure';
 import type { N8nServer } from './support/n8nServer';
 import { callProductionWebhook, startN8nServer } from './support/n8nServer';
 import { canary, findLeaks } from './support/secrets';
-import type { ReceivedRequest, WebhookSink } from './support/webhookSink';
-import { startWebhookSink } from './support/webhookSink';
+import type { WebhookSink } from './support/webhookSink';
+import { eventOf, startWebhookSink } from './support/webhookSink';
 import type { Workflow, WorkflowNode } from './support/workflows';
 import { httpGetWithCredential, webhookWorkflow } from './support/workflows';
 
@@ -82,18 +83,6 @@ let sink: WebhookSink;
 let server: N8nServer;
 const keys: Record<string, string> = {};
 const timings: Record<string, number> = {};
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function eventOf(request: ReceivedRequest): Record<string, any> {
-	try {
-		return JSON.parse(request.body) as Record<string, any>;
-	} catch {
-		return {};
-	}
-}
 
 const recoveries = () => sink.requests.filter((request) => eventOf(request).type === RECOVERED).map(eventOf);
 

@@ -7,6 +7,7 @@
  * episode in the same cooldown window signs its event with the same `webhook-id`. A receiver de-duplicating on
  * `webhook-id` (as Standard Webhooks receivers do) therefore sees exactly one alert.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MintedGrant, OidcServerHandle } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
 import { clientFor, connectCredential, webhookCredential } from '../e2e/support/credentials';
@@ -16,8 +17,8 @@ import { withN8nLog } from '../e2e/support/logOnFailure';
 import { callProductionWebhook } from '../e2e/support/n8nServer';
 import { canary } from '../e2e/support/secrets';
 import { verifyStandardWebhook } from '../e2e/support/standardWebhooks';
-import type { ReceivedRequest, WebhookSink } from '../e2e/support/webhookSink';
-import { startWebhookSink } from '../e2e/support/webhookSink';
+import type { WebhookSink } from '../e2e/support/webhookSink';
+import { eventOf, startWebhookSink } from '../e2e/support/webhookSink';
 import { finishedBurst, workerSpread } from './support/bursts';
 import type { QueueCluster } from './support/queueCluster';
 import { startQueueCluster } from './support/queueCluster';
@@ -43,18 +44,6 @@ let sink: WebhookSink;
 let cluster: QueueCluster;
 let grant: MintedGrant;
 const report: Record<string, unknown> = {};
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function eventType(request: ReceivedRequest): unknown {
-	try {
-		return (JSON.parse(request.body) as { type?: unknown }).type;
-	} catch {
-		return undefined;
-	}
-}
 
 beforeAll(async () => {
 	oidc = await startOidcServer({ clientSecret: canary('queue-alert-client-secret') });
@@ -113,11 +102,11 @@ describe('alerting across 2 queue-mode workers', () => {
 					const worker = byWorker.get(handler.id) ?? 'main';
 					handlerWorkers[worker] = (handlerWorkers[worker] ?? 0) + 1;
 				}
-				const alerts = sink.requests.filter((request) => eventType(request) === DIAGNOSED);
+				const alerts = sink.requests.filter((request) => eventOf(request).type === DIAGNOSED);
 				const alertIds = new Set(alerts.map((request) => String(request.headers['webhook-id'])));
 				const eventsByType: Record<string, number> = {};
 				for (const request of sink.requests) {
-					const type = String(eventType(request));
+					const type = String(eventOf(request).type);
 					eventsByType[type] = (eventsByType[type] ?? 0) + 1;
 				}
 				report.burst = {

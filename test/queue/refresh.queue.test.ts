@@ -18,6 +18,7 @@
  * before the provider saw the request, the other worker finishes the burst and no refresh token is lost; after
  * the provider answered (the refresh token is spent, the answer dies with the worker), what happens is reported.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../servers/httpClient';
 import type { MintedGrant, OidcServerHandle, OidcServerStats } from '../servers/oidcServer';
 import { startOidcServer } from '../servers/oidcServer';
@@ -125,10 +126,6 @@ function requestNode(credential: { id: string; name: string; type: string }) {
 		parameters: { credentialType: credential.type, operation: 'request', method: 'GET', url: oidc.apiUrl('me') },
 		credentials: { [credential.type]: { id: credential.id, name: credential.name } },
 	};
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function isDead(worker: QueueCluster['workers'][number]): Promise<boolean> {

@@ -4,6 +4,7 @@
  * numbers. Every claim it prints is checked against run data, provider counters or the receiver; a
  * claim that does not hold fails the demo.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 
@@ -55,10 +56,6 @@ async function runOrThrow(userFolder: UserFolder, workflowId: string) {
 	const outcome = await executeWorkflow(userFolder, workflowId);
 	if (outcome.status !== 'success') throw new DemoFailure(`workflow ${workflowId} failed: ${outcome.errorMessage}`);
 	return outcome;
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function guardedApiCall(world: DemoWorld, userFolder: UserFolder, print: Print): Promise<void> {

@@ -4,6 +4,7 @@
  * `execute` exits right after the failed run, killing the error workflow it just started).
  * With `command: 'worker'` the same for a queue-mode worker (test/queue): `port` is then its health server.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -59,10 +60,6 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
 		server.once('error', () => resolve(false));
 		server.listen(port, host, () => server.close(() => resolve(true)));
 	});
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export async function startN8nServer(userFolder: UserFolder, options: N8nServerOptions = {}): Promise<N8nServer> {

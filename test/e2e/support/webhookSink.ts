@@ -96,3 +96,11 @@ export async function startWebhookSink(
 			}),
 	};
 }
+/** The CloudEvent a request carried (`{}` when its body is not JSON). */
+export function eventOf(request: ReceivedRequest): Record<string, any> {
+	try {
+		return JSON.parse(request.body) as Record<string, any>;
+	} catch {
+		return {};
+	}
+}

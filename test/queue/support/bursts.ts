@@ -1,14 +1,11 @@
 /** Waiting for a burst of queue-mode executions and telling which worker ran each. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredExecution } from '../../e2e/support/database';
 import { queryDatabase, readExecutions, storedNodeOutput } from '../../e2e/support/database';
 import type { QueueCluster } from './queueCluster';
 import { MARK_WORKER } from './workflows';
 
 const FINISHED = ['success', 'error', 'crashed', 'canceled'];
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Waits until `count` executions of the workflow have finished (any outcome), then reads them with their data. */
 export async function finishedBurst(

@@ -2,6 +2,7 @@
  * Redis and PostgreSQL for the queue-mode tier, from the Debian packages test/queue/setup installs: each started
  * per test file on a free loopback port in its own temp directory, and removed after. No system service is used.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,10 +27,6 @@ export interface PostgresHandle {
 	/** The DB_* variables n8n needs to use this database. */
 	n8nEnv: Record<string, string>;
 	stop(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function run(command: string, args: string[], what: string): string {
