@@ -42,7 +42,7 @@ const toggle = (name: string, operation: string): INodeProperties => ({
 	type: 'boolean',
 	default: false,
 	description:
-		"Whether to retry, once the credential works again, the failed executions Diagnose Error recorded for it in this workflow (put the Error Trigger branch and this check in one workflow). Needs the N8n (Token Guard) API credential with the scopes execution:read and execution:retry. A retry runs the failed execution's earlier nodes again: use it for idempotent workflows.",
+		'Whether to retry, once the credential works again, the failed executions Diagnose Error recorded for it in this workflow (put the Error Trigger branch and this check in one workflow). Needs the N8n (Token Guard) API credential with the scopes execution:read and execution:retry. A retry resumes at the node that failed, which acts again, and runs the nodes after it late: use it for idempotent workflows.',
 	displayOptions: { show: { operation: [operation] } },
 });
 
