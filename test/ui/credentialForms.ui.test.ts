@@ -146,3 +146,46 @@ describe('a new credential form', () => {
 		await shootAndClose(page, modal, 'credential-form-microsoft', 'Fixes the generic OAuth2 flow for Microsoft');
 	});
 });
+
+describe('the webhook credential form', () => {
+	it('Signing Secret is optional; Secret Format appears with a secret, Header Value with a Header Name', async () => {
+		const { page } = world;
+		await addNodeBySearch(page, world.baseUrl, 'Force Refresh', 'Refresh the token now', 'Force Refresh');
+		await ndv(page).getByTestId('parameter-input-sendEvents').locator('.el-switch').click();
+		// With no credential of the type yet, n8n's slot is a button named after the type (appName).
+		await ndv(page)
+			.getByText(/^\s*Connect to Token Guard Webhook\s*$/)
+			.first()
+			.click();
+		const modal = page.getByTestId('editCredential-modal');
+		await modal.getByTestId('credential-connection-parameter').first().waitFor({ state: 'visible', timeout: 10_000 });
+		await expect(modal.textContent()).resolves.toContain('Token Guard Webhook API');
+		expect(await formFields(modal)).toEqual([
+			'Webhook URL',
+			'Signing Secret',
+			'Header Name',
+			'More Headers (JSON)',
+			'Allowed HTTP Request Domains',
+		]);
+		const field = (label: string) => modal.getByTestId('credential-connection-parameter').filter({ hasText: label });
+		// Required fields carry n8n's "*" after the label; the Signing Secret has none.
+		await expect(field('Webhook URL').textContent()).resolves.toMatch(/Webhook URL\s*\*/);
+		await expect(field('Signing Secret').textContent()).resolves.not.toMatch(/Signing Secret\s*\*/);
+		await world.shot('credential-form-webhook-empty');
+
+		await field('Signing Secret').locator('input').first().fill('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+		await field('Header Name').locator('input').first().fill('X-Api-Key');
+		await field('Header Value').first().waitFor({ state: 'visible', timeout: 10_000 });
+		expect(await formFields(modal)).toEqual([
+			'Webhook URL',
+			'Signing Secret',
+			'Secret Format',
+			'Header Name',
+			'Header Value',
+			'More Headers (JSON)',
+			'Allowed HTTP Request Domains',
+		]);
+		await world.shot('credential-form-webhook-filled');
+		await page.keyboard.press('Escape');
+	});
+});
