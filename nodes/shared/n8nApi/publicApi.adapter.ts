@@ -67,8 +67,8 @@ export class N8nPublicApi {
 				description: `Select an N8n (Token Guard) API credential. ${redactText(messageOf(error))}`,
 			});
 		}
+		// `apiKey` is a secret-named field, so collectSecrets already holds the key.
 		const secrets = collectSecrets(credentials);
-		if (typeof credentials.apiKey === 'string' && credentials.apiKey !== '') secrets.push(credentials.apiKey);
 		const baseUrl = checkBaseUrl(credentials.baseUrl);
 		if (!baseUrl.ok) {
 			throw new NodeOperationError(ctx.getNode(), baseUrl.error, {
