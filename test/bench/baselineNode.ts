@@ -5,7 +5,7 @@
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
-import { mapWithConcurrency } from '../../nodes/ForceRefresh/actions/common';
+import { mapWithConcurrency } from '../../nodes/shared/concurrency';
 import { CONNECT_TYPE } from '../integration/forceRefreshSupport';
 
 export class HttpRequestWithAuthenticationBaseline implements INodeType {

@@ -293,9 +293,6 @@ export function operationFailure(failure: ItemFailure, tokenGuard: Omit<TokenGua
 	});
 }
 
-// Concurrency: the one bounded runner lives in the engine (Audit Credentials uses it too).
-export { mapWithConcurrency } from '../../shared/concurrency';
-
 /**
  * A refresh that failed (Refresh Now, Refresh If Expiring): announced as refresh.failed, then the
  * failure for the router, with the attempts the engine counted.

@@ -7,7 +7,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { ItemOperation, ItemResult, RunOnceOperation } from '../../operationContract';
 import { OperationFailure, paired } from '../../operationContract';
-import { mapWithConcurrency } from './common';
+import { mapWithConcurrency } from '../../shared/concurrency';
 import * as refresh from './refresh.operation';
 import * as refreshIfExpiring from './refreshIfExpiring.operation';
 import * as request from './request.operation';
